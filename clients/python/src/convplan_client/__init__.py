@@ -1,0 +1,88 @@
+"""Python client for the convplan HTTP API.
+
+    from convplan_client import Client
+
+    with Client("http://localhost:8000") as client:      # or Client(): in process
+        result = client.shapes(input_size=[572], layers=[{"op": "conv", "kernel_size": 3}])
+        result.output_size                                # [570]
+
+``AsyncClient`` has the same methods as coroutines. Errors: ``ApiError``
+(``status``, ``type``, ``title``, ``detail``, ``errors``) with one subclass
+per status, ``TransportError`` when no answer comes, ``ConfigurationError``
+when there is nowhere to send requests.
+"""
+
+from convplan_client._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENV_BASE_URL
+from convplan_client._client import AsyncClient, Client
+from convplan_client._errors import (
+    ApiError,
+    BadRequestError,
+    ConfigurationError,
+    ConvplanError,
+    InternalServerError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseValidationError,
+    TransportError,
+    UnprocessableEntityError,
+    UnsupportedMediaTypeError,
+)
+from convplan_client._models import (
+    ComputeResult,
+    Condition,
+    ErrorItem,
+    Explain,
+    Health,
+    LayerResult,
+    Limit,
+    Limits,
+    Model,
+    PlanResult,
+    Problem,
+    ShapesResult,
+    Skip,
+    StageResult,
+    ValidInputSizes,
+)
+from convplan_client._version import __version__
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ENV_BASE_URL",
+    "ApiError",
+    "AsyncClient",
+    "BadRequestError",
+    "Client",
+    "ComputeResult",
+    "Condition",
+    "ConfigurationError",
+    "ConvplanError",
+    "ErrorItem",
+    "Explain",
+    "Health",
+    "InternalServerError",
+    "LayerResult",
+    "Limit",
+    "Limits",
+    "MethodNotAllowedError",
+    "Model",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PlanResult",
+    "Problem",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseValidationError",
+    "ShapesResult",
+    "Skip",
+    "StageResult",
+    "TransportError",
+    "UnprocessableEntityError",
+    "UnsupportedMediaTypeError",
+    "ValidInputSizes",
+    "__version__",
+]

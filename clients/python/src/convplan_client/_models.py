@@ -1,0 +1,279 @@
+"""Typed response models, one per response schema of ``openapi/openapi.json``.
+
+Every model keeps fields it does not know (``extra="allow"``): a newer
+service's additions are reachable as attributes and in ``model_dump()``.
+``tests/client/test_models_drift.py`` checks, against the repository's
+OpenAPI document, that every property of every response schema is a field
+here, so the models cannot silently fall behind the service.
+
+A *Scalar* is a JSON integer or, when symbolic, a string in the request
+grammar (it can be sent back); ``<field>_latex`` siblings hold LaTeX or null.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ComputeResult",
+    "Condition",
+    "ErrorItem",
+    "Explain",
+    "Health",
+    "LayerResult",
+    "Limit",
+    "Limits",
+    "Model",
+    "PlanResult",
+    "Problem",
+    "ShapesResult",
+    "Skip",
+    "StageResult",
+    "ValidInputSizes",
+]
+
+Scalar: TypeAlias = int | str
+"""An integer, or an expression string such as ``"16*n"``."""
+
+Latex: TypeAlias = str | None
+
+
+class Model(BaseModel):
+    """Base of the response models: unknown fields are kept, attribute access works."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response as plain JSON-compatible data (unknown fields included)."""
+        return self.model_dump(mode="json")
+
+
+# --- service -----------------------------------------------------------
+
+
+class Health(Model):
+    """``GET /v1/health``."""
+
+    status: str
+    version: str
+
+
+class Limit(Model):
+    name: str
+    value: int | float
+    unit: str
+    description: str = ""
+
+
+class Limits(Model):
+    """``GET /v1/limits``: every limit in force. ``limits["max_layers"]`` gives a value."""
+
+    limits: list[Limit] = Field(default_factory=list)
+
+    def __getitem__(self, name: str) -> int | float:
+        for limit in self.limits:
+            if limit.name == name:
+                return limit.value
+        raise KeyError(name)
+
+    def as_dict(self) -> dict[str, int | float]:
+        """``{name: value}`` for every limit."""
+        return {limit.name: limit.value for limit in self.limits}
+
+
+# --- problems ------------------------------------------------------------
+
+
+class ErrorItem(Model):
+    """One reason a request was refused; ``loc`` points into the request body."""
+
+    loc: list[str | int] = Field(default_factory=list)
+    msg: str = ""
+    type: str = ""
+    layer: int | None = None
+    axis: int | None = None
+
+
+class Problem(Model):
+    """An ``application/problem+json`` document (also available as ``ApiError.body``)."""
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int = 0
+    detail: str = ""
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+# --- shapes --------------------------------------------------------------
+
+
+class Condition(Model):
+    """A check that could not be decided symbolically and must hold (e.g. ``H >= 6``)."""
+
+    layer: int | None = None
+    axis: int | None = None
+    expr: str
+    expr_latex: Latex = None
+    where: str | None = None
+
+
+class LayerResult(Model):
+    """One layer of a ``shapes`` (or plan stage) result."""
+
+    index: int
+    op: str
+    input_size: list[Scalar]
+    input_size_latex: list[Latex] = Field(default_factory=list)
+    output_size: list[Scalar]
+    output_size_latex: list[Latex] = Field(default_factory=list)
+    in_channels: Scalar | None = None
+    in_channels_latex: Latex = None
+    out_channels: Scalar | None = None
+    out_channels_latex: Latex = None
+    padding_resolved: list[list[Scalar]] = Field(default_factory=list)
+    padding_resolved_latex: list[list[Latex]] = Field(default_factory=list)
+    formula: list[Scalar] = Field(default_factory=list)
+    formula_latex: list[Latex] = Field(default_factory=list)
+    unread: list[Scalar] = Field(default_factory=list)
+    unread_latex: list[Latex] = Field(default_factory=list)
+    overhang: list[Scalar] = Field(default_factory=list)
+    overhang_latex: list[Latex] = Field(default_factory=list)
+    params: Scalar | None = None
+    params_latex: Latex = None
+    macs: Scalar | None = None
+    macs_latex: Latex = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ShapesResult(Model):
+    """``POST /v1/shapes``: sizes after every layer."""
+
+    output_size: list[Scalar]
+    output_size_latex: list[Latex] = Field(default_factory=list)
+    out_channels: Scalar | None = None
+    out_channels_latex: Latex = None
+    params: Scalar | None = None
+    params_latex: Latex = None
+    macs: Scalar | None = None
+    macs_latex: Latex = None
+    conditions: list[Condition] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    layers: list[LayerResult] = Field(default_factory=list)
+
+
+# --- plan ----------------------------------------------------------------
+
+
+class StageResult(Model):
+    """One encoder or decoder stage, or the head, of a plan."""
+
+    input_size: list[Scalar | None] | None = None
+    output_size: list[Scalar | None] | None = None
+    in_channels: Scalar | None = None
+    out_channels: Scalar | None = None
+    layers: list[LayerResult] = Field(default_factory=list)
+
+
+class Skip(Model):
+    """One skip connection of a plan: sizes, registration and every fix (contract section 5)."""
+
+    encoder_stage: int
+    decoder_stage: int
+    encoder_size: list[Scalar | None] | None = None
+    decoder_size: list[Scalar | None] | None = None
+    aligned: bool | None = None
+    scale: list[Any] | None = None
+    offset: list[Any] | None = None
+    registered: bool | None = None
+    applied: Any = None
+    crop: list[Any] | None = None
+    pad: list[Any] | None = None
+    crop_decoder: list[Any] | None = None
+    pad_skip: list[Any] | None = None
+    output_padding: list[Any] | None = None
+    output_size_ok: Any = None
+
+
+class ValidInputSizes(Model):
+    """Every input size one axis takes cleanly: ``i % modulus in residues`` and ``i >= min``."""
+
+    modulus: int
+    residues: list[int] = Field(default_factory=list)
+    min: int | None = None
+    nearest: dict[str, int | None] | None = None
+    output_size: Scalar | None = None
+
+    def __contains__(self, size: object) -> bool:
+        if not isinstance(size, int) or isinstance(size, bool):
+            return False
+        return size % self.modulus in self.residues and (self.min is None or size >= self.min)
+
+
+class PlanResult(Model):
+    """``POST /v1/plan``: an encoder/decoder stack, its skips and valid input sizes."""
+
+    ok: bool
+    output_size: list[Scalar | None] | None = None
+    params: Scalar | None = None
+    warnings: list[str] = Field(default_factory=list)
+    expanded: dict[str, Any] | None = None
+    encoder: list[StageResult] = Field(default_factory=list)
+    decoder: list[StageResult] = Field(default_factory=list)
+    head: StageResult | None = None
+    skips: list[Skip] = Field(default_factory=list)
+    valid_input_sizes: list[ValidInputSizes | None] | None = None
+    valid_input_sizes_reason: Any = None
+    mismatch: Any = None
+    conditions: list[Condition] = Field(default_factory=list)
+
+
+# --- compute -------------------------------------------------------------
+
+
+def _to_numpy(value: Any, dtype: Any = None) -> Any:
+    try:
+        import numpy as np
+    except ImportError as exc:  # pragma: no cover - exercised in the no-NumPy venv test
+        raise ImportError("to_numpy() needs NumPy: pip install numpy") from exc
+    return np.asarray(value, dtype=dtype)
+
+
+class Explain(Model):
+    """``explain: true`` of ``conv_transpose``: the intermediate arrays (contract section 4)."""
+
+    zero_inserted: Any = None
+    padded: Any = None
+    equivalent_conv: dict[str, Any] | None = None
+    conv_matrix: Any = None
+    conv_matrix_is_forward_conv: bool | None = None
+    conv_matrix_omitted: str | None = None
+
+    def to_numpy(self, field: str = "conv_matrix") -> Any:
+        """One explain array as a float64 NumPy array (requires NumPy)."""
+        value = getattr(self, field)
+        if value is None:
+            raise ValueError(f"explain.{field} is null")
+        return _to_numpy(value, "float64")
+
+
+class ComputeResult(Model):
+    """``POST /v1/compute/{op}``: ``output`` (nested lists), ``shape``, and ``indices`` for ``max_pool``."""
+
+    output: Any
+    shape: list[int]
+    indices: Any = None
+    explain: Explain | None = None
+
+    def to_numpy(self, field: str = "output") -> Any:
+        """``output`` (float64) or ``indices`` (int64) as a NumPy array (requires NumPy)."""
+        value = getattr(self, field)
+        if value is None:
+            raise ValueError(f"{field} is null")
+        return _to_numpy(value, "int64" if field == "indices" else "float64")
+
+    @property
+    def output_array(self) -> Any:
+        """``to_numpy("output")``."""
+        return self.to_numpy("output")

@@ -1,0 +1,64 @@
+"""A symbolic worker process: ``python -m convplan._symbolic_worker``.
+
+Reads framed requests ``(entry, payload, limits)`` from stdin and writes
+framed replies to stdout (4-byte big-endian length, then a pickle). Only the
+parent process, which is our own code, ever writes to this pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+from convplan.errors import ConvplanError
+from convplan.symbolic import call_entry
+
+__all__ = ["main", "read_frame", "write_frame"]
+
+_HEADER = struct.Struct(">I")
+
+
+def write_frame(stream: BinaryIO, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (length,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(length))
+
+
+def main() -> None:  # pragma: no cover - runs in the child
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # nothing else may write into the reply pipe
+    import convplan.shapes  # noqa: F401  (warm the imports before saying ready)
+
+    try:
+        import convplan.plan  # noqa: F401
+    except ImportError:
+        pass
+    write_frame(replies, "ready")
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            entry, payload, limits = read_frame(requests)
+        except EOFError:
+            return
+        try:
+            write_frame(replies, ("ok", call_entry(entry, payload, limits)))
+        except ConvplanError as exc:
+            items = [e.as_dict() for e in exc.errors]
+            write_frame(replies, ("error", type(exc).__name__, exc.detail, items, exc.extra))
+        except (RecursionError, MemoryError):
+            write_frame(replies, ("error", "InvalidRequest", "expression too complex to evaluate", [], {}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP layer: translates between HTTP and the domain; no domain logic here."""

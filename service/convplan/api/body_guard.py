@@ -1,0 +1,241 @@
+"""Request-body limits at the edge, as a pure ASGI middleware.
+
+Before a request reaches FastAPI:
+
+1. any body larger than ``max_body_bytes`` is refused (413): at once from
+   ``Content-Length``, else while counting the received chunks, so an
+   oversized upload is never held in memory;
+2. for ``POST``/``PUT``/``PATCH`` to a route that exists, a non-empty body
+   must be JSON (415), nested at most ``max_json_depth`` deep (413, checked
+   by a scan *before* parsing, so a deeply nested body never reaches a
+   recursive parser), parseable (400) and free of non-finite numbers
+   (``NaN``, ``Infinity``, ``1e999``: 422), which Python's ``json`` accepts.
+
+The checked bytes are then replayed unchanged to FastAPI, which parses them
+again for the route's Pydantic body: twice the parsing of at most a few MB,
+in exchange for plain FastAPI routes with no custom request class.
+
+Refusals are sent from here as problem documents: the middleware sits
+outside FastAPI's exception handling.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from convplan.api.problems import domain_problem_response, problem_response
+from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
+
+__all__ = ["BodyGuardMiddleware", "check_json_body", "json_depth_exceeds", "is_json_media_type"]
+
+_METHODS_WITH_JSON_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+# A JSON string literal, escapes included (unrolled loop: no backtracking).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Objects and arrays nest alike: fold both onto "[" / "]", drop all else.
+_FOLD_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """Whether ``body`` nests arrays/objects deeper than ``max_depth``.
+
+    Non-recursive and fast (C-level passes): strings are blanked (their
+    brackets do not count), everything but brackets is dropped, then each
+    pass deletes every innermost ``[]`` pair, i.e. one nesting level, for at
+    most ``max_depth + 1`` passes. Openers left unmatched (a truncated or
+    broken body) may each still cost the parser a level, so they count too;
+    the parser itself reports such a body as malformed (400).
+    """
+    brackets = _STRING.sub(b"", body).translate(_FOLD_BRACKETS, _NOT_BRACKETS)
+    levels = 0
+    while levels <= max_depth:
+        peeled = brackets.replace(b"[]", b"")
+        if peeled == brackets:
+            break
+        brackets = peeled
+        levels += 1
+    return levels + brackets.count(b"[") > max_depth
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or ``application/<anything>+json``; parameters ignored."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class _NonFinite(Exception):
+    """Raised from inside json.loads; deliberately not a ValueError."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+class _Malformed(Exception):
+    """Not parseable as JSON (answered with 400)."""
+
+
+def _reject_constant(token: str) -> Any:
+    raise _NonFinite(token)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(text)
+    return value
+
+
+def check_json_body(body: bytes, max_depth: int) -> None:
+    """Raise the domain error for a body that is too deep, malformed or non-finite."""
+    if json_depth_exceeds(body, max_depth):
+        raise LimitExceeded(
+            f"JSON nesting deeper than {max_depth} levels",
+            [ErrorItem(("body",), f"nesting deeper than {max_depth} levels", "json_depth")],
+            extra={"limit": "max_json_depth", "value": max_depth},
+        )
+    try:
+        json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+    except _NonFinite as exc:
+        msg = f"non-finite number {exc.token!r}: only finite numbers are accepted"
+        raise InvalidRequest(msg, [ErrorItem(("body",), msg, "finite_number")]) from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints
+        raise _Malformed(str(exc)) from None
+
+
+class BodyGuardMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _announces_body(scope):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        body, outcome = await _read_body(receive, self.max_body_bytes)
+        if outcome == "too_large":
+            await self._too_large(scope, receive, send)
+            return
+        if outcome == "disconnected":
+            return  # nobody to answer
+        refusal = self._refusal(scope, body) if body else None
+        if refusal is not None:
+            await refusal(scope, _replay(body, receive), send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _refusal(self, scope: Scope, body: bytes) -> Response | None:
+        if scope["method"] not in _METHODS_WITH_JSON_BODY or not _route_exists(scope):
+            return None  # let routing answer 404 / 405 first
+        content_type = _header(scope, b"content-type")
+        if not is_json_media_type(content_type):
+            return problem_response(
+                415,
+                f"expected a JSON body (Content-Type: application/json), got {content_type or 'no Content-Type'}",
+            )
+        try:
+            check_json_body(body, self.max_json_depth)
+        except (LimitExceeded, InvalidRequest) as exc:
+            return domain_problem_response(exc)
+        except _Malformed as exc:
+            return problem_response(
+                400, f"malformed JSON: {exc}", error_items=[_item(("body",), str(exc), "json_invalid")]
+            )
+        return None
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.max_body_bytes
+        response = problem_response(
+            413,
+            f"request body larger than {limit} bytes",
+            slug=LimitExceeded.slug,
+            error_items=[_item(("body",), f"larger than {limit} bytes", "body_bytes")],
+            extra={"limit": "max_body_bytes", "value": limit},
+            # The unread rest of the body is abandoned: ask the client to close.
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+def _item(loc: tuple[str | int, ...], msg: str, type_: str) -> dict[str, Any]:
+    return ErrorItem(loc, msg, type_).as_dict()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _announces_body(scope: Scope) -> bool:
+    # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body.
+    names = {key for key, _ in scope["headers"]}
+    return _content_length(scope) != 0 and (b"content-length" in names or b"transfer-encoding" in names)
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, str]:
+    """Read the whole body, stopping as soon as it exceeds ``limit``.
+
+    Returns ``(body, outcome)``, outcome one of "ok", "too_large", "disconnected".
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", "disconnected"
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", "too_large"
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), "ok"
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that yields the buffered body once, then defers to the server."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _route_exists(scope: Scope) -> bool:
+    """Whether the app has a route for this method and path (public BaseRoute API)."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", None)
+    if routes is None:
+        return True  # cannot tell: guard anyway
+    # Matching may stash routing state in the scope (and dicts inside it).
+    probe = {key: dict(value) if isinstance(value, dict) else value for key, value in scope.items()}
+    return any(route.matches(probe)[0] == Match.FULL for route in routes)

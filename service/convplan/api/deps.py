@@ -1,0 +1,20 @@
+"""Dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from convplan.settings import Settings
+
+__all__ = ["SettingsDep", "app_settings"]
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (``create_app(settings)``)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

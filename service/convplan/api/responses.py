@@ -1,0 +1,43 @@
+"""Response classes.
+
+Normal responses need no custom class: FastAPI 0.163 serializes a route's
+``response_model`` / return type straight to JSON bytes with pydantic-core
+(``ORJSONResponse`` is deprecated there). Problem documents are built as
+dicts by the handlers, so they get a small orjson-rendered class.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "DataResponse", "ProblemResponse", "dumps"]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def dumps(content: Any) -> bytes:
+    """JSON bytes: orjson, or the stdlib for integers beyond 64 bits (which orjson
+    refuses). ``allow_nan=False``: a body must stay valid JSON."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, default=str).encode()
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+class DataResponse(JSONResponse):
+    """A result the domain built as plain dicts (already JSON-ready): no model
+    re-validation on the hot path; the route documents the schema."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)

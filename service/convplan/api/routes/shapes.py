@@ -1,0 +1,41 @@
+"""POST /v1/shapes: output sizes of a stack of layers, numeric or symbolic."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+
+from convplan.api.deps import SettingsDep
+from convplan.api.problems import problem_responses
+from convplan.api.responses import DataResponse
+from convplan.api.symbolic import symbolic_pool
+from convplan.ops import NeedsSymbolic
+from convplan.shapes import ShapesRequest, run_shapes
+from convplan.shapes.schema import ShapesResponse
+
+router = APIRouter(prefix="/v1", tags=["shapes"])
+
+_SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
+
+
+@router.post(
+    "/shapes",
+    operation_id="shapes",
+    summary="Output sizes of a stack of layers",
+    description=(
+        "Applies the layers in order to an input of `input_size` (numbers or expressions such as `\"16*n\"`) "
+        "and reports every layer's output size, padding as applied, formula, unread rows, ceil-mode "
+        "overhang, parameters and MACs, exactly as PyTorch computes them. A layer PyTorch would refuse is a "
+        "422 naming the layer, the axis and the reason, with the layers computed before it."
+    ),
+    response_model=None,
+    responses={200: {"model": ShapesResponse, "description": "Sizes after every layer."},
+               **problem_responses(400, 413, 415, 422)},
+)
+async def shapes(body: ShapesRequest, request: Request, settings: SettingsDep) -> DataResponse:
+    try:
+        result = run_shapes(body, settings, symbolic=False)
+    except NeedsSymbolic:
+        payload = body.model_dump(mode="json")
+        result = await anyio.to_thread.run_sync(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
+    return DataResponse(result)

@@ -1,0 +1,80 @@
+"""The ASGI application: ``convplan.app:app``, or ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from convplan import __version__
+from convplan.api.body_guard import BodyGuardMiddleware
+from convplan.api.docs import install_docs
+from convplan.api.handlers import install_exception_handlers
+from convplan.api.openapi import DESCRIPTION, install_openapi
+from convplan.api.routes import load_routers
+from convplan.settings import Settings, get_settings
+
+__all__ = ["app", "create_app"]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Symbolic workers are processes: start them before the first request and
+    # stop them on shutdown. (In-process clients that skip the lifespan still
+    # work: the pool is created on first use.)
+    symbolic = (
+        importlib.import_module("convplan.api.symbolic")
+        if importlib.util.find_spec("convplan.api.symbolic") is not None
+        else None
+    )
+    if symbolic is not None:
+        symbolic.get_pool(app).warm()
+    try:
+        yield
+    finally:
+        if symbolic is not None:
+            symbolic.close_symbolic_pool(app)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="convplan",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # replaced by offline pages (install_docs)
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    for router in load_routers():
+        app.include_router(router)
+    install_docs(app)
+    install_openapi(app)
+    install_exception_handlers(app)
+
+    # Middleware added last runs first: CORS wraps the body guard, so its
+    # 413/415 refusals carry CORS headers and browsers can read them.
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Content-Type"],
+            expose_headers=["Allow"],
+            max_age=600,
+        )
+    return app
+
+
+app = create_app()

@@ -1,0 +1,27 @@
+"""The layer vocabulary: one module per op family, discovered at import.
+
+``Layer`` is the discriminated union of every registered op model (the
+request schema); ``OPS`` maps an op name to its model. Each model's ``infer``
+is its size rule and ``coord_map`` its coordinate map.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from convplan.ops._base import OPS, LayerShape, OpModel, register
+from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
+from convplan.ops._values import Value
+
+__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "register"]
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+    importlib.import_module(f"{__name__}.{_module}")
+
+_MODELS = tuple(dict.fromkeys(OPS.values()))
+
+Layer = Annotated[Union[_MODELS], Field(discriminator="op")]  # noqa: UP007 - built from the registry

@@ -1,0 +1,71 @@
+"""Resolving every padding form to per-axis `(before, after)` pairs.
+
+Forms (contract section 1): an int or expression; ``"valid"``; PyTorch's
+``"same"`` (conv, stride 1 only, odd extra after: ``F._conv_forward`` pads
+``total // 2`` before); ONNX/TensorFlow ``"same_upper"``/``"same_lower"``
+(output ``ceil(i/s)``, total ``max((o-1)*s + k_eff - i, 0)``, odd extra
+after/before, as TensorFlow's ``GetWindowedOutputSizeVerbose``); or a list
+of ints / ``[before, after]`` pairs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convplan.ops._context import LayerContext
+from convplan.ops._fields import PAD_MODES
+from convplan.ops._values import Value, cdiv, fdiv, norm, vmax
+
+__all__ = ["resolve_padding", "same_split"]
+
+
+def same_split(total: Value, lower: bool) -> tuple[Value, Value]:
+    """Split a total padding; the odd extra goes after (upper) or before (lower)."""
+    small = norm(fdiv(total, 2))
+    large = norm(total - small)
+    return (large, small) if lower else (small, large)
+
+
+def resolve_padding(
+    ctx: LayerContext,
+    value: Any,
+    *,
+    size: list[Value],
+    kernel_eff: list[Value],
+    stride: list[Value],
+    dilation: list[Value] | None = None,
+    kernel: list[Value] | None = None,
+    allow_same: bool = False,
+) -> tuple[list[tuple[Value, Value]], str | None]:
+    """Per-axis (before, after) pairs and the mode name (None for explicit amounts)."""
+    if isinstance(value, str) and value in PAD_MODES:
+        if value == "valid":
+            return [(0, 0)] * ctx.rank, value
+        if value == "same":
+            if not allow_same:
+                ctx.fail(
+                    "padding='same' is PyTorch's conv-only mode; use 'same_upper' (ONNX SAME_UPPER, "
+                    "TensorFlow SAME) or 'same_lower'",
+                    param="padding",
+                    type="value_error.padding",
+                )
+            for a, s in enumerate(stride):
+                ctx.require(s, "==", 1, "padding='same' is not supported for strided convolutions",
+                            axis=a, param="stride", listed=False, type="value_error.padding")
+            assert dilation is not None and kernel is not None
+            return [same_split(norm(d * (k - 1)), lower=False) for d, k in zip(dilation, kernel)], value
+        lower = value == "same_lower"
+        out = []
+        for i, k, s in zip(size, kernel_eff, stride):
+            o = cdiv(i, s)
+            out.append(same_split(norm(vmax(norm((o - 1) * s + k - i), 0)), lower))
+        return out, value
+    pairs = ctx.pairs("padding", value)
+    for a, (before, after) in enumerate(pairs):
+        listed = isinstance(value, list)
+        ctx.require(before, ">=", 0, "negative padding is not supported", axis=a, param="padding",
+                    listed=listed, type="value_error.padding")
+        if after is not before:
+            ctx.require(after, ">=", 0, "negative padding is not supported", axis=a, param="padding",
+                        listed=listed, type="value_error.padding")
+    return pairs, None

@@ -1,0 +1,77 @@
+"""Arithmetic that works on plain ints and on SymPy expressions alike.
+
+Each op writes its size rule once with these helpers; numbers stay Python
+ints (the numeric path never touches SymPy) and symbols become SymPy
+expressions. Floor division follows PyTorch's ``div_floor`` (towards -inf,
+as Python's ``//``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import sympy
+
+Value: TypeAlias = "int | sympy.Expr"
+
+__all__ = ["Value", "cdiv", "fdiv", "is_number", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
+
+
+def is_number(value: Any) -> bool:
+    return type(value) is int
+
+
+def fdiv(a: Value, b: Value) -> Value:
+    """floor(a / b)."""
+    if type(a) is int and type(b) is int:
+        return a // b
+    return sympy.floor(sympy.Integer(a) / b if type(a) is int else a / b)
+
+
+def cdiv(a: Value, b: Value) -> Value:
+    """ceil(a / b)."""
+    if type(a) is int and type(b) is int:
+        return -((-a) // b)
+    return sympy.ceiling(sympy.Integer(a) / b if type(a) is int else a / b)
+
+
+def vmod(a: Value, b: Value) -> Value:
+    """a mod b with Python's sign convention (result has the sign of b)."""
+    if type(a) is int and type(b) is int:
+        return a % b
+    return sympy.Mod(a, b)
+
+
+def vmin(*values: Value) -> Value:
+    if all(type(v) is int for v in values):
+        return min(values)
+    return sympy.Min(*values)
+
+
+def vmax(*values: Value) -> Value:
+    if all(type(v) is int for v in values):
+        return max(values)
+    return sympy.Max(*values)
+
+
+def vprod(values: list[Value]) -> Value:
+    out: Value = 1
+    for v in values:
+        out = out * v
+    return out
+
+
+def vsum(values: list[Value]) -> Value:
+    out: Value = 0
+    for v in values:
+        out = out + v
+    return out
+
+
+def norm(value: Value) -> Value:
+    """SymPy integers back to Python ints, so numbers stay numbers."""
+    if type(value) is int:
+        return value
+    if isinstance(value, sympy.Integer):
+        return int(value)
+    return value

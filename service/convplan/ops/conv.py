@@ -1,0 +1,227 @@
+"""Convolution and transposed convolution (``torch.nn.ConvNd``, ``ConvTransposeNd``).
+
+Size rules follow ATen's ``conv_output_size`` / ``conv_input_size``
+(aten/src/ATen/native/ConvUtils.h): ``o = floor((i + pl + pr - k_eff)/s) + 1``
+and ``o = (i-1)*s - pl - pr + k_eff + output_padding``, ``k_eff = d*(k-1) + 1``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import Field, StrictBool
+
+from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._channels import check_groups, per_group
+from convplan.ops._context import LayerContext, show
+from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
+from convplan.ops._formula import affine, floor_affine, symbolic_formula
+from convplan.ops._padding import resolve_padding, same_split
+from convplan.ops._values import Value, fdiv, norm, vmax, vmod, vprod
+
+__all__ = ["Conv", "ConvTranspose", "window_params"]
+
+
+def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -> tuple[list, list, list, list]:
+    """kernel_size, stride, dilation and k_eff per axis, each checked positive."""
+    k = ctx.per_axis("kernel_size", layer.kernel_size)  # type: ignore[attr-defined]
+    stride_value = getattr(layer, "stride", 1)
+    s = k if stride_value is None else ctx.per_axis("stride", stride_value)
+    d = ctx.per_axis("dilation", layer.dilation) if dilation else [1] * ctx.rank  # type: ignore[attr-defined]
+    for a in range(ctx.rank):
+        ctx.require(k[a], ">=", 1, "kernel_size must be positive", axis=a, param="kernel_size",
+                    listed=isinstance(layer.kernel_size, list))  # type: ignore[attr-defined]
+        ctx.require(s[a], ">=", 1, "stride must be positive", axis=a, param="stride",
+                    listed=isinstance(stride_value, list))
+        if dilation:
+            ctx.require(d[a], ">=", 1, "dilation must be positive", axis=a, param="dilation",
+                        listed=isinstance(layer.dilation, list))  # type: ignore[attr-defined]
+    k_eff = [norm(dd * (kk - 1) + 1) for kk, dd in zip(k, d)]
+    return k, s, d, k_eff
+
+
+@register
+class Conv(OpModel):
+    """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
+
+    names = ("conv",)
+    strided = True
+
+    op: Literal["conv"]
+    kernel_size: PerAxis
+    stride: PerAxis = 1
+    padding: Padding = 0
+    dilation: PerAxis = 1
+    groups: Scalar = 1
+    out_channels: Scalar | None = Field(default=None, description="Omitted: channels unchanged but unknown.")
+    bias: StrictBool = True
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        k, s, d, k_eff = window_params(ctx, self)
+        pads, _ = resolve_padding(ctx, self.padding, size=size, kernel_eff=k_eff, stride=s,
+                                  dilation=d, kernel=k, allow_same=True)
+        listed_pad = isinstance(self.padding, list)
+        out, unread, formula = [], [], []
+        for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
+            self._check_padding_mode(ctx, a, i, pl, pr, listed_pad)
+            padded = norm(i + pl + pr)
+            ctx.require(padded, ">=", k_eff[a],
+                        f"kernel size can't be greater than the padded input: padded input {show(padded)}, "
+                        f"effective kernel {show(k_eff[a])}", axis=a, param="kernel_size",
+                        listed=isinstance(self.kernel_size, list))
+            out.append(norm(fdiv(padded - k_eff[a], s[a]) + 1))
+            unread.append(norm(vmax(0, norm(vmod(padded - k_eff[a], s[a])) - pr)))
+            formula.append(_conv_formula(pl, pr, k_eff[a], s[a]))
+        groups = ctx.scalar("groups", self.groups)
+        out_ch = channels if self.out_channels is None else ctx.scalar("out_channels", self.out_channels)
+        if self.out_channels is not None:
+            ctx.require(out_ch, ">=", 1, "out_channels must be positive", param="out_channels", listed=False)
+        check_groups(ctx, channels, out_ch, groups)
+        known_out = None if self.out_channels is None else out_ch
+        params = macs = None
+        if channels is not None and known_out is not None:
+            weights = norm(known_out * per_group(channels, groups) * vprod(k))
+            params = norm(weights + (known_out if self.bias else 0))
+            macs = norm(weights * vprod(out))
+        return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,
+                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
+
+    def _check_padding_mode(self, ctx: LayerContext, a: int, i: Value, pl: Value, pr: Value, listed: bool) -> None:
+        # F.pad limits (torch/nn/functional.py, aten ReflectionPad / PadNd).
+        if self.padding_mode == "reflect":
+            for p in {id(pl): pl, id(pr): pr}.values():
+                ctx.require(p, "<", i, f"reflect padding {show(p)} must be less than the input size {show(i)}",
+                            axis=a, param="padding", listed=listed)
+        elif self.padding_mode == "circular":
+            for p in {id(pl): pl, id(pr): pr}.values():
+                ctx.require(p, "<=", i, f"circular padding {show(p)} wraps around more than once "
+                            f"(input size {show(i)})", axis=a, param="padding", listed=listed)
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        return _window_map(shape, axis)
+
+
+@register
+class ConvTranspose(OpModel):
+    """Transposed convolution, as ``torch.nn.ConvTranspose1d/2d/3d``."""
+
+    names = ("conv_transpose",)
+    strided = True
+
+    op: Literal["conv_transpose"]
+    kernel_size: PerAxis
+    stride: PerAxis = 1
+    padding: Padding = 0
+    output_padding: PerAxis = 0
+    dilation: PerAxis = 1
+    groups: Scalar = 1
+    out_channels: Scalar | None = Field(default=None, description="Omitted: channels unchanged but unknown.")
+    bias: StrictBool = True
+    padding_mode: Literal["zeros"] = Field(default="zeros", description="PyTorch allows only zeros here.")
+    output_size: PerAxis | None = Field(
+        default=None,
+        description="Picks output_padding as PyTorch's forward(x, output_size) does "
+        "(window [min, min + stride - 1]); the layer's output_padding is then ignored.",
+    )
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        k, s, d, k_eff = window_params(ctx, self)
+        op = ctx.per_axis("output_padding", self.output_padding)
+        listed_op = isinstance(self.output_padding, list)
+        # With output_size, PyTorch's forward ignores the layer's output_padding entirely.
+        for a in range(ctx.rank if self.output_size is None else 0):
+            ctx.require(op[a], ">=", 0, "output_padding must be non-negative", axis=a,
+                        param="output_padding", listed=listed_op)
+            # aten/src/ATen/native/NaiveConvolutionTranspose2d.cpp shape check.
+            ctx.require(norm(vmax(s[a], d[a])), ">", op[a],
+                        f"output padding must be smaller than either stride or dilation, but got "
+                        f"output_padding={show(op[a])}, stride={show(s[a])}, dilation={show(d[a])}",
+                        axis=a, param="output_padding", listed=listed_op)
+        pads = self._padding(ctx, size, k_eff, s, op)
+        if self.output_size is not None:
+            op = self._output_padding_from_size(ctx, size, pads, k_eff, s)
+        out, formula = [], []
+        for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
+            o = norm((i - 1) * s[a] - pl - pr + k_eff[a] + op[a])
+            ctx.require(o, ">=", 1, f"output size {show(o)} is too small", axis=a)
+            out.append(o)
+            if all(type(v) is int for v in (s[a], pl, pr, k_eff[a], op[a])):
+                formula.append(affine(s[a], -s[a] - pl - pr + k_eff[a] + op[a]))
+            else:
+                formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
+        groups = ctx.scalar("groups", self.groups)
+        out_ch = channels if self.out_channels is None else ctx.scalar("out_channels", self.out_channels)
+        if self.out_channels is not None:
+            ctx.require(out_ch, ">=", 1, "out_channels must be positive", param="out_channels", listed=False)
+        check_groups(ctx, channels, out_ch, groups)
+        known_out = None if self.out_channels is None else out_ch
+        params = macs = None
+        if channels is not None and known_out is not None:
+            weights = norm(channels * per_group(known_out, groups) * vprod(k))
+            params = norm(weights + (known_out if self.bias else 0))
+            macs = norm(weights * vprod(size))
+        return LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
+                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+
+    def _padding(self, ctx: LayerContext, size: list[Value], k_eff: list[Value], s: list[Value],
+                 op: list[Value]) -> list[tuple[Value, Value]]:
+        if isinstance(self.padding, str) and self.padding in PAD_MODES:
+            if self.padding == "valid":
+                return [(0, 0)] * ctx.rank
+            if self.padding == "same":
+                ctx.fail("padding='same' is not defined for conv_transpose in PyTorch; use 'same_upper' or "
+                         "'same_lower' (output size i*stride, as ONNX auto_pad)", param="padding",
+                         type="value_error.padding")
+            if self.output_size is not None:
+                ctx.fail("output_size cannot be combined with same_upper/same_lower padding", param="output_size")
+            pads = []
+            for a in range(ctx.rank):
+                total = norm(k_eff[a] + op[a] - s[a])
+                ctx.require(total, ">=", 0, f"{self.padding} needs dilation*(kernel_size-1) + 1 + output_padding "
+                            f">= stride (total padding would be {show(total)})", axis=a, param="padding", listed=False)
+                pads.append(same_split(total, lower=self.padding == "same_lower"))
+            return pads
+        pads, _ = resolve_padding(ctx, self.padding, size=size, kernel_eff=k_eff, stride=s)
+        return pads
+
+    def _output_padding_from_size(self, ctx: LayerContext, size: list[Value], pads: list[tuple[Value, Value]],
+                                  k_eff: list[Value], s: list[Value]) -> list[Value]:
+        # torch/nn/modules/conv.py::_ConvTransposeNd._output_padding: the window uses the stride only.
+        target = ctx.per_axis("output_size", self.output_size)
+        listed = isinstance(self.output_size, list)
+        op = []
+        for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
+            low = norm((i - 1) * s[a] - pl - pr + k_eff[a])
+            high = norm(low + s[a] - 1)
+            reason = (f"requested an output size of {show(target[a])}, but valid sizes range from {show(low)} to "
+                      f"{show(high)} (for an input of {show(i)})")
+            ctx.require(target[a], ">=", low, reason, axis=a, param="output_size", listed=listed)
+            ctx.require(target[a], "<=", high, reason, axis=a, param="output_size", listed=listed)
+            op.append(norm(target[a] - low))
+        return op
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        forward = _window_map(shape, axis)
+        if forward is None:
+            return None
+        a, b = forward  # inverse of the matching conv's map x = a*y + b
+        return 1 / a, -b / a
+
+
+def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:
+    if all(type(v) is int for v in (pl, pr, k_eff, s)):
+        return floor_affine(pl + pr - k_eff, s, 1)
+    return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
+
+
+def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | None:
+    """Conv and pools: output y's window centre is at ``s*y + d*(k-1)/2 - p_before``."""
+    r = shape.resolved
+    s, k, d = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis]
+    pl = shape.padding[axis][0]
+    if not all(type(v) is int for v in (s, k, d, pl)):
+        return None
+    return Fraction(s), Fraction(d * (k - 1), 2) - pl
+

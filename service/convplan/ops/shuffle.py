@@ -1,0 +1,95 @@
+"""Pixel shuffle and unshuffle (``torch.nn.PixelShuffle`` / ``PixelUnshuffle``).
+
+2-D is PyTorch's rule: channels / r^2 and the last two axes times r. 1-D and
+3-D are an extension of ours: channels / r^rank and every spatial axis times
+r (PyTorch itself only ever shuffles the last two dimensions).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._context import LayerContext, show
+from convplan.ops._fields import Scalar
+from convplan.ops._values import Value, norm, vmod
+
+__all__ = ["PixelShuffle", "PixelUnshuffle"]
+
+
+def _factor(ctx: LayerContext, name: str, value: Scalar) -> Value:
+    r = ctx.scalar(name, value)
+    ctx.require(r, ">=", 1, f"{name} must be positive", param=name, listed=False)
+    return r
+
+
+@register
+class PixelShuffle(OpModel):
+    """(C*r^rank, *spatial) -> (C, *spatial*r)."""
+
+    names = ("pixel_shuffle",)
+
+    op: Literal["pixel_shuffle"]
+    upscale_factor: Scalar
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        r = _factor(ctx, "upscale_factor", self.upscale_factor)
+        block = norm(r**ctx.rank)
+        out_ch: Value | None = None
+        if channels is None:
+            ctx.warn("in_channels unknown: the divisibility of channels by upscale_factor**rank was skipped")
+        else:
+            ctx.require(norm(vmod(channels, block)), "==", 0,
+                        f"pixel_shuffle expects its input's channel dimension to be divisible by the square of "
+                        f"upscale_factor, but input.size(-3)={show(channels)} is not divisible by {show(block)}",
+                        param="upscale_factor", listed=False)
+            out_ch = channels // block if type(channels) is int and type(block) is int else norm(channels / block)
+        out = [norm(i * r) for i in size]
+        formula: list[Value | str] = [f"{r}*i" if type(r) is int else norm(r * _i()) for _ in size]
+        zero = [0] * ctx.rank
+        return LayerShape(out, out_ch, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"factor": r})
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        r = shape.resolved["factor"]
+        if type(r) is not int:
+            return None
+        a = Fraction(1, r)
+        return a, (a - 1) / 2
+
+
+@register
+class PixelUnshuffle(OpModel):
+    """(C, *spatial*r) -> (C*r^rank, *spatial)."""
+
+    names = ("pixel_unshuffle",)
+    strided = True
+
+    op: Literal["pixel_unshuffle"]
+    downscale_factor: Scalar
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        r = _factor(ctx, "downscale_factor", self.downscale_factor)
+        block = norm(r**ctx.rank)
+        out = []
+        for a, i in enumerate(size):
+            ctx.require(norm(vmod(i, r)), "==", 0, f"pixel_unshuffle expects spatial size {show(i)} to be divisible "
+                        f"by downscale_factor {show(r)}", axis=a)
+            out.append(i // r if type(i) is int and type(r) is int else norm(i / r))
+        out_ch = None if channels is None else norm(channels * block)
+        formula: list[Value | str] = [f"i/{r}" if type(r) is int else norm(_i() / r) for _ in size]
+        zero = [0] * ctx.rank
+        return LayerShape(out, out_ch, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"factor": r})
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        r = shape.resolved["factor"]
+        if type(r) is not int:
+            return None
+        return Fraction(r), Fraction(r - 1, 2)
+
+
+def _i() -> Value:
+    import sympy
+
+    return sympy.Symbol("i", integer=True, positive=True)
+

@@ -1,0 +1,60 @@
+"""Coordinate maps: where a feature map's pixels sit, composed along the stack.
+
+Each op maps its output pixel ``y`` to input coordinates ``x = a*y + b``
+(pixel centres; ``OpModel.coord_map``). Composing them from the last map that
+had no affine predecessor (the *anchor*: the network input, or the output of
+an adaptive pool / sized interpolation) gives every map ``X = A*y + B`` in the
+anchor's grid. Two maps with the same anchor are related exactly, as Caffe's
+``coord_map.py`` relates two blobs through a common ancestor (BVLC/caffe:
+python/caffe/coord_map.py) -- that is where FCN's crop offsets 5, 9, 31 come
+from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["AxisMap", "fraction_json", "relate"]
+
+
+@dataclass(frozen=True, slots=True)
+class AxisMap:
+    """``X = scale*y + shift`` in the grid of the map produced by layer ``anchor`` (-1 = the input)."""
+
+    anchor: int
+    scale: Fraction
+    shift: Fraction
+
+    def then(self, layer_index: int, step: tuple[Fraction, Fraction] | None) -> AxisMap:
+        """The map after a layer whose own map is ``x = a*y + b`` (None: no affine map, a new anchor)."""
+        if step is None:
+            return AxisMap(layer_index, Fraction(1), Fraction(0))
+        a, b = step
+        return AxisMap(self.anchor, self.scale * a, self.scale * b + self.shift)
+
+    def shifted(self, before: int) -> AxisMap:
+        """After padding by ``before`` rows (negative = cropping): pixel 0 moves ``before`` rows out."""
+        return AxisMap(self.anchor, self.scale, self.shift - self.scale * before)
+
+
+def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
+    """``(scale, offset)``: the decoder pixel ``y`` lands at ``scale*y + offset`` in the skip map's grid.
+
+    None when the maps have no common anchor (no exact relation exists)."""
+    if decoder.anchor != skip.anchor or skip.scale == 0:
+        return None
+    return decoder.scale / skip.scale, (decoder.shift - skip.shift) / skip.scale
+
+
+def fraction_json(value: Fraction | None) -> int | float | str | None:
+    """Exact JSON for a Fraction: an integer, a float when the value is dyadic (exact in binary, e.g. -0.5),
+    else a string in the expression grammar (``"1/3"``)."""
+    if value is None:
+        return None
+    if value.denominator == 1:
+        return int(value.numerator)
+    d = value.denominator
+    if d & (d - 1) == 0 and d <= 2**52 and abs(value.numerator) < 2**52:
+        return value.numerator / d
+    return f"{value.numerator}/{d}" if value >= 0 else f"-{-value.numerator}/{d}"

@@ -1,0 +1,100 @@
+"""Service settings, read from ``CONVPLAN_*`` environment variables.
+
+Every field whose schema carries a ``unit`` is a *limit*: ``GET /v1/limits``
+lists those with their value and description, so a limit added here is
+published without touching the route.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["LogLevel", "Settings", "get_settings", "limit_fields"]
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+
+
+def _limit(default: Any, unit: str, description: str, **constraints: Any) -> Any:
+    """A settings field that ``GET /v1/limits`` publishes."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVPLAN_", extra="ignore", frozen=True)
+
+    # --- service ---------------------------------------------------------
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Origins allowed by CORS (browser-based design tools). Environment: "
+            "a JSON list or a comma-separated string; empty disables CORS."
+        ),
+    )
+    log_level: LogLevel = Field("info", description="Log level of `convplan serve`.")
+    symbolic_workers: int = Field(
+        2, ge=1, description="Worker processes that run time-limited symbolic work."
+    )
+
+    # --- limits (published by GET /v1/limits) ---------------------------
+    max_body_bytes: int = _limit(
+        2_000_000, "bytes", "Largest request body; a larger one is refused with 413 before parsing.", ge=1
+    )
+    max_json_depth: int = _limit(
+        64, "levels", "Deepest nesting of JSON arrays and objects in a request body (413).", ge=1
+    )
+    max_layers: int = _limit(256, "layers", "Most layers in one request, summed over all stages (413).", ge=1)
+    max_stages: int = _limit(32, "stages", "Most encoder or decoder stages in a plan (413).", ge=1)
+    max_spatial_rank: Literal[3] = _limit(
+        3, "axes", "Most spatial axes of a tensor or size (fixed by the contract: 1 to 3)."
+    )
+    max_size: int = _limit(
+        1_000_000_000, "magnitude", "Largest magnitude of a size or integer parameter (422 above).", ge=1
+    )
+    max_expression_length: int = _limit(
+        256, "characters", "Longest symbolic expression string (413).", ge=1
+    )
+    max_exponent: int = _limit(16, "exponent", "Largest integer exponent allowed after `**` in an expression.", ge=0)
+    max_input_elements: int = _limit(
+        250_000, "elements", "Most numbers in the tensors of one compute request (413).", ge=1
+    )
+    max_output_elements: int = _limit(
+        1_000_000, "elements", "Most numbers in a compute response, explain arrays included (413).", ge=1
+    )
+    max_conv_matrix_elements: int = _limit(
+        4_000_000, "elements", "Largest explained convolution matrix; a larger one is omitted (null).", ge=1
+    )
+    symbolic_timeout_seconds: float = _limit(
+        5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        # NoDecode hands us the raw env string: accept JSON or "a,b".
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
+def limit_fields() -> list[tuple[str, str, str]]:
+    """``(name, unit, description)`` of every limit, in declaration order."""
+    out = []
+    for name, field in Settings.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and "unit" in extra:
+            out.append((name, str(extra["unit"]), field.description or ""))
+    return out
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached: the environment is read once)."""
+    return Settings()

@@ -1,0 +1,141 @@
+"""The shape engine: runs a stack of layers on a (numeric or symbolic) size.
+
+``infer_stack`` is shared with the planner. A refusing layer raises
+``LayerError`` carrying the layers computed before it (``extra["layers"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LimitExceeded
+from convplan.expr import SymbolTable, canonicalize
+from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
+from convplan.ops._values import norm
+from convplan.shapes.models import ShapesRequest
+from convplan.shapes.render import render_layer, render_result
+
+__all__ = [
+    "LayerRecord", "StackResult", "infer_layer", "infer_stack", "make_resolver", "resolve_input", "run_shapes", "run_shapes_json",
+]
+
+
+@dataclass
+class LayerRecord:
+    index: int
+    layer: OpModel
+    input_size: list[Value]
+    in_channels: Value | None
+    shape: LayerShape
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def output_size(self) -> list[Value]:
+        return self.shape.output_size
+
+
+@dataclass
+class StackResult:
+    records: list[LayerRecord]
+    output_size: list[Value]
+    out_channels: Value | None
+
+
+def make_resolver(symbols: dict[str, Any] | None, limits: Any = None, *, symbolic: bool = True) -> Resolver:
+    """``symbolic=False`` is the fast path: a symbolic value raises ``NeedsSymbolic``."""
+    specs = {name: {"min": spec.min} for name, spec in (symbols or {}).items()}
+    table = SymbolTable(specs)
+    if limits is None:
+        return Resolver(table, symbolic=symbolic)
+    return Resolver(table, max_expression_length=limits.max_expression_length, max_size=limits.max_size,
+                    symbolic=symbolic)
+
+
+def resolve_input(
+    resolver: Resolver, input_size: Sequence[Any], in_channels: Any, loc: tuple = ("body",)
+) -> tuple[list[Value], Value | None]:
+    size = []
+    for a, v in enumerate(input_size):
+        value = resolver.scalar(v, (*loc, "input_size", a), axis=a)
+        _require_positive(resolver, value, (*loc, "input_size", a), "input size", axis=a)
+        size.append(value)
+    channels = None
+    if in_channels is not None:
+        channels = resolver.scalar(in_channels, (*loc, "in_channels"))
+        _require_positive(resolver, channels, (*loc, "in_channels"), "in_channels", axis=None)
+    return size, channels
+
+
+def _require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, axis: int | None) -> None:
+    ctx = LayerContext(resolver, None, "input", 1, loc)
+    try:
+        ctx.require(value, ">=", 1, f"{what} must be at least 1", axis=axis)
+    except ConvplanError as exc:
+        raise InvalidRequest(f"{what} must be at least 1",
+                             [ErrorItem(loc, f"{what} must be at least 1", "value_error.size", None, axis)]) from exc
+
+
+def infer_stack(
+    layers: Sequence[OpModel],
+    size: list[Value],
+    channels: Value | None,
+    resolver: Resolver,
+    *,
+    loc: tuple = ("body", "layers"),
+    first_index: int = 0,
+    done: list[LayerRecord] | None = None,
+) -> StackResult:
+    """Apply ``layers`` in order; ``first_index`` numbers them within a larger stack."""
+    records: list[LayerRecord] = []
+    rank = len(size)
+    for offset, layer in enumerate(layers):
+        index = first_index + offset
+        ctx = LayerContext(resolver, index, layer.op, rank, (*loc, offset))
+        try:
+            shape = layer.infer(ctx, size, channels)
+        except ConvplanError as exc:
+            exc.extra.setdefault("layers", [render_layer(r) for r in (done or []) + records])
+            raise
+        if resolver.symbolic:
+            _canonicalize(shape)
+        records.append(LayerRecord(index, layer, size, channels, shape, ctx.warnings))
+        size, channels = shape.output_size, shape.out_channels
+    return StackResult(records, size, channels)
+
+
+def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, loc: tuple = ("body",),
+                resolver: Resolver | None = None) -> LayerShape:
+    """One layer outside a stack (the compute endpoint): errors point at ``loc + (param,)``."""
+    resolver = resolver or make_resolver(None, symbolic=False)
+    return layer.infer(LayerContext(resolver, None, layer.op, len(size), loc), size, channels)
+
+
+def _canonicalize(shape: LayerShape) -> None:
+    """Nested floors from successive layers collapse: floor(floor(H/2)/2) -> floor(H/4)."""
+    shape.output_size = [v if type(v) is int else norm(canonicalize(v)) for v in shape.output_size]
+    shape.formula = [v if type(v) in (int, str) else norm(canonicalize(v)) for v in shape.formula]
+
+
+def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True) -> dict[str, Any]:
+    """`POST /v1/shapes` as a library call: a JSON-ready dict.
+
+    With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
+    service can move the request under its symbolic time budget."""
+    if limits is not None and len(request.layers) > limits.max_layers:
+        raise LimitExceeded(
+            f"{len(request.layers)} layers is over the limit {limits.max_layers}",
+            [ErrorItem(("body", "layers"), f"at most {limits.max_layers} layers", "limit.layers")],
+        )
+    resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    size, channels = resolve_input(resolver, request.input_size, request.in_channels)
+    result = infer_stack(request.layers, size, channels, resolver)
+    return render_result(result, resolver)
+
+
+
+
+def run_shapes_json(payload: dict[str, Any], limits: Any = None) -> dict[str, Any]:
+    """Entry point for the symbolic worker processes (plain data in and out)."""
+    return run_shapes(ShapesRequest.model_validate(payload), limits)

@@ -1,0 +1,61 @@
+"""Request schema of `POST /v1/shapes` (contract section 3)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from convplan.ops import Layer
+from convplan.ops._fields import Scalar
+
+__all__ = ["SymbolName", "SymbolSpec", "Symbols", "ShapesRequest", "InputSize"]
+
+SymbolName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")]
+
+
+class SymbolSpec(BaseModel):
+    """Assumptions on one symbol: an integer at least `min`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: StrictInt = Field(default=1, ge=-1_000_000_000, le=1_000_000_000,
+                           description="Smallest admissible value (default 1).")
+
+
+Symbols = Annotated[
+    dict[SymbolName, SymbolSpec],
+    Field(description="Symbols are integers >= 1 unless listed here, e.g. `{\"p\": {\"min\": 0}}`."),
+]
+
+InputSize = Annotated[
+    list[Scalar],
+    Field(min_length=1, max_length=3, description="Spatial sizes, one per axis (rank 1 to 3).",
+          examples=[[572, 572], ["16*n", "16*n"]]),
+]
+
+
+class ShapesRequest(BaseModel):
+    """A stack of layers applied to an input of the given spatial size."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [572],
+                    "in_channels": 1,
+                    "layers": [
+                        {"op": "conv", "kernel_size": 3, "out_channels": 64},
+                        {"op": "relu"},
+                        {"op": "max_pool", "kernel_size": 2},
+                    ],
+                }
+            ]
+        },
+    )
+
+    input_size: InputSize
+    in_channels: Scalar | None = Field(default=None, description="Channels of the input; null = unknown.")
+    symbols: Symbols | None = None
+    layers: list[Layer] = Field(description="Applied in order.")

@@ -1,0 +1,73 @@
+"""Turning engine results into the JSON of contract section 3.
+
+Symbolic values become strings in the input grammar (our printer) with
+``<field>_latex`` siblings of the same shape, null for numeric entries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from convplan.ops import Resolver, Value
+from convplan.ops._context import latex_or_none, text
+from convplan.ops._values import norm, vsum
+
+if TYPE_CHECKING:
+    from convplan.shapes.engine import LayerRecord, StackResult
+
+__all__ = ["put", "render_layer", "render_result", "total"]
+
+
+def _t(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_t(v) for v in value]
+    return text(value)
+
+
+def _l(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_l(v) for v in value]
+    if isinstance(value, str):  # numeric formula templates are already text
+        return None
+    return latex_or_none(value)
+
+
+def put(out: dict[str, Any], name: str, value: Any) -> None:
+    """Set `name` and its `_latex` sibling."""
+    out[name] = _t(value)
+    out[f"{name}_latex"] = _l(value)
+
+
+def render_layer(record: LayerRecord) -> dict[str, Any]:
+    shape = record.shape
+    out: dict[str, Any] = {"index": record.index, "op": record.layer.op}
+    put(out, "input_size", record.input_size)
+    put(out, "output_size", shape.output_size)
+    put(out, "in_channels", record.in_channels)
+    put(out, "out_channels", shape.out_channels)
+    put(out, "padding_resolved", [list(p) for p in shape.padding])
+    put(out, "formula", shape.formula)
+    put(out, "unread", shape.unread)
+    put(out, "overhang", shape.overhang)
+    put(out, "params", shape.params)
+    put(out, "macs", shape.macs)
+    out["warnings"] = list(record.warnings)
+    return out
+
+
+def total(values: list[Value | None]) -> Value | None:
+    if any(v is None for v in values):
+        return None
+    return norm(vsum(values))  # type: ignore[arg-type]
+
+
+def render_result(result: StackResult, resolver: Resolver) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    put(out, "output_size", result.output_size)
+    put(out, "out_channels", result.out_channels)
+    put(out, "params", total([r.shape.params for r in result.records]))
+    put(out, "macs", total([r.shape.macs for r in result.records]))
+    out["conditions"] = [c.as_dict() for c in resolver.conditions]
+    out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
+    out["layers"] = [render_layer(r) for r in result.records]
+    return out

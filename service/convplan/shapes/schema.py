@@ -1,0 +1,79 @@
+"""Response schema of `POST /v1/shapes`, for the OpenAPI document and clients.
+
+The engine builds plain dicts (fast); these models describe them. Symbolic
+values are strings in the input grammar; each has a `<field>_latex` sibling
+of the same shape, null for numeric entries.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ConditionOut", "LayerOut", "ShapesResponse", "SizeValue"]
+
+SizeValue = Annotated[
+    int | str,
+    Field(description="An integer, or an expression in the input grammar when symbolic (can be sent back)."),
+]
+Latex = str | None
+Pair = Annotated[list[SizeValue], Field(min_length=2, max_length=2)]
+
+
+class ConditionOut(BaseModel):
+    """A check that could not be decided symbolically; it must hold for the result to be valid."""
+
+    layer: int | None
+    axis: int | None
+    expr: str = Field(description="The condition, e.g. `H >= 6`.")
+    expr_latex: Latex
+    where: str | None = Field(default=None, description="What the check guards.")
+
+
+class LayerOut(BaseModel):
+    """One layer's result."""
+
+    model_config = ConfigDict(extra="allow")
+
+    index: int
+    op: str
+    input_size: list[SizeValue]
+    input_size_latex: list[Latex]
+    output_size: list[SizeValue]
+    output_size_latex: list[Latex]
+    in_channels: SizeValue | None = Field(description="null = unknown.")
+    in_channels_latex: Latex
+    out_channels: SizeValue | None = Field(description="null = unknown (a conv without out_channels).")
+    out_channels_latex: Latex
+    padding_resolved: list[Pair] = Field(description="Per axis `[before, after]` as applied.")
+    padding_resolved_latex: list[list[Latex]]
+    formula: list[SizeValue] = Field(description="Per axis: the output size in terms of this layer's input `i`.")
+    formula_latex: list[Latex]
+    unread: list[SizeValue] = Field(description="Per axis: input rows no window reads.")
+    unread_latex: list[Latex]
+    overhang: list[SizeValue] = Field(description="Per axis: how far a ceil_mode window runs past the padded input.")
+    overhang_latex: list[Latex]
+    params: SizeValue | None = Field(description="Learnable parameters; null when a channel count is unknown.")
+    params_latex: Latex
+    macs: SizeValue | None = Field(description="Multiply-accumulates per sample; null when unknown.")
+    macs_latex: Latex
+    warnings: list[str]
+
+
+class ShapesResponse(BaseModel):
+    """Sizes after every layer, in order."""
+
+    model_config = ConfigDict(extra="allow")
+
+    output_size: list[SizeValue]
+    output_size_latex: list[Latex]
+    out_channels: SizeValue | None
+    out_channels_latex: Latex
+    params: SizeValue | None
+    params_latex: Latex
+    macs: SizeValue | None
+    macs_latex: Latex
+    conditions: list[ConditionOut]
+    warnings: list[str]
+    layers: list[LayerOut]

@@ -1,0 +1,47 @@
+"""Shared test configuration.
+
+Async tests: ``@pytest.mark.anyio`` (asyncio only). HTTP tests use
+``api_client``: an ``httpx.AsyncClient`` over the in-process ASGI app (no
+server, no socket), built with default settings whatever the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+    from fastapi import FastAPI
+
+    from convplan.settings import Settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def default_settings() -> Settings:
+    from convplan.settings import Settings
+
+    return Settings.model_construct()  # defaults only: ignores CONVPLAN_* variables
+
+
+@pytest.fixture
+def api_app(default_settings: Settings) -> FastAPI:
+    from convplan.app import create_app
+
+    return create_app(default_settings)
+
+
+@pytest.fixture
+async def api_client(api_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
