@@ -42,6 +42,10 @@ def _check(case: dict[str, Any]) -> str | None:
             return f"partial layers {partial} differ from {expected_layers}"
         return None
     if error is not None:
+        if "refer to a single memory location" in error["message"]:
+            # Mixed-sign circular pads: PyTorch's memory-overlap refusal depends on the
+            # tensor's layout, not on sizes (see ops/_padding.py::check_circular).
+            return None
         # Contract section 2: after a conv without out_channels the count is unknown and
         # checks that need it are skipped with a warning (torch knows the real count).
         skipped = result["layers"][error["layer"]]["warnings"] if error["layer"] < len(result["layers"]) else []

@@ -81,8 +81,8 @@ def _round(cls: type[floor] | type[ceiling], arg: sympy.Expr) -> sympy.Expr:
     if not rest:  # pragma: no cover - arg.is_integer would have been True
         return Add(*integral)
     inner = Add(*rest)
-    if isinstance(inner, (floor, ceiling)):  # pragma: no cover - those are integer
-        return Add(*integral, inner)
+    if isinstance(inner, sympy.Rational):  # H + 1/2: only the constant is left to round
+        return Add(*integral, _round(cls, inner))
     return Add(*integral, cls(inner, evaluate=False))
 
 

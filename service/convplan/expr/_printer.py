@@ -82,15 +82,17 @@ def _print_add(expr: sympy.Expr) -> Printed:
         common = -common
     if abs(common) > 1:
         inner = Add(*(t / common for t in terms))
-        return f"{common}*({_join(_ordered_terms(inner))})", (MUL if common > 0 else UNARY)
+        return f"{common}*({_join(_ordered_terms(inner))})", MUL
     return _join(_ordered_terms(expr)), ADD
 
 
 def _print_mul(expr: sympy.Expr) -> Printed:
     coeff, rest = expr.as_coeff_Mul()
     if coeff.is_negative:
-        text, _ = _print_mul_positive(-coeff, rest)
-        return "-" + text, UNARY
+        text, prec = _print_mul_positive(-coeff, rest)
+        # '-x**2' and '-floor(x)' are unary-level; '-2*H' and '-1/H' are products with a
+        # leading sign: still MUL-level, so 'a%(-1/H)' keeps its parentheses.
+        return "-" + text, (UNARY if prec >= UNARY else MUL)
     return _print_mul_positive(coeff, rest)
 
 

@@ -43,7 +43,47 @@ def _collapse(node: sympy.Expr) -> sympy.Expr:
     return node
 
 
+def _primitive_factors(node: sympy.Expr) -> sympy.Expr:
+    """In a product, move the numeric content of sum factors to the coefficient.
+
+    SymPy distributes a number over a sum only in a two-factor product, so
+    ``-(H + 1)/H`` and ``(-H - 1)/H`` are different trees for the same value;
+    the canonical form is ``-1 * (H + 1) * H**-1``: sums primitive, first term positive.
+    """
+    if not any(isinstance(f, Add) for f in node.args):
+        return node
+    coeff = sympy.Integer(1)
+    factors: list[sympy.Expr] = []
+    for factor in node.args:
+        if isinstance(factor, Add):
+            content, primitive = factor.primitive()
+            if primitive.could_extract_minus_sign():
+                content, primitive = -content, -primitive
+            coeff *= content
+            factors.append(primitive)
+        else:
+            factors.append(factor)
+    return sympy.Mul(coeff, *factors)
+
+
+def _primitive_power(node: sympy.Expr) -> sympy.Expr:
+    """(2*H + 2)**-1 -> (H + 1)**-1/2, for the same reason as :func:`_primitive_factors`."""
+    base, exp = node.args
+    if not isinstance(base, Add) or not isinstance(exp, sympy.Integer):
+        return node
+    content, primitive = base.primitive()
+    if primitive.could_extract_minus_sign():
+        content, primitive = -content, -primitive
+    if content == 1:
+        return node
+    return sympy.Mul(content**exp, sympy.Pow(primitive, exp))
+
+
 def _rule(node: sympy.Expr) -> sympy.Expr:
+    if isinstance(node, sympy.Mul):
+        return _primitive_factors(node)
+    if isinstance(node, sympy.Pow):
+        return _primitive_power(node)
     if isinstance(node, (floor, ceiling)):
         return _collapse(node)
     if isinstance(node, Add) and any(isinstance(t, (floor, ceiling)) for t in node.args):

@@ -26,6 +26,10 @@ __all__ = ["conv_nd", "conv_transpose_nd", "pad_nd", "windows"]
 
 Pairs = Sequence[tuple[int, int]]
 
+# Most elements of a copied column matrix (im2col) held at once; larger
+# problems are done in blocks (output rows, or one kernel tap at a time).
+_COLUMN_BUDGET = 1 << 22
+
 # padding_mode -> np.pad mode. torch's reflect excludes the edge (np "reflect"),
 # replicate repeats it (np "edge"), circular wraps (np "wrap"); F.pad's limits
 # (reflect < size, circular <= size) are enforced by the shape engine.
@@ -87,11 +91,18 @@ def conv_nd(
     # (N, C, *K, *O): the column matrix of each sample, rows (c, taps), columns pixels.
     order = (0, 1, *range(2 + rank, 2 + 2 * rank), *range(2, 2 + rank))
     win = win.transpose(order)
-    y = np.empty((n, c_out, pixels))
+    y = np.empty((n, c_out, *out))
+    # Bound the copied columns: split the first output axis into row blocks.
+    rest = pixels // out[0]
+    rows = max(1, _COLUMN_BUDGET // max(1, n * cg * taps * rest))
     for g in range(groups):
-        cols = win[:, g * cg : (g + 1) * cg].reshape(n, cg * taps, pixels)
         w = weight[g * og : (g + 1) * og].reshape(og, cg * taps)
-        np.matmul(w, cols, out=y[:, g * og : (g + 1) * og])
+        for r0 in range(0, out[0], rows):
+            r1 = min(out[0], r0 + rows)
+            block = win[:, g * cg : (g + 1) * cg, ..., r0:r1, *([slice(None)] * (rank - 1))]
+            cols = block.reshape(n, cg * taps, (r1 - r0) * rest)
+            y[:, g * og : (g + 1) * og, r0:r1] = np.matmul(w, cols).reshape(n, og, r1 - r0, *out[1:])
+    y = y.reshape(n, c_out, pixels)
     if bias is not None:
         y += bias[None, :, None]
     return y.reshape(n, c_out, *out)
@@ -129,11 +140,19 @@ def conv_transpose_nd(
     for g in range(groups):
         xg = x[:, g * cg : (g + 1) * cg].reshape(n, cg, pixels)
         wg = weight[g * cg : (g + 1) * cg].reshape(cg, -1)  # (cg, og * taps)
-        cols = np.matmul(wg.T, xg).reshape(n, og, *kernel, *size)  # every tap's x ⊗ w_tap
         target = buf[:, g * og : (g + 1) * og]
-        for tap in product(*(range(k) for k in kernel)):
+        taps = list(product(*(range(k) for k in kernel)))
+        whole = n * og * len(taps) * pixels <= _COLUMN_BUDGET
+        if whole:  # one GEMM: every tap's x ⊗ w_tap
+            cols = np.matmul(wg.T, xg).reshape(n, og, *kernel, *size)
+        wk = weight[g * cg : (g + 1) * cg]
+        for tap in taps:
             dest = tuple(slice(t * d, t * d + (i - 1) * s + 1, s) for t, d, i, s in zip(tap, dilation, size, stride))
-            target[(slice(None), slice(None), *dest)] += cols[(slice(None), slice(None), *tap)]
+            if whole:
+                part = cols[(slice(None), slice(None), *tap)]
+            else:
+                part = np.matmul(wk[(slice(None), slice(None), *tap)].T, xg).reshape(n, og, *size)
+            target[(slice(None), slice(None), *dest)] += part
     crop = tuple(slice(pl, pl + o) for (pl, _), o in zip(pads, out))
     y = np.ascontiguousarray(buf[(slice(None), slice(None), *crop)])
     if bias is not None:

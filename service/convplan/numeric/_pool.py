@@ -9,11 +9,12 @@ MaxUnpoolKernel.cpp), noted where they matter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import product
 from math import prod
 
 import numpy as np
 
-from convplan.numeric._conv import pad_nd, windows
+from convplan.numeric._conv import pad_nd
 
 __all__ = [
     "adaptive_avg_pool_nd",
@@ -47,6 +48,18 @@ def _cover(size: Sequence[int], pads: Pairs, kernel_eff: Sequence[int], stride: 
     return [(pl, max(0, (o - 1) * s + ke - i - pl)) for i, (pl, _), ke, s, o in zip(size, pads, kernel_eff, stride, out)]
 
 
+def _tap_views(xp: np.ndarray, tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+               out: Sequence[int]) -> np.ndarray:
+    """The input value under kernel tap ``tap`` for every output position: ``(N, C, *out)``."""
+    sl = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, out, stride))
+    return xp[(slice(None), slice(None), *sl)]
+
+
+def _grid(out: Sequence[int], a: int) -> np.ndarray:
+    rank = len(out)
+    return np.arange(out[a]).reshape((1,) * a + (out[a],) + (1,) * (rank - 1 - a))
+
+
 def max_pool_nd(
     x: np.ndarray,
     *,
@@ -56,30 +69,35 @@ def max_pool_nd(
     pads: Pairs,
     out: Sequence[int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Values and flat per-plane indices (row-major over the unpadded input plane)."""
-    n, c = x.shape[:2]
+    """Values and flat per-plane indices (row-major over the unpadded input plane).
+
+    A loop over kernel taps (memory of one output, not of every window)
+    replaying ATen's scan (MaxPoolKernel.cpp ``cpu_max_pool``): start at
+    ``-inf`` with the index of the first in-bounds tap, walk the taps in
+    row-major order and update on ``val > maxval || isnan(val)``. So a tie
+    keeps the first maximum, a NaN wins (the last one), and a window whose
+    maximum is ``-inf`` reports its first in-bounds position.
+    """
     size = x.shape[2:]
     rank = len(size)
     k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     xp = pad_nd(x, _cover(size, pads, k_eff, stride, out), value=-np.inf)
-    flat = windows(xp, kernel, stride, dilation, out).reshape(n, c, *out, prod(kernel))
-    arg = torch_argmax(flat)
-    values = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    taps = np.unravel_index(arg, tuple(kernel))
-    # ATen starts from the first in-bounds tap (maxindex = ih0*W + iw0 after
-    # skipping the padding), so a window whose maximum is -inf reports that tap.
-    all_inf = values == -np.inf
-    index = np.zeros(arg.shape, dtype=np.int64)
+    best = np.full((*x.shape[:2], *out), -np.inf)
+    index = np.zeros(best.shape, dtype=np.int64)
+    first = 0
     for a in range(rank):
-        pl = pads[a][0]
-        o = np.arange(out[a]).reshape((out[a],) + (1,) * (rank - 1 - a))
-        t = taps[a]
-        if all_inf.any():
-            first = np.maximum(0, -((o * stride[a] - pl) // dilation[a]))
-            t = np.where(all_inf, first, t)
-        coord = o * stride[a] - pl + t * dilation[a]
-        index = index * size[a] + coord
-    return values, index
+        start = _grid(out, a) * stride[a] - pads[a][0]
+        first = first * size[a] + np.maximum(start, start % dilation[a])
+    index[...] = first
+    for tap in product(*(range(k) for k in kernel)):
+        flat = 0
+        for a in range(rank):
+            flat = flat * size[a] + (_grid(out, a) * stride[a] - pads[a][0] + tap[a] * dilation[a])
+        values = _tap_views(xp, tap, stride, dilation, out)
+        update = (values > best) | np.isnan(values)
+        np.copyto(best, values, where=update)
+        np.copyto(index, np.broadcast_to(flat, index.shape), where=update)
+    return best, index
 
 
 def avg_pool_nd(
@@ -92,12 +110,12 @@ def avg_pool_nd(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> np.ndarray:
-    n, c = x.shape[:2]
     size = x.shape[2:]
     rank = len(size)
     xp = pad_nd(x, _cover(size, pads, kernel, stride, out))
-    win = windows(xp, kernel, stride, [1] * rank, out)
-    total = win.sum(axis=tuple(range(2 + rank, 2 + 2 * rank)))
+    total = np.zeros((*x.shape[:2], *out))
+    for tap in product(*(range(k) for k in kernel)):
+        total += _tap_views(xp, tap, stride, [1] * rank, out)
     if divisor_override is not None:
         return total / divisor_override
     # AvgPoolKernel.cpp: the window is clipped to [-p, i + p) for the

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from convplan.ops._context import LayerContext
+from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax
 
-__all__ = ["resolve_padding", "same_split"]
+__all__ = ["check_circular", "resolve_padding", "same_split"]
 
 
 def same_split(total: Value, lower: bool) -> tuple[Value, Value]:
@@ -36,8 +36,12 @@ def resolve_padding(
     dilation: list[Value] | None = None,
     kernel: list[Value] | None = None,
     allow_same: bool = False,
+    allow_negative: bool = False,
 ) -> tuple[list[tuple[Value, Value]], str | None]:
-    """Per-axis (before, after) pairs and the mode name (None for explicit amounts)."""
+    """Per-axis (before, after) pairs and the mode name (None for explicit amounts).
+
+    ``allow_negative``: conv with a non-zeros padding_mode pads through ``F.pad``,
+    which crops on negative amounts instead of refusing them."""
     if isinstance(value, str) and value in PAD_MODES:
         if value == "valid":
             return [(0, 0)] * ctx.rank, value
@@ -61,6 +65,8 @@ def resolve_padding(
             out.append(same_split(norm(vmax(norm((o - 1) * s + k - i), 0)), lower))
         return out, value
     pairs = ctx.pairs("padding", value)
+    if allow_negative:
+        return pairs, None
     for a, (before, after) in enumerate(pairs):
         listed = isinstance(value, list)
         ctx.require(before, ">=", 0, "negative padding is not supported", axis=a, param="padding",
@@ -69,3 +75,16 @@ def resolve_padding(
             ctx.require(after, ">=", 0, "negative padding is not supported", axis=a, param="padding",
                         listed=listed, type="value_error.padding")
     return pairs, None
+
+
+def check_circular(ctx: LayerContext, axis: int, size: Value, before: Value, after: Value, *, listed: bool) -> None:
+    """``F.pad(mode="circular")`` (ATen ``_pad_circular_symint``): each pad at most the
+    input size ("Padding value causes wrapping around more than once").
+
+    Not modelled: when one side crops and the other pads, PyTorch copies
+    overlapping slices and may raise a memory-overlap error whose outcome
+    depends on the tensor's memory layout, not on sizes; no size rule can
+    reproduce it, so such pads are accepted here."""
+    reason = f"circular padding ({show(before)}, {show(after)}) wraps around more than once (input size {show(size)})"
+    for amount in {id(before): before, id(after): after}.values():
+        ctx.require(amount, "<=", size, reason, axis=axis, param="padding", listed=listed)

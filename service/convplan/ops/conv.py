@@ -17,7 +17,7 @@ from convplan.ops._channels import check_groups, per_group
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
-from convplan.ops._padding import resolve_padding, same_split
+from convplan.ops._padding import check_circular, resolve_padding, same_split
 from convplan.ops._values import Value, fdiv, norm, vmax, vmod, vprod
 
 __all__ = ["Conv", "ConvTranspose", "window_params"]
@@ -61,7 +61,8 @@ class Conv(OpModel):
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
         k, s, d, k_eff = window_params(ctx, self)
         pads, _ = resolve_padding(ctx, self.padding, size=size, kernel_eff=k_eff, stride=s,
-                                  dilation=d, kernel=k, allow_same=True)
+                                  dilation=d, kernel=k, allow_same=True,
+                                  allow_negative=self.padding_mode != "zeros")
         listed_pad = isinstance(self.padding, list)
         out, unread, formula = [], [], []
         for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
@@ -95,9 +96,7 @@ class Conv(OpModel):
                 ctx.require(p, "<", i, f"reflect padding {show(p)} must be less than the input size {show(i)}",
                             axis=a, param="padding", listed=listed)
         elif self.padding_mode == "circular":
-            for p in {id(pl): pl, id(pr): pr}.values():
-                ctx.require(p, "<=", i, f"circular padding {show(p)} wraps around more than once "
-                            f"(input size {show(i)})", axis=a, param="padding", listed=listed)
+            check_circular(ctx, a, i, pl, pr, listed=listed)
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _window_map(shape, axis)

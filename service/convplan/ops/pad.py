@@ -16,6 +16,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
+from convplan.ops._padding import check_circular
 from convplan.ops._values import Value, norm, vmin
 
 __all__ = ["Crop", "Pad"]
@@ -53,15 +54,13 @@ class Pad(OpModel):
                 # F.pad crops (narrow) before it pads: the crop alone must not go below 0.
                 ctx.require(norm(i + vmin(before, 0) + vmin(after, 0)), ">=", 0,
                             "negative padding crops more than the input", axis=a, param="padding", listed=listed)
+            if self.mode == "circular":
+                check_circular(ctx, a, i, before, after, listed=listed)
             for p in {id(before): before, id(after): after}.values():
                 if self.mode == "reflect":
                     ctx.require(p, "<", i, f"reflect padding {show(p)} must be less than the input size", axis=a,
                                 param="padding", listed=listed)
-                elif self.mode == "circular":
-                    ctx.require(p, "<=", i, f"circular padding {show(p)} wraps around more than once", axis=a,
-                                param="padding", listed=listed)
-                    ctx.require(norm(-p), "<=", i, f"circular padding {show(p)} wraps around more than once",
-                                axis=a, param="padding", listed=listed)
+
         shape = _shifted(ctx, size, pairs, "padding")
         shape.out_channels = channels
         return shape

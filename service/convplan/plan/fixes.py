@@ -26,11 +26,57 @@ from convplan.ops._values import fdiv, norm
 __all__ = ["AxisFixes", "axis_fixes", "holds"]
 
 
+_RELATIONS = {"==": lambda d: d == 0, "<=": lambda d: d <= 0, ">=": lambda d: d >= 0, "<": lambda d: d < 0,
+              ">": lambda d: d > 0}
+
+
 def holds(lhs: Value, relation: str, rhs: Value, resolver: Resolver) -> bool | None:
-    """True / False when decided (numbers at once, symbols by ``decide``), None when undecidable."""
+    """True / False when decided (numbers at once, symbols by ``decide``, then by periodicity), None when
+    undecidable."""
     if type(lhs) is int and type(rhs) is int:
-        return {"==": lhs == rhs, "<=": lhs <= rhs, ">=": lhs >= rhs, "<": lhs < rhs, ">": lhs > rhs}[relation]
-    return decide(lhs, relation, rhs, resolver.table).value
+        return _RELATIONS[relation](lhs - rhs)
+    value = decide(lhs, relation, rhs, resolver.table).value
+    if value is None:
+        values = _one_symbol_range(norm(lhs - rhs), resolver)
+        if values is not None:
+            verdicts = {_RELATIONS[relation](v) for v in values}
+            value = verdicts.pop() if len(verdicts) == 1 else None
+    return value
+
+
+def _one_symbol_range(expr: Any, resolver: Resolver, max_period: int = 256) -> set[int] | None:
+    """Every value of a bounded periodic expression in one symbol, or None.
+
+    Sizes are sums of ``floor``/``ceiling`` of linear forms in a symbol ``H``, so ``expr(H + L) - expr(H)``
+    is constant for ``L`` the lcm of the denominators inside them. When that constant is 0 the values over
+    one period starting at the symbol's minimum are all the values (``floor(H/2) - 2*floor(H/4)`` is 0 or
+    1): ``decide`` does not reason about floors, this settles the signs a plan compares."""
+    import sympy
+
+    free = list(getattr(expr, "free_symbols", ()))
+    if len(free) != 1:
+        return None
+    symbol = free[0]
+    period = 1
+    for node in expr.atoms(sympy.floor, sympy.ceiling, sympy.Mod):
+        for term in sympy.Add.make_args(sympy.expand(node.args[0])):
+            coeff = term.as_coeff_Mul()[0]
+            if isinstance(coeff, sympy.Rational):
+                period = math.lcm(period, int(coeff.q))
+        if isinstance(node, sympy.Mod):
+            if not node.args[1].is_Integer:
+                return None
+            period = math.lcm(period, int(node.args[1]))
+        if period > max_period:
+            return None
+    start = resolver.table.min_of(str(symbol))
+    try:
+        values = [int(expr.subs(symbol, start + k)) for k in range(period + 1)]
+    except (TypeError, ValueError):
+        return None
+    if values[period] != values[0]:
+        return None
+    return set(values[:period])
 
 
 @dataclass
@@ -46,25 +92,22 @@ class AxisFixes:
         """Scale 1 and an integral offset: some crop or pad can register the two maps."""
         return self.scale == 1 and self.offset is not None and self.offset.denominator == 1
 
-    def choose(self, align: str, sign: int) -> tuple[list[Value], list[Value], bool]:
-        """``(skip_pads, decoder_pads, registered_fix)`` for ``align`` on an axis whose ``D`` has ``sign``
-        (pads as ``[before, after]``, negative = crop)."""
+    def choose(self, align: str, sign: int) -> tuple[list[Value], list[Value], bool, str | None]:
+        """``(skip_pads, decoder_pads, registered_fix, kind)`` for ``align`` on an axis whose ``D`` has
+        ``sign`` (pads as ``[before, after]``, negative = crop; kind names the fix, None if nothing)."""
         zero: list[Value] = [0, 0]
         if sign == 0 or align == "none":
-            return zero, zero, True
-        if align == "crop":
-            if sign > 0:
-                amounts, registered = (self.crop, True) if self.crop is not None else (_centred(self.difference), False)
-                return [norm(-amounts[0]), norm(-amounts[1])], zero, registered
+            return zero, zero, True, None
+        if sign > 0:  # the skip is larger: crop it, or pad the decoder map
+            amounts, registered = (self.crop, True) if self.crop is not None else (_centred(self.difference), False)
+        else:  # the decoder map is larger: crop it, or pad the skip
             amounts, registered = ((self.crop_decoder, True) if self.crop_decoder is not None
                                    else (_centred(norm(-self.difference)), False))
-            return zero, [norm(-amounts[0]), norm(-amounts[1])], registered
-        if sign > 0:  # pad the smaller map: here the decoder
-            amounts, registered = (self.crop, True) if self.crop is not None else (_centred(self.difference), False)
-            return zero, list(amounts), registered
-        amounts, registered = ((self.crop_decoder, True) if self.crop_decoder is not None
-                               else (_centred(norm(-self.difference)), False))
-        return list(amounts), zero, registered
+        if align == "crop":
+            cut = [norm(-amounts[0]), norm(-amounts[1])]
+            return (cut, zero, registered, "crop") if sign > 0 else (zero, cut, registered, "crop_decoder")
+        grow = list(amounts)
+        return (zero, grow, registered, "pad") if sign > 0 else (grow, zero, registered, "pad_skip")
 
 
 def _centred(total: Value) -> list[Value]:

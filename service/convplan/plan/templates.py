@@ -42,7 +42,9 @@ def _per_level(value: Any, depth: int, what: str) -> list[Json]:
 
 
 def _convs(t: UnetTemplate, channels: int) -> list[Json]:
-    spec = t.conv.model_dump(mode="json", exclude_unset=True)
+    # kernel_size and padding always shown (the template's defaults, 3 and 0, are not PyTorch's).
+    spec = {"kernel_size": t.conv.kernel_size, "padding": t.conv.padding,
+            **t.conv.model_dump(mode="json", exclude_defaults=True)}
     out: list[Json] = []
     for _ in range(t.convs_per_stage):
         out.append({"op": "conv", **spec, "out_channels": channels})

@@ -103,6 +103,8 @@ class Lifespan:
                     raise
             finally:
                 from_app_send.send_nowait({"type": "_done"})
+                from_app_send.close()
+                to_app_recv.close()
 
         self._task = loop.create_task(run(), name="convplan-lifespan")
         await to_app_send.send({"type": "lifespan.startup"})
@@ -112,15 +114,23 @@ class Lifespan:
         self._supported = message["type"] == "lifespan.startup.complete"
 
     async def stop(self) -> None:
-        if not self._supported or self._task is None:
+        if self._task is None:
             return
-        self._supported = False
-        await self._to_app.send({"type": "lifespan.shutdown"})
-        while True:
-            message = await self._from_app.receive()
-            if message["type"] in {"lifespan.shutdown.complete", "lifespan.shutdown.failed", "_done"}:
-                break
-        await self._task
+        task, self._task = self._task, None
+        try:
+            if self._supported:
+                self._supported = False
+                await self._to_app.send({"type": "lifespan.shutdown"})
+                while True:
+                    message = await self._from_app.receive()
+                    if message["type"] == "lifespan.shutdown.failed":
+                        raise ConvplanError(f"the in-process app failed to stop: {message.get('message', '')}")
+                    if message["type"] in {"lifespan.shutdown.complete", "_done"}:
+                        break
+            await task
+        finally:
+            self._to_app.close()
+            self._from_app.close()
 
 
 class Portal:

@@ -1,0 +1,100 @@
+"""POST /v1/compute/{op}: run one op on a small tensor (a thin router).
+
+The body is read as raw JSON, not as a Pydantic model: the domain service
+counts the tensors' elements before any model or array is built, so an
+oversized tensor is a 413 without the cost of validating it. The per-op
+request bodies are still documented, inline, as a ``oneOf``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+import orjson
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from convplan.api.deps import SettingsDep
+from convplan.api.problems import problem_responses
+from convplan.compute import REQUESTS, run_compute
+from convplan.errors import ErrorItem, InvalidRequest
+
+router = APIRouter(prefix="/v1", tags=["compute"])
+
+
+def _request_schema() -> dict[str, Any]:
+    variants = []
+    for op, model in REQUESTS.items():
+        schema = model.model_json_schema()
+        schema["title"] = f"{op} request"
+        variants.append(schema)
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "The op's parameters (numbers only) and its tensors; the variant is chosen by `op` in "
+                           "the path.",
+            "content": {"application/json": {"schema": {"oneOf": variants}}},
+        }
+    }
+
+
+class ComputeResponse(BaseModel):
+    output: list[Any] = Field(description="The result, nested lists, in the input's layout.")
+    shape: list[int] = Field(description="The result's shape.")
+    indices: list[Any] | None = Field(None, description="max_pool: flat per-plane indices of each maximum.")
+    explain: dict[str, Any] | None = Field(
+        None, description="conv_transpose with explain: zero_inserted, padded, equivalent_conv, conv_matrix, "
+                          "conv_matrix_is_forward_conv, conv_matrix_omitted.")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value).tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError
+
+
+@router.post(
+    "/compute/{op}",
+    operation_id="compute",
+    summary="Run one op on a small tensor",
+    description=(
+        "Computes `conv`, `conv_transpose`, `max_pool`, `avg_pool`, `adaptive_avg_pool`, `adaptive_max_pool`, "
+        "`max_unpool`, `upsample`, `pixel_shuffle` or `pixel_unshuffle` in float64 on nested-list tensors, "
+        "agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
+        "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
+        "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
+        "`max_output_elements` are a 413."
+    ),
+    response_model=None,
+    responses={200: {"model": ComputeResponse, "description": "The result."},
+               **problem_responses(400, 404, 413, 415, 422)},
+    openapi_extra=_request_schema(),
+)
+async def compute(
+    request: Request,
+    settings: SettingsDep,
+    op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
+                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle."),
+) -> Response:
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        body = _stdlib_json(raw)  # e.g. integers beyond 64 bits, which the body guard let through
+    result = await anyio.to_thread.run_sync(run_compute, op, body, settings)
+    return Response(orjson.dumps(result, default=_default, option=orjson.OPT_SERIALIZE_NUMPY),
+                    media_type="application/json")
+
+
+def _stdlib_json(raw: bytes) -> Any:
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"malformed JSON: {exc}", [ErrorItem(("body",), str(exc), "json_invalid")]) from None

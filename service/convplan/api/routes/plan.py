@@ -1,0 +1,47 @@
+"""POST /v1/plan: encoder/decoder stacks whose skip connections must line up."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from convplan.api.deps import SettingsDep
+from convplan.api.problems import problem_responses
+from convplan.api.symbolic import symbolic_pool
+from convplan.ops import NeedsSymbolic
+from convplan.plan import PlanRequest, run_plan
+from convplan.plan.schema import PlanResponse
+
+router = APIRouter(prefix="/v1", tags=["plan"])
+
+_SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
+
+
+@router.post(
+    "/plan",
+    operation_id="plan",
+    summary="Plan or check an encoder/decoder stack (U-Net, FCN, SegNet, hourglass, FPN)",
+    description=(
+        "Runs encoder stages, decoder stages (`up`, then the skip through `skip_layers`, the merge, `layers`) "
+        "and a head on `input_size` (numbers or expressions), or a `template` (`unet`, `fcn`) expanded to that "
+        "form (`expanded`). For every skip it reports the sizes, the exact coordinate relation (`scale`, "
+        "`offset`, composed from each layer's coordinate map as Caffe's coord_map does), whether the maps are "
+        "`aligned` (sizes) and `registered` (positions), and every fix (crop, pad, crop_decoder, pad_skip, "
+        "output_padding); `align` chooses the fix applied. `valid_input_sizes` lists per axis every input size "
+        "the stack takes cleanly, as residues modulo a minimal period above a minimum, with the nearest valid "
+        "sizes around the requested one and the output size as an expression in `i`. With `align: \"none\"` "
+        "the first mismatch stops the walk (200, `ok: false`, `mismatch` names the skip and the layer whose "
+        "rounding caused it). Bad stacks are 422s located in the body."
+    ),
+    response_model=None,
+    responses={200: {"model": PlanResponse, "description": "The plan."}, **problem_responses(400, 413, 415, 422)},
+)
+async def plan(body: PlanRequest, request: Request, settings: SettingsDep) -> Response:
+    try:
+        result = run_plan(body, settings, symbolic=False)
+    except NeedsSymbolic:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        result = await anyio.to_thread.run_sync(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
+    return Response(orjson.dumps(result), media_type="application/json")

@@ -1,0 +1,146 @@
+"""Running a checked plan: batch the arrays, call the kernel, restore the layout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from convplan.errors import ErrorItem, LayerError
+from convplan.numeric._conv import conv_nd, conv_transpose_nd
+from convplan.numeric._interp import interpolate_nd
+from convplan.numeric._plan import Plan
+from convplan.numeric._pool import (
+    adaptive_avg_pool_nd,
+    adaptive_max_pool_nd,
+    avg_pool_nd,
+    max_pool_nd,
+    max_unpool_nd,
+)
+from convplan.numeric._shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
+
+__all__ = ["run"]
+
+Arrays = Mapping[str, np.ndarray | None]
+Outputs = dict[str, np.ndarray]
+
+
+def _pads(plan: Plan) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in plan.shape.padding]
+
+
+def _ints(plan: Plan, name: str) -> list[int]:
+    return [int(v) for v in plan.shape.resolved[name]]
+
+
+def _out(plan: Plan) -> list[int]:
+    return [int(v) for v in plan.shape.output_size]
+
+
+def _conv(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    y = conv_nd(x, a["weight"], a.get("bias"), pads=_pads(plan), stride=_ints(plan, "stride"),  # type: ignore[arg-type]
+                dilation=_ints(plan, "dilation"), groups=int(plan.shape.resolved["groups"]), out=_out(plan),
+                padding_mode=plan.params.get("padding_mode") or "zeros")
+    return {"output": y}
+
+
+def _conv_transpose(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    y = conv_transpose_nd(x, a["weight"], a.get("bias"), pads=_pads(plan),  # type: ignore[arg-type]
+                          stride=_ints(plan, "stride"), dilation=_ints(plan, "dilation"),
+                          groups=int(plan.shape.resolved["groups"]), out=_out(plan))
+    return {"output": y}
+
+
+def _max_pool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    y, idx = max_pool_nd(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"),
+                         dilation=_ints(plan, "dilation"), pads=_pads(plan), out=_out(plan))
+    return {"output": y, "indices": idx}
+
+
+def _avg_pool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    div = plan.params.get("divisor_override")
+    y = avg_pool_nd(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"), pads=_pads(plan),
+                    out=_out(plan), count_include_pad=plan.params.get("count_include_pad", True) is not False,
+                    divisor_override=None if div is None else int(div))
+    return {"output": y}
+
+
+def _adaptive_avg(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    return {"output": adaptive_avg_pool_nd(x, _out(plan))}
+
+
+def _adaptive_max(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    y, idx = adaptive_max_pool_nd(x, _out(plan))
+    return {"output": y, "indices": idx}
+
+
+def _max_unpool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    idx = a["indices"]
+    assert idx is not None
+    out = _out(plan)
+    plane = prod(out)
+    bad = (idx < 0) | (idx >= plane)
+    if bad.any():
+        first = tuple(int(v) for v in np.argwhere(bad)[0])
+        value = int(idx[first])
+        where = first if plan.batched else first[1:]
+        reason = (f"Found an invalid max index: {value} (output volumes are of size "
+                  f"{'x'.join(map(str, out))})")
+        raise LayerError(reason, [ErrorItem(("body", "indices", *where), reason, "value_error.indices")])
+    return {"output": max_unpool_nd(x, idx, out)}
+
+
+def _upsample(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    # F.interpolate hands the kernel scale_factor only when sizes were not
+    # given and recompute_scale_factor is falsy; otherwise the scale is in/out.
+    scales = plan.shape.resolved.get("scale_factor") or [None] * plan.rank
+    if plan.params.get("recompute_scale_factor"):
+        scales = [None] * plan.rank
+    mode = plan.params.get("mode") or "nearest"
+    y = interpolate_nd(x, _out(plan), mode=mode, scales=[None if s is None else float(s) for s in scales],
+                       align_corners=bool(plan.params.get("align_corners")),
+                       antialias=bool(plan.params.get("antialias")))
+    return {"output": y}
+
+
+def _pixel_shuffle(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    return {"output": pixel_shuffle_nd(x, int(plan.shape.resolved["factor"]))}
+
+
+def _pixel_unshuffle(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+    return {"output": pixel_unshuffle_nd(x, int(plan.shape.resolved["factor"]))}
+
+
+_RUNNERS: dict[str, Callable[[Plan, np.ndarray, Arrays], Outputs]] = {
+    "conv": _conv,
+    "conv_transpose": _conv_transpose,
+    "max_pool": _max_pool,
+    "avg_pool": _avg_pool,
+    "adaptive_avg_pool": _adaptive_avg,
+    "adaptive_max_pool": _adaptive_max,
+    "max_unpool": _max_unpool,
+    "upsample": _upsample,
+    "pixel_shuffle": _pixel_shuffle,
+    "pixel_unshuffle": _pixel_unshuffle,
+}
+
+
+def batched(plan: Plan, arrays: Mapping[str, Any]) -> dict[str, Any]:
+    """``input`` and ``indices`` with a leading batch axis."""
+    out = dict(arrays)
+    if not plan.batched:
+        for name in ("input", "indices"):
+            if out.get(name) is not None:
+                out[name] = out[name][None]
+    return out
+
+
+def run(plan: Plan, arrays: Mapping[str, np.ndarray | None]) -> Outputs:
+    """Results in the input's layout: ``output`` (and ``indices`` for max pools)."""
+    a = batched(plan, arrays)
+    outputs = _RUNNERS[plan.op](plan, a["input"], a)
+    if not plan.batched:
+        outputs = {k: v[0] for k, v in outputs.items()}
+    return outputs

@@ -1,0 +1,72 @@
+"""The ``output_padding`` the last ``conv_transpose`` of a decoder's ``up`` needs for an exact fit.
+
+PyTorch allows ``output_padding < max(stride, dilation)`` (ATen's shape
+check: "output padding must be smaller than either stride or dilation"), but
+``forward(x, output_size=...)`` only accepts sizes within ``stride - 1`` of
+the smallest (``_ConvTransposeNd._output_padding``): ``output_size_ok`` says
+whether that window also takes the fit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convplan.errors import ConvplanError
+from convplan.ops import NeedsSymbolic, Value
+from convplan.ops._values import norm, vmax
+from convplan.plan.fixes import holds
+from convplan.shapes.engine import LayerRecord, infer_stack, make_resolver
+
+if TYPE_CHECKING:
+    from convplan.plan.walk import Walker
+
+__all__ = ["output_padding_fit"]
+
+_NEUTRAL = frozenset({"relu", "batch_norm", "dropout", "identity"})
+
+
+def output_padding_fit(w: Walker, up: list[LayerRecord], target: list[Value]) -> tuple[list, list]:
+    rank = w.rank
+    last = max((k for k, r in enumerate(up) if r.layer.op == "conv_transpose"), default=None)
+    if last is None:
+        return [None] * rank, [None] * rank
+    record, rest = up[last], up[last + 1:]
+    r = record.shape.resolved
+    current = r["output_padding"]
+    base = [norm(record.shape.output_size[a] - current[a]) for a in range(rank)]  # output with padding 0
+    legal = [norm(vmax(r["stride"][a], r["dilation"][a])) for a in range(rank)]
+    if all(x.layer.op in _NEUTRAL for x in rest):
+        need = [norm(target[a] - base[a]) for a in range(rank)]
+    else:
+        need = _search(rest, base, legal, target, record)
+    fits: list[Value | None] = []
+    ok: list[bool | None] = []
+    for a in range(rank):
+        v = need[a]
+        if v is None or holds(v, ">=", 0, w.resolver) is False or holds(v, "<", legal[a], w.resolver) is False:
+            fits.append(None)
+            ok.append(None)
+            continue
+        fits.append(v)
+        ok.append(holds(v, "<", r["stride"][a], w.resolver))
+    return fits, ok
+
+
+def _search(rest: list[LayerRecord], base: list[Value], legal: list[Value], target: list[Value],
+            record: LayerRecord) -> list[Value | None]:
+    """Layers after the conv_transpose change sizes: try each legal output_padding (numbers only)."""
+    rank = len(base)
+    if not all(type(v) is int for v in (*base, *legal, *target)):
+        return [None] * rank
+    found: list[Value | None] = [None] * rank
+    for v in range(max(legal)):  # type: ignore[type-var]
+        size = [base[a] + min(v, legal[a] - 1) for a in range(rank)]  # type: ignore[operator]
+        try:
+            out = infer_stack([x.layer for x in rest], size, record.shape.out_channels,
+                              make_resolver(None, symbolic=False)).output_size
+        except (ConvplanError, NeedsSymbolic):
+            continue
+        for a in range(rank):
+            if found[a] is None and v < legal[a] and out[a] == target[a]:  # type: ignore[operator]
+                found[a] = v
+    return found
