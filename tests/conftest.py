@@ -7,7 +7,7 @@ server, no socket), built with default settings whatever the environment.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -32,10 +32,13 @@ def default_settings() -> Settings:
 
 
 @pytest.fixture
-def api_app(default_settings: Settings) -> FastAPI:
+def api_app(default_settings: Settings) -> Iterator[FastAPI]:
+    from convplan.api.symbolic import close_symbolic_pool
     from convplan.app import create_app
 
-    return create_app(default_settings)
+    app = create_app(default_settings)
+    yield app
+    close_symbolic_pool(app)  # the ASGI transport runs no lifespan: stop any symbolic workers
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +14,7 @@ from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
 from convplan.api.routes import load_routers
+from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
 
 __all__ = ["app", "create_app"]
@@ -26,18 +25,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Symbolic workers are processes: start them before the first request and
     # stop them on shutdown. (In-process clients that skip the lifespan still
     # work: the pool is created on first use.)
-    symbolic = (
-        importlib.import_module("convplan.api.symbolic")
-        if importlib.util.find_spec("convplan.api.symbolic") is not None
-        else None
-    )
-    if symbolic is not None:
-        symbolic.get_pool(app).warm()
+    get_pool(app).warm()
     try:
         yield
     finally:
-        if symbolic is not None:
-            symbolic.close_symbolic_pool(app)
+        close_symbolic_pool(app)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

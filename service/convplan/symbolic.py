@@ -109,6 +109,7 @@ class SymbolicPool:
         self._workers = workers
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.Semaphore(workers)
+        self._closed = False
 
     def warm(self) -> None:
         """Start the workers ahead of the first request, in a background thread."""
@@ -116,7 +117,7 @@ class SymbolicPool:
         def start() -> None:
             for _ in range(self._workers):
                 try:
-                    self._idle.put(_spawn())
+                    self._release(_spawn())
                 except Exception:  # pragma: no cover - best effort; run() spawns on demand
                     return
 
@@ -143,7 +144,7 @@ class SymbolicPool:
                     "simplify the expressions or use numbers",
                     [ErrorItem(("body",), "symbolic computation over its time budget", "limit.symbolic_time")],
                 )
-            self._idle.put(worker)
+            self._release(worker)
         if reply[0] == "ok":
             return reply[1]
         _, name, detail, items, extra = reply
@@ -151,7 +152,15 @@ class SymbolicPool:
         located = [ErrorItem(tuple(i["loc"]), i["msg"], i["type"], i["layer"], i["axis"]) for i in items]
         raise cls(detail, located, extra=extra)
 
+    def _release(self, worker: _Worker) -> None:
+        """Back to the idle queue, or gone if the pool closed meanwhile."""
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put(worker)
+
     def close(self) -> None:
+        self._closed = True
         while True:
             try:
                 self._idle.get_nowait().kill()

@@ -86,4 +86,24 @@ def unet_chain(depth: int = 4, padding: int = 0) -> list[dict[str, object]]:
 
 
 def has_route(app: object, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in getattr(app, "routes", []))
+    """Whether the app serves ``path`` (from its OpenAPI document: included routers hide route paths)."""
+    return path in app.openapi()["paths"]  # type: ignore[attr-defined]
+
+
+def wait_symbolic_warm(app: object, timeout: float = 60.0) -> None:
+    """Wait until the app's lifespan has finished warming its symbolic workers.
+
+    Works around a race in ``convplan.symbolic.SymbolicPool``: ``close()``
+    does not wait for the warm-up thread, so workers spawned after it are
+    left running (ResourceWarning). Call before closing an in-process client
+    whose lifespan ran. A no-op when the app has no pool.
+    """
+    state = getattr(app, "state", None)
+    pool = getattr(state, "symbolic_pool", None)
+    if pool is None:
+        return
+    idle = getattr(pool, "_idle", None)
+    workers = getattr(pool, "_workers", 0)
+    deadline = time.monotonic() + timeout
+    while idle is not None and idle.qsize() < workers and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -6,9 +6,10 @@ import asyncio
 import threading
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
-from client_helpers import has_route, unet_chain
+from client_helpers import has_route, unet_chain, wait_symbolic_warm
 
 import convplan_client
 from convplan_client import (
@@ -29,10 +30,20 @@ U_NET_ENCODER = [
 ]
 
 
-@pytest.fixture
-def client(api_app: Any) -> Any:
-    with Client(app=api_app) as c:
+@pytest.fixture(scope="module")
+def inprocess_app() -> Any:
+    from convplan.app import create_app
+    from convplan.settings import Settings
+
+    return create_app(Settings.model_construct())
+
+
+@pytest.fixture(scope="module")
+def client(inprocess_app: Any) -> Any:
+    """One in-process client for the module: its lifespan warms symbolic workers once."""
+    with Client(app=inprocess_app) as c:
         yield c
+        wait_symbolic_warm(inprocess_app)
 
 
 def test_health_and_limits(client: Client) -> None:
@@ -124,7 +135,9 @@ def test_sync_client_inside_running_event_loop(api_app: Any) -> None:
 
     async def main() -> list[int | str]:
         with Client(app=api_app) as c:
-            return c.shapes(input_size=[572], layers=U_NET_ENCODER).output_size
+            size = c.shapes(input_size=[572], layers=U_NET_ENCODER).output_size
+            wait_symbolic_warm(api_app)
+            return size
 
     assert asyncio.run(main()) == [284]
 
@@ -134,6 +147,7 @@ def test_default_client_runs_the_installed_service(monkeypatch: pytest.MonkeyPat
     with Client() as c:
         assert c.in_process
         assert c.health().status == "ok"
+        wait_symbolic_warm(c.app)
 
 
 def test_env_base_url_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +176,7 @@ def test_no_target_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_closed_client_refuses(api_app: Any) -> None:
-    c = Client(app=api_app)
+    c = Client(app=api_app)  # never used: the lifespan does not start
     c.close()
     c.close()  # idempotent
     assert c.is_closed
@@ -224,6 +238,7 @@ async def test_async_inprocess_runs_lifespan() -> None:
 @pytest.mark.anyio
 async def test_async_client_in_process(api_app: Any) -> None:
     async with AsyncClient(app=api_app) as c:
+        await anyio.to_thread.run_sync(wait_symbolic_warm, api_app)
         assert (await c.health()).status == "ok"
         result = await c.shapes(input_size=[572], in_channels=1, layers=U_NET_ENCODER)
         assert result.output_size == [284]
@@ -234,8 +249,8 @@ async def test_async_client_in_process(api_app: Any) -> None:
             await c.shapes(input_size=[10], layers=[{"op": "relu"}] * 257)
 
 
-def test_compute_with_numpy(client: Client, api_app: Any) -> None:
-    if not has_route(api_app, "/v1/compute/{op}"):
+def test_compute_with_numpy(client: Client, inprocess_app: Any) -> None:
+    if not has_route(inprocess_app, "/v1/compute/{op}"):
         pytest.skip("POST /v1/compute/{op} has not landed yet")
     np = pytest.importorskip("numpy")
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
@@ -247,8 +262,8 @@ def test_compute_with_numpy(client: Client, api_app: Any) -> None:
     assert result.to_numpy("indices").dtype == np.int64
 
 
-def test_plan_unet(client: Client, api_app: Any) -> None:
-    if not has_route(api_app, "/v1/plan"):
+def test_plan_unet(client: Client, inprocess_app: Any) -> None:
+    if not has_route(inprocess_app, "/v1/plan"):
         pytest.skip("POST /v1/plan has not landed yet")
     result = client.plan(input_size=[572], in_channels=1, template={"name": "unet", "depth": 4})
     assert result.ok

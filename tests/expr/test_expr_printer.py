@@ -57,7 +57,7 @@ ROOMY_T = SymbolTable({"W": {"min": 0}, "N": {"min": -4}}, ExprLimits(max_length
         ("H/(2*W)", "H/(2*W)"),
         ("3*H/2", "3*H/2"),
         ("-3*H/2", "-3*H/2"),
-        ("H/2 + 1/3", "(6*H + 2)/12".replace("(6*H + 2)/12", "(3*H + 2)/6")),
+        ("H/2 + 1/3", "(3*H + 2)/6"),
         ("max(H, W, 3)", "max(3, H, W)"),
         ("floor(H/W)", "floor(H/W)"),
         ("(H + 1)*(W + 2)", "(H + 1)*(W + 2)"),
@@ -133,7 +133,7 @@ def _evaluate(value: object, values: dict[str, int]) -> Fraction | None:
     return as_fraction(rebuild(value, leaf=leaf))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(expression_text(symbols=("H", "W", "N"), small=9))
 def test_parsed_value_matches_python_at_integer_points(text: str) -> None:
     """Parsing (incl. canonicalize and the printer round trip) never changes the value."""
@@ -154,7 +154,7 @@ def test_parsed_value_matches_python_at_integer_points(text: str) -> None:
         assert _evaluate(printed, point) == expected, (text, point)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(expression_text(symbols=("H", "W"), small=9))
 def test_integer_scalars_substitute_to_the_numeric_result(text: str) -> None:
     """A symbolic parse_scalar result substituted equals parsing the text with numbers in place."""

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 
 from convplan.symbolic import SymbolicPool
 
-__all__ = ["close_symbolic_pool", "symbolic_pool"]
+__all__ = ["close_symbolic_pool", "get_pool", "symbolic_pool"]
 
 _lock = threading.Lock()
 

@@ -181,7 +181,9 @@ def _fix(value: Any) -> str:
     if value is None:
         return "none"
     if isinstance(value, list) and any(v is None for v in value):
-        return "x".join("none" if v is None else fmt_axes([v]) for v in value)
+        if all(v is None for v in value):
+            return "none"
+        return " x ".join("none" if v is None else fmt_axes([v]) for v in value)
     return fmt_axes(value)
 
 
@@ -281,7 +283,8 @@ def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str
         ]
     mismatch = response.get("mismatch")
     if mismatch:
-        lines += ["", f"mismatch: {json.dumps(mismatch)}"]
+        detail = mismatch.get("detail") if isinstance(mismatch, dict) else None
+        lines += ["", f"mismatch: {detail or json.dumps(mismatch)}"]
     if args.valid_sizes:
         lines += ["", *_valid_sizes(response, request)]
     for key, title in (("conditions", "holds only if:"), ("warnings", "warnings:")):

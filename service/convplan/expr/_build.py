@@ -108,6 +108,8 @@ def _min_max(cls: type[Min] | type[Max], args: Iterable[sympy.Expr]) -> sympy.Ex
     best: dict[sympy.Expr, sympy.Expr] = {}
     for arg in flat:
         const, rest = arg.as_coeff_Add()
+        if const is sympy.nan or const.is_finite is False:
+            return sympy.nan  # only when substituting values that divide by zero
         seen = best.get(rest)
         if seen is None or (const < seen if cls is Min else const > seen):
             best[rest] = const

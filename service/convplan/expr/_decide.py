@@ -3,9 +3,10 @@
 Strategy, all of it bounded (no solve(), no simplify()):
 
 1. Normalise to ``d REL 0`` with REL in {>=, >, ==, !=}.
-2. Ask SymPy's assumptions on ``d`` with every symbol ``s`` replaced by
-   ``min(s) + t_s`` (``t_s`` a fresh nonnegative integer): that turns "H >= 1"
-   into facts SymPy can combine (``H + W - 2`` becomes ``t_H + t_W >= 0``).
+2. Bound ``d`` by interval arithmetic (every symbol in [min, +inf)); if that is
+   inconclusive and ``d`` is small, ask SymPy's assumptions on ``d`` with every
+   symbol ``s`` replaced by ``min(s) + t_s`` (``t_s`` a fresh nonnegative
+   integer), which turns "H >= 1" into facts SymPy can combine.
 3. Peel one layer and recurse: ``a*floor(X) + k >= 0`` becomes ``X >= ceil(-k/a)``
    (floor values are integers), likewise ceiling and the other directions;
    ``min(...) + k >= 0`` holds when every argument does, ``max`` when any does;
@@ -26,15 +27,20 @@ from typing import NamedTuple
 import sympy
 from sympy import Add, Max, Min, ceiling, floor
 
+from ._bounds import interval
 from ._build import as_fraction, int_valued, rebuild, to_sympy
 from ._printer import to_text
-from ._simplify import canonicalize
+from ._simplify import canonicalize, size
 from ._symbols import SymbolTable
 
 RELATIONS: frozenset[str] = frozenset({">=", ">", "<=", "<", "==", "!="})
 _FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
 _LATEX = {">=": r"\geq", ">": ">", "<=": r"\leq", "<": "<", "==": "=", "!=": r"\neq"}
 _MAX_STEPS = 24  # reductions per call; each peels one floor/min/max layer
+_MAX_BRANCHES = 8  # min/max arguments explored one by one
+# SymPy's assumption queries grow steeply with size (a product of 16 sums takes
+# ~0.5 s); above this many nodes only the interval bounds are used.
+_SYMPY_SIZE = 24
 
 
 class Decision(NamedTuple):
@@ -71,7 +77,10 @@ class _Decider:
         self.steps = 0
         self._shift: dict[sympy.Basic, sympy.Expr] = {}
 
-    # -- step 2: assumptions ------------------------------------------------------------------
+    # -- step 2: bounds, then SymPy's assumptions on small expressions -------------------------
+
+    def _lows(self, d: sympy.Expr) -> dict[sympy.Basic, int]:
+        return {s: self.table.min_of(getattr(s, "name", "")) for s in d.free_symbols}
 
     def _shifted(self, d: sympy.Expr) -> sympy.Expr:
         for sym in d.free_symbols:
@@ -82,6 +91,15 @@ class _Decider:
         return rebuild(d, leaf=self._shift)
 
     def _assume(self, d: sympy.Expr, rel: str) -> bool | None:
+        lo, hi = interval(d, self._lows(d))
+        if rel == ">=" and (lo >= 0 or hi < 0):
+            return lo >= 0
+        if rel == ">" and (lo > 0 or hi <= 0):
+            return lo > 0
+        if rel in ("==", "!=") and (lo > 0 or hi < 0 or lo == hi == 0):
+            return (lo == hi == 0) == (rel == "==")
+        if size(d) > _SYMPY_SIZE:
+            return None
         e = self._shifted(d)
         if rel == ">=":
             return True if e.is_nonnegative else (False if e.is_negative else None)
@@ -170,6 +188,8 @@ class _Decider:
 
     def _peel_min_max(self, d: sympy.Expr, func: sympy.Expr, a: sympy.Rational, k: sympy.Rational, rel: str) -> _Outcome:
         args = list(func.args)
+        if len(args) > _MAX_BRANCHES:
+            return None, d, rel
         every = isinstance(func, Min)
         if a < 0:  # -min(x, y) == max(-x, -y)
             args = [-arg for arg in args]

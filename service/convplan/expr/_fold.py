@@ -137,9 +137,15 @@ class Folder:
             )
         if isinstance(base, Fraction):
             # Refuse from bit lengths before computing, so nothing big is ever built.
+            # top**e >= 2**((bits - 1)*e): past the limit on bit lengths alone.
             top = max(abs(base.numerator), base.denominator)
             if e and (top.bit_length() - 1) * e > self.limits.max_magnitude.bit_length():
-                self._const(Fraction(self.limits.max_magnitude), "'**'", position)
+                raise ExpressionError(
+                    f"the value computed by '**' at position {position} is too large: constants "
+                    f"must stay below {self.limits.max_magnitude} in absolute value",
+                    kind="limit",
+                    position=position,
+                )
             return self._const(base**e, "'**'", position)
         return self._symbolic(base**e, "'**'", position)
 

@@ -9,6 +9,10 @@ real y, an integer-valued r and a positive integer n,
 so a chain of pooling layers ``floor((floor((x - 4)/2) - 4)/2)`` becomes the
 single ``floor((x - 12)/4)`` (SymPy prints it ``floor(x/4) - 3`` because it
 pulls integer terms out of floor arguments; both are the same object).
+
+Products are normalised too: a sum factor is made primitive with a positive
+leading term (``-(H + 1)/H``, never ``(-H - 1)/H``), so two texts for the same
+product give the same tree and printing round-trips.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ _MAX_PASSES = 16
 
 
 def _collapse(node: sympy.Expr) -> sympy.Expr:
-    """Apply the nesting identity once to a floor/ceiling node (None-safe no-op otherwise)."""
+    """Apply the nesting identity once to a floor/ceiling node (unchanged if it does not apply)."""
     cls = type(node)
     arg = node.args[0]
     terms = Add.make_args(arg)

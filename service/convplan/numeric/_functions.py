@@ -11,6 +11,7 @@ known (``spatial_rank``, the weight, a per-axis list, or the length of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -74,9 +75,37 @@ def _plan(op: str, tensors: dict[str, Any], params: dict[str, Any], spatial_rank
             arrays[name] = np.ascontiguousarray(array, dtype=np.int64)
         else:
             arrays[name] = _float(name, value)
-    shapes = {k: (None if v is None else tuple(v.shape)) for k, v in arrays.items()}
-    plan = make_plan(op, shapes, {k: _py(v) for k, v in params.items()}, spatial_rank=spatial_rank)
-    return plan, arrays
+    shapes = tuple((k, None if v is None else tuple(v.shape)) for k, v in arrays.items())
+    py = {k: _py(v) for k, v in params.items()}
+    try:
+        key = (op, shapes, _frozen(py), spatial_rank)
+        hash(key)
+    except TypeError:
+        return make_plan(op, dict(shapes), py, spatial_rank=spatial_rank), arrays
+    return _cached_plan(key), arrays
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("__list__", *(_frozen(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "__list__":
+        return [_thawed(v) for v in value[1:]]
+    return value[1]
+
+
+@lru_cache(maxsize=512)
+def _cached_plan(key: tuple[Any, ...]) -> Plan:
+    """Plans are pure functions of shapes and parameters: repeated calls skip
+    the engine (its Pydantic validation dominates small problems). Refusals
+    are not cached (they raise)."""
+    op, shapes, params, spatial_rank = key
+    return make_plan(op, dict(shapes), {k: _thawed(v) for k, v in params}, spatial_rank=spatial_rank)
 
 
 def conv(input: Any, weight: Any, /, bias: Any = None, *, stride: PerAxis = 1, padding: Any = 0,

@@ -160,10 +160,12 @@ def interpolate_nd(
             continue  # the separable aa kernel skips axes whose size is unchanged
         index, weight = axis_weights(mode, i, o, align_corners=align_corners, scale=scale, antialias=antialias,
                                      rank=len(out))
-        gathered = np.take(y, index, axis=axis)  # (..., o, taps, ...)
         if weight is None:
-            y = gathered.squeeze(axis + 1)
-        else:
-            w = weight.reshape(weight.shape + (1,) * (y.ndim - axis - 1))
-            y = (gathered * w).sum(axis=axis + 1)
+            y = np.take(y, index[:, 0], axis=axis)
+            continue
+        shape = (-1,) + (1,) * (y.ndim - axis - 1)
+        acc = np.take(y, index[:, 0], axis=axis) * weight[:, 0].reshape(shape)
+        for t in range(1, index.shape[1]):  # a loop over taps (2, 4, or the antialias support)
+            acc += np.take(y, index[:, t], axis=axis) * weight[:, t].reshape(shape)
+        y = acc
     return y

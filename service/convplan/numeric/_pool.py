@@ -83,20 +83,25 @@ def max_pool_nd(
     k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     xp = pad_nd(x, _cover(size, pads, k_eff, stride, out), value=-np.inf)
     best = np.full((*x.shape[:2], *out), -np.inf)
+    chosen = np.full(best.shape, -1, dtype=np.int64)  # -1: still the first in-bounds tap
+    has_nan = bool(np.isnan(x).any())
+    taps = list(product(*(range(k) for k in kernel)))
+    for number, tap in enumerate(taps):
+        values = _tap_views(xp, tap, stride, dilation, out)
+        update = values > best
+        if has_nan:
+            update |= np.isnan(values)
+            np.copyto(best, values, where=update)
+        else:
+            np.maximum(best, values, out=best)
+        np.copyto(chosen, number, where=update)
+    # Flat per-plane index of the chosen tap (or of the first in-bounds one).
     index = np.zeros(best.shape, dtype=np.int64)
-    first = 0
+    tap_axes = np.unravel_index(np.maximum(chosen, 0), tuple(kernel))
     for a in range(rank):
         start = _grid(out, a) * stride[a] - pads[a][0]
-        first = first * size[a] + np.maximum(start, start % dilation[a])
-    index[...] = first
-    for tap in product(*(range(k) for k in kernel)):
-        flat = 0
-        for a in range(rank):
-            flat = flat * size[a] + (_grid(out, a) * stride[a] - pads[a][0] + tap[a] * dilation[a])
-        values = _tap_views(xp, tap, stride, dilation, out)
-        update = (values > best) | np.isnan(values)
-        np.copyto(best, values, where=update)
-        np.copyto(index, np.broadcast_to(flat, index.shape), where=update)
+        coord = np.where(chosen >= 0, start + tap_axes[a] * dilation[a], np.maximum(start, start % dilation[a]))
+        index = index * size[a] + coord
     return best, index
 
 

@@ -61,6 +61,7 @@ class Resolver:
     max_expression_length: int = 256
     max_size: int = 1_000_000_000
     symbolic: bool = True
+    saw_symbol: bool = False  # any symbolic value at all (else responses need no printing)
     conditions: list[Condition] = field(default_factory=list)
 
     def scalar(self, value: Any, loc: tuple, *, layer: int | None = None, axis: int | None = None) -> Value:
@@ -87,6 +88,7 @@ class Resolver:
         if type(parsed) is not int:
             if not self.symbolic:
                 raise NeedsSymbolic
+            self.saw_symbol = True
             return parsed
         if abs(parsed) > self.max_size:
             raise LimitExceeded(

@@ -48,7 +48,8 @@ def _one_symbol_range(expr: Any, resolver: Resolver, max_period: int = 256) -> s
     """Every value of a bounded periodic expression in one symbol, or None.
 
     Sizes are sums of ``floor``/``ceiling`` of linear forms in a symbol ``H``, so ``expr(H + L) - expr(H)``
-    is constant for ``L`` the lcm of the denominators inside them. When that constant is 0 the values over
+    is constant for ``L`` the product of the denominators inside them (a multiple of the period, also for
+    nested floors such as ``floor(floor(H/2)/2)``). When that constant is 0 the values over
     one period starting at the symbol's minimum are all the values (``floor(H/2) - 2*floor(H/4)`` is 0 or
     1): ``decide`` does not reason about floors, this settles the signs a plan compares."""
     import sympy
@@ -62,11 +63,11 @@ def _one_symbol_range(expr: Any, resolver: Resolver, max_period: int = 256) -> s
         for term in sympy.Add.make_args(sympy.expand(node.args[0])):
             coeff = term.as_coeff_Mul()[0]
             if isinstance(coeff, sympy.Rational):
-                period = math.lcm(period, int(coeff.q))
+                period *= int(coeff.q)
         if isinstance(node, sympy.Mod):
             if not node.args[1].is_Integer:
                 return None
-            period = math.lcm(period, int(node.args[1]))
+            period *= int(node.args[1])
         if period > max_period:
             return None
     start = resolver.table.min_of(str(symbol))
@@ -129,6 +130,3 @@ def axis_fixes(difference: Value, relation: tuple[Fraction, Fraction] | None, re
         fixes.crop_decoder = [-o, norm(o - difference)]
     return fixes
 
-
-def pair_json(pair: list[Any] | None) -> Any:
-    return None if pair is None else list(pair)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from convplan.errors import LayerError
+from convplan.errors import ConvplanError, LayerError
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
 from convplan.plan.coords import AxisMap
+from convplan.plan.fixes import holds
 from convplan.plan.merge import merge_maps
 from convplan.plan.program import DecoderSpec, Program
-from convplan.shapes.engine import LayerRecord, infer_stack
+from convplan.shapes.engine import LayerRecord
 from convplan.shapes.render import render_layer
 
 __all__ = ["FeatureMap", "Invalid", "Mismatch", "StageResult", "Walker"]
@@ -88,41 +89,49 @@ class Walker:
     # -- blocks of layers --------------------------------------------------
     def run_block(self, layers: list[OpModel], fmap: FeatureMap, loc: tuple, *, stage: int | None = None,
                   into: StageResult | None = None) -> FeatureMap:
-        layers = [self._with_indices(layer, (*loc, offset)) for offset, layer in enumerate(layers)]
-        first = self.index
-        result = infer_stack(layers, fmap.size, fmap.channels, self.resolver, loc=loc, first_index=first,
-                             done=None if self.solver else self.records)
-        if self.keep:
-            self.records.extend(result.records)
-            if into is not None:
-                into.records.extend(result.records)
-        self.index += len(layers)
+        """Run layers in order (as ``shapes.engine.infer_stack``, plus unpooling indices, coordinate maps
+        and the rounding bookkeeping, layer by layer)."""
+        size, channels = fmap.size, fmap.channels
         coords = list(fmap.coords)
         path = set(fmap.path)
-        for offset, record in enumerate(result.records):
-            shape, layer = record.shape, record.layer
+        for offset, layer in enumerate(layers):
+            here = (*loc, offset)
+            layer = self._with_indices(layer, here, size)
+            index = self.index
+            ctx = LayerContext(self.resolver, index, layer.op, self.rank, here)
+            try:
+                shape = layer.infer(ctx, size, channels)
+            except ConvplanError as exc:
+                if not self.solver:
+                    exc.extra.setdefault("layers", [render_layer(r) for r in self.records])
+                raise
+            self.index += 1
+            record = LayerRecord(index, layer, size, channels, shape, ctx.warnings)
             if layer.strided:
                 bad = tuple(a for a in range(self.rank) if shape.unread[a] != 0 or shape.overhang[a] != 0)
                 if bad:
                     if self.check_valid:
                         raise Invalid
-                    self.unclean[record.index] = bad
+                    self.unclean[index] = bad
                 elif not self.solver:
                     rounded = _rounded_axes(record, self.rank)
                     if rounded:
-                        self.rounded[record.index] = rounded
+                        self.rounded[index] = rounded
             for a in range(self.rank):
-                coords[a] = coords[a].then(record.index, layer.coord_map(shape, a, record.input_size[a]))
+                coords[a] = coords[a].then(index, layer.coord_map(shape, a, size[a]))
             if layer.op == "max_pool" and stage is not None:
-                self.pools[stage] = _Pool(record, (*loc, offset))
-            if layer.op == "max_unpool" and getattr(layer, "indices_from", None) is not None:
-                self._check_unpool_input(record, (*loc, offset))
+                self.pools[stage] = _Pool(record, here)
+            if self.keep:
+                self.records.append(record)
+                if into is not None:
+                    into.records.append(record)
             if not self.solver:
-                path.add(record.index)
-                self.locs[record.index] = (*loc, offset)
-        return FeatureMap(result.output_size, result.out_channels, coords, frozenset(path))
+                path.add(index)
+                self.locs[index] = here
+            size, channels = shape.output_size, shape.out_channels
+        return FeatureMap(size, channels, coords, frozenset(path))
 
-    def _with_indices(self, layer: OpModel, loc: tuple) -> OpModel:
+    def _with_indices(self, layer: OpModel, loc: tuple, size: list[Value]) -> OpModel:
         """``max_unpool(indices_from=j)``: the kernel and stride must be the pool's, the output size defaults
         to the pool's input size (PyTorch needs ``output_size`` whenever pooling dropped a row)."""
         j = getattr(layer, "indices_from", None)
@@ -143,6 +152,8 @@ class Walker:
             if [norm(v) for v in mine] != [norm(v) for v in theirs]:
                 self._fail(f"max_unpool: {name} {_show(mine)} differs from the {name} {_show(theirs)} of the "
                            f"max_pool of encoder stage {j} whose indices it uses", (*loc, name), loc)
+        if not self._unpool_input_matches(j, size, loc):
+            return layer  # "runs" probe of the solver: keep going with the default size (monotone in the input)
         if layer.output_size is None:  # type: ignore[attr-defined]
             from convplan.ops._context import text
 
@@ -152,19 +163,19 @@ class Walker:
     def _stages_done(self) -> set[int]:
         return {s.index for s in self.stages if s.kind == "encoder" and s.output is not None}
 
-    def _check_unpool_input(self, record: LayerRecord, loc: tuple) -> None:
-        j = record.layer.indices_from  # type: ignore[attr-defined]
+    def _unpool_input_matches(self, j: int, size: list[Value], loc: tuple) -> bool:
+        """PyTorch needs the input to have the indices' shape (the pool's output)."""
         pool = self.pools[j].record
         for a in range(self.rank):
-            from convplan.plan.fixes import holds
-
-            same = holds(record.input_size[a], "==", pool.output_size[a], self.resolver)
-            if same is False:
+            if holds(size[a], "==", pool.output_size[a], self.resolver) is False:
                 if self.check_valid:
                     raise Invalid
-                self._fail(f"max_unpool: input size {_show(record.input_size)} differs from the size "
+                if self.solver:
+                    return False
+                self._fail(f"max_unpool: input size {_show(size)} differs from the size "
                            f"{_show(pool.output_size)} of the indices of encoder stage {j}'s max_pool", loc, loc,
-                           axis=a, layer=record.index)
+                           axis=a)
+        return True
 
     def _fail(self, msg: str, loc: tuple, layer_loc: tuple, *, axis: int | None = None,
               layer: int | None = None) -> None:

@@ -96,7 +96,7 @@ def infer_stack(
         try:
             shape = layer.infer(ctx, size, channels)
         except ConvplanError as exc:
-            exc.extra.setdefault("layers", [render_layer(r) for r in (done or []) + records])
+            exc.extra.setdefault("layers", [render_layer(r, resolver.saw_symbol) for r in (done or []) + records])
             raise
         if resolver.symbolic:
             _canonicalize(shape)

@@ -32,25 +32,36 @@ def _l(value: Any) -> Any:
     return latex_or_none(value)
 
 
-def put(out: dict[str, Any], name: str, value: Any) -> None:
-    """Set `name` and its `_latex` sibling."""
-    out[name] = _t(value)
-    out[f"{name}_latex"] = _l(value)
+def _nulls(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_nulls(v) for v in value]
+    return None
 
 
-def render_layer(record: LayerRecord) -> dict[str, Any]:
+def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> None:
+    """Set `name` and its `_latex` sibling. With ``symbolic=False`` (no symbol in
+    the request) values are ints or formula texts already: nothing to print."""
+    if symbolic:
+        out[name] = _t(value)
+        out[f"{name}_latex"] = _l(value)
+    else:
+        out[name] = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, list) else value
+        out[f"{name}_latex"] = _nulls(value)
+
+
+def render_layer(record: LayerRecord, symbolic: bool = True) -> dict[str, Any]:
     shape = record.shape
     out: dict[str, Any] = {"index": record.index, "op": record.layer.op}
-    put(out, "input_size", record.input_size)
-    put(out, "output_size", shape.output_size)
-    put(out, "in_channels", record.in_channels)
-    put(out, "out_channels", shape.out_channels)
-    put(out, "padding_resolved", [list(p) for p in shape.padding])
-    put(out, "formula", shape.formula)
-    put(out, "unread", shape.unread)
-    put(out, "overhang", shape.overhang)
-    put(out, "params", shape.params)
-    put(out, "macs", shape.macs)
+    put(out, "input_size", record.input_size, symbolic)
+    put(out, "output_size", shape.output_size, symbolic)
+    put(out, "in_channels", record.in_channels, symbolic)
+    put(out, "out_channels", shape.out_channels, symbolic)
+    put(out, "padding_resolved", [list(p) for p in shape.padding], symbolic)
+    put(out, "formula", shape.formula, symbolic)
+    put(out, "unread", shape.unread, symbolic)
+    put(out, "overhang", shape.overhang, symbolic)
+    put(out, "params", shape.params, symbolic)
+    put(out, "macs", shape.macs, symbolic)
     out["warnings"] = list(record.warnings)
     return out
 
@@ -63,11 +74,12 @@ def total(values: list[Value | None]) -> Value | None:
 
 def render_result(result: StackResult, resolver: Resolver) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    put(out, "output_size", result.output_size)
-    put(out, "out_channels", result.out_channels)
-    put(out, "params", total([r.shape.params for r in result.records]))
-    put(out, "macs", total([r.shape.macs for r in result.records]))
+    symbolic = resolver.saw_symbol
+    put(out, "output_size", result.output_size, symbolic)
+    put(out, "out_channels", result.out_channels, symbolic)
+    put(out, "params", total([r.shape.params for r in result.records]), symbolic)
+    put(out, "macs", total([r.shape.macs for r in result.records]), symbolic)
     out["conditions"] = [c.as_dict() for c in resolver.conditions]
     out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
-    out["layers"] = [render_layer(r) for r in result.records]
+    out["layers"] = [render_layer(r, symbolic) for r in result.records]
     return out

@@ -25,7 +25,11 @@ __all__ = [
     "LayerResult",
     "Limit",
     "Limits",
+    "Mismatch",
+    "MismatchLayer",
     "Model",
+    "Nearest",
+    "PlanLayerResult",
     "PlanResult",
     "Problem",
     "ShapesResult",
@@ -166,34 +170,60 @@ class ShapesResult(Model):
 # --- plan ----------------------------------------------------------------
 
 
+class PlanLayerResult(LayerResult):
+    """A layer of a plan stage: as in ``shapes``, plus ``loc`` (where it is in the request)."""
+
+    loc: list[str | int] = Field(default_factory=list)
+
+
 class StageResult(Model):
-    """One encoder or decoder stage, or the head, of a plan."""
+    """One encoder or decoder stage, or the head, of a plan (sizes null after an unfixed mismatch)."""
 
     input_size: list[Scalar | None] | None = None
+    input_size_latex: list[Latex] | None = None
     output_size: list[Scalar | None] | None = None
+    output_size_latex: list[Latex] | None = None
     in_channels: Scalar | None = None
     out_channels: Scalar | None = None
-    layers: list[LayerResult] = Field(default_factory=list)
+    layers: list[PlanLayerResult] = Field(default_factory=list)
 
 
 class Skip(Model):
-    """One skip connection of a plan: sizes, registration and every fix (contract section 5)."""
+    """One skip connection of a plan: sizes, registration and every fix (contract section 5).
 
+    Fixes are per axis ``[before, after]`` pairs, ``[0, 0]`` where nothing is
+    needed and null where no registered fix exists.
+    """
+
+    index: int | None = None
     encoder_stage: int
     decoder_stage: int
+    merge: str | None = None
     encoder_size: list[Scalar | None] | None = None
     decoder_size: list[Scalar | None] | None = None
+    merged_size: list[Scalar | None] | None = None
+    encoder_channels: Scalar | None = None
+    decoder_channels: Scalar | None = None
     aligned: bool | None = None
     scale: list[Any] | None = None
     offset: list[Any] | None = None
     registered: bool | None = None
-    applied: Any = None
+    applied: str | None = None
+    applied_skip: list[Any] | None = None
+    applied_decoder: list[Any] | None = None
     crop: list[Any] | None = None
     pad: list[Any] | None = None
     crop_decoder: list[Any] | None = None
     pad_skip: list[Any] | None = None
     output_padding: list[Any] | None = None
-    output_size_ok: Any = None
+    output_size_ok: list[Any] | bool | None = None
+
+
+class Nearest(Model):
+    """The valid sizes around the requested one: at or below, at or above (null where none)."""
+
+    below: int | None = None
+    above: int | None = None
 
 
 class ValidInputSizes(Model):
@@ -202,7 +232,7 @@ class ValidInputSizes(Model):
     modulus: int
     residues: list[int] = Field(default_factory=list)
     min: int | None = None
-    nearest: dict[str, int | None] | None = None
+    nearest: Nearest | None = None
     output_size: Scalar | None = None
 
     def __contains__(self, size: object) -> bool:
@@ -211,22 +241,45 @@ class ValidInputSizes(Model):
         return size % self.modulus in self.residues and (self.min is None or size >= self.min)
 
 
+class MismatchLayer(Model):
+    """The first layer whose rounding caused a mismatch."""
+
+    index: int
+    op: str
+    loc: list[str | int] = Field(default_factory=list)
+
+
+class Mismatch(Model):
+    """Under ``align: "none"``: the skip that does not line up, and why."""
+
+    skip: int
+    encoder_stage: int
+    decoder_stage: int
+    axis: int
+    axes: list[int] = Field(default_factory=list)
+    detail: str = ""
+    layer: MismatchLayer | None = None
+
+
 class PlanResult(Model):
     """``POST /v1/plan``: an encoder/decoder stack, its skips and valid input sizes."""
 
     ok: bool
+    exact: bool | None = None
     output_size: list[Scalar | None] | None = None
+    output_size_latex: list[Latex] | None = None
+    out_channels: Scalar | None = None
     params: Scalar | None = None
     warnings: list[str] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
     expanded: dict[str, Any] | None = None
     encoder: list[StageResult] = Field(default_factory=list)
     decoder: list[StageResult] = Field(default_factory=list)
     head: StageResult | None = None
     skips: list[Skip] = Field(default_factory=list)
+    mismatch: Mismatch | None = None
     valid_input_sizes: list[ValidInputSizes | None] | None = None
-    valid_input_sizes_reason: Any = None
-    mismatch: Any = None
-    conditions: list[Condition] = Field(default_factory=list)
+    valid_input_sizes_reason: list[str | None] | str | None = None
 
 
 # --- compute -------------------------------------------------------------

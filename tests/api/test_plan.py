@@ -1,0 +1,55 @@
+"""POST /v1/plan over HTTP: the route, problem documents, the symbolic path and the schema."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_unet_572(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/plan", json={"input_size": [572, 572], "in_channels": 1,
+                                                       "template": {"name": "unet"}})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["output_size"] == [388, 388]
+    assert [s["crop"][0] for s in body["skips"]] == [[4, 4], [16, 16], [40, 40], [88, 88]]
+    assert body["valid_input_sizes"][0]["output_size"] == "i - 184"
+
+
+async def test_align_none_mismatch_is_200(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/plan", json={"input_size": [574], "template": {"name": "unet"},
+                                                       "align": "none"})
+    assert response.status_code == 200
+    assert response.json()["ok"] is False and response.json()["mismatch"]["skip"] == 0
+
+
+async def test_bad_stack_is_a_located_problem(api_client: httpx.AsyncClient) -> None:
+    body = {"input_size": [32], "encoder": [{"layers": []}],
+            "decoder": [{"up": [{"op": "upsample", "scale_factor": 2}], "skip": 3}]}
+    response = await api_client.post("/v1/plan", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["loc"] == ["body", "decoder", 0, "skip"]
+
+
+async def test_template_with_stages_is_422(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/plan", json={"input_size": [64], "template": {"name": "unet"},
+                                                       "encoder": []})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "encoder"]
+
+
+async def test_too_many_stages_is_413(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/plan", json={"input_size": [64], "encoder": [{"layers": []}] * 40})
+    assert response.status_code == 413
+
+
+async def test_schema_documents_the_response(api_client: httpx.AsyncClient) -> None:
+    schema = (await api_client.get("/openapi.json")).json()
+    operation = schema["paths"]["/v1/plan"]["post"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/PlanResponse")
+    assert "valid_input_sizes" in schema["components"]["schemas"]["PlanResponse"]["properties"]
+    assert {"422", "413"} <= set(operation["responses"])

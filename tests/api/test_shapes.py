@@ -1,0 +1,127 @@
+"""POST /v1/shapes over HTTP (in process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.anyio
+
+UNET_DOWN = [{"op": "conv", "kernel_size": 3, "padding": 1}, {"op": "relu"},
+             {"op": "conv", "kernel_size": 3, "padding": 1}, {"op": "max_pool", "kernel_size": 2}]
+
+
+async def post(client: httpx.AsyncClient, body: Any) -> httpx.Response:
+    return await client.post("/v1/shapes", json=body)
+
+
+class TestShapes:
+    async def test_numeric_stack(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [572, 572], "in_channels": 1,
+                                    "layers": [{"op": "conv", "kernel_size": 3, "out_channels": 64},
+                                               {"op": "max_pool", "kernel_size": 2}]})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        body = r.json()
+        assert body["output_size"] == [285, 285]
+        assert body["params"] == 640 and body["out_channels"] == 64
+        layer = body["layers"][1]
+        assert layer["formula"] == ["floor(i/2)", "floor(i/2)"] and layer["unread"] == [0, 0]
+        assert layer["output_size_latex"] == [None, None]
+
+    async def test_symbolic_unet_on_16n(self, api_client: httpx.AsyncClient) -> None:
+        up = [{"op": "conv_transpose", "kernel_size": 2, "stride": 2}, {"op": "conv", "kernel_size": 3, "padding": 1}]
+        r = await post(api_client, {"input_size": ["16*n"], "layers": UNET_DOWN * 4 + up * 4})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["output_size"] == ["16*n"] and body["output_size_latex"] == ["16 n"]
+        assert body["layers"][15]["output_size"] == ["n"]
+
+    async def test_refusal_is_problem_json_with_partial_layers(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "conv", "kernel_size": 3},
+                                                                  {"op": "max_pool", "kernel_size": 3, "padding": 2}]})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert body["type"].endswith("/layer-error")
+        assert body["errors"][0]["layer"] == 1 and body["errors"][0]["axis"] == 0
+        assert body["errors"][0]["loc"] == ["body", "layers", 1, "padding"]
+        assert [layer["output_size"] for layer in body["layers"]] == [[6]]
+
+    async def test_schema_error_names_the_layer(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "relu"}, {"op": "conv", "kernel_size": True}]})
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["layer"] == 1
+
+    async def test_unknown_op_in_a_layer_is_422(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "softmax"}]})
+        assert r.status_code == 422
+
+    @pytest.mark.parametrize("text", ["__import__('os')", "9**9**9**9", "H.real", "lambda: 1", "1/0", "Ｈ"])
+    async def test_hostile_expressions_are_422(self, api_client: httpx.AsyncClient, text: str) -> None:
+        r = await post(api_client, {"input_size": [text], "layers": [{"op": "relu"}]})
+        assert r.status_code == 422, r.text
+
+    async def test_expression_over_the_length_limit_is_413(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": ["H" + "+1" * 400], "layers": []})
+        assert r.status_code == 413
+
+    async def test_too_many_layers_is_413(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "relu"}] * 257})
+        assert r.status_code == 413
+
+    async def test_huge_macs_stay_exact(self, api_client: httpx.AsyncClient) -> None:
+        layers = [{"op": "conv", "kernel_size": 99, "out_channels": 1_000_000, "padding": 49}]
+        r = await post(api_client, {"input_size": [10**6, 10**6, 10**6], "in_channels": 1_000_000, "layers": layers})
+        assert r.status_code == 200
+        assert r.json()["macs"] == 10**12 * 99**3 * 10**18
+
+
+class TestSymbolicBudget:
+    @pytest.fixture
+    async def slow_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        from convplan.app import create_app
+        from convplan.settings import Settings
+
+        app = create_app(Settings.model_construct(symbolic_timeout_seconds=0.001, symbolic_workers=1))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                yield client
+
+    async def test_over_budget_is_422_and_the_next_request_still_works(self, slow_client: httpx.AsyncClient) -> None:
+        body = {"input_size": ["H"], "layers": UNET_DOWN * 4}
+        r = await post(slow_client, body)
+        assert r.status_code == 422 and r.json()["type"].endswith("/symbolic-timeout")
+        r = await post(slow_client, {"input_size": [64], "layers": UNET_DOWN})
+        assert r.status_code == 200
+
+
+# A body of anything: JSON values nested a little, with layer-ish keys.
+_SCALARS = st.one_of(st.integers(-5, 40), st.sampled_from(["H", "2*n", "same", "x//0", "", "valid", "1e3"]),
+                     st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False, width=32))
+_KEYS = st.sampled_from(["op", "kernel_size", "stride", "padding", "dilation", "output_padding", "groups",
+                         "ceil_mode", "output_size", "scale_factor", "size", "mode", "crop", "upscale_factor",
+                         "out_channels", "padding_mode", "align_corners"])
+_OPS = st.sampled_from(["conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool", "max_unpool",
+                        "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop", "relu", "nope"])
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+_LAYER = st.builds(lambda op, extra: {"op": op, **extra}, _OPS, st.dictionaries(_KEYS, _VALUES, max_size=4))
+_BODY = st.fixed_dictionaries(
+    {"input_size": st.lists(st.one_of(st.integers(-2, 50), st.sampled_from(["H", "W", "4*n"])), max_size=4),
+     "layers": st.lists(_LAYER, max_size=5)},
+    optional={"in_channels": _SCALARS, "symbols": st.dictionaries(st.sampled_from(["H", "n", "p"]),
+                                                                  st.fixed_dictionaries({"min": st.integers(-2, 3)}))},
+)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_BODY)
+async def test_no_body_is_answered_with_a_server_error(api_client: httpx.AsyncClient, body: dict) -> None:
+    r = await api_client.post("/v1/shapes", content=json.dumps(body), headers={"content-type": "application/json"})
+    assert r.status_code in (200, 413, 422), (r.status_code, r.text[:500])
+    if r.status_code != 200:
+        assert r.headers["content-type"] == "application/problem+json"
