@@ -90,7 +90,7 @@ class _Decider:
                 self._shift[sym] = sympy.Integer(self.table.min_of(name)) + t
         return rebuild(d, leaf=self._shift)
 
-    def _assume(self, d: sympy.Expr, rel: str) -> bool | None:
+    def _bounds(self, d: sympy.Expr, rel: str) -> bool | None:
         lo, hi = interval(d, self._lows(d))
         if rel == ">=" and (lo >= 0 or hi < 0):
             return lo >= 0
@@ -98,6 +98,10 @@ class _Decider:
             return lo > 0
         if rel in ("==", "!=") and (lo > 0 or hi < 0 or lo == hi == 0):
             return (lo == hi == 0) == (rel == "==")
+        return None
+
+    def _assume(self, d: sympy.Expr, rel: str) -> bool | None:
+        """SymPy's assumptions: slow (milliseconds), so asked last and on small trees only."""
         if size(d) > _SYMPY_SIZE:
             return None
         e = self._shifted(d)
@@ -119,7 +123,7 @@ class _Decider:
             if value is None:  # pragma: no cover - only rationals arise
                 return None, d, rel
             return _holds(value, rel), d, rel
-        known = self._assume(d, rel)
+        known = self._bounds(d, rel)
         if known is not None:
             return known, d, rel
         if self.steps > _MAX_STEPS:
@@ -134,11 +138,14 @@ class _Decider:
         if rel == ">" and int_valued(d):
             d, rel = d - 1, ">="
         d = _scaled(d)
+        # Exact structural steps first (they also give the most readable condition);
+        # SymPy's assumptions only where none of them applies.
         for step in (self._peel, self._clear_denominator, self._linear):
             outcome = step(d, rel)
             if outcome is not None:
                 return outcome
-        return None, d, rel
+        known = self._assume(d, rel)
+        return known, d, rel
 
     # -- step 3 -------------------------------------------------------------------------------
 
@@ -160,7 +167,7 @@ class _Decider:
             open_half, original = (lower, -d) if upper[0] else (upper, d)
             if (upper[0] or lower[0]) and open_half[1] != original:
                 return open_half
-        return None, d, "=="
+        return self._assume(d, "=="), d, "=="
 
     def _peel(self, d: sympy.Expr, rel: str) -> _Outcome | None:
         k, rest = d.as_coeff_Add()

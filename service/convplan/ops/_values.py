@@ -1,5 +1,8 @@
 """Arithmetic that works on plain ints and on SymPy expressions alike.
 
+Symbolic nodes go through ``convplan.expr``'s builders, which simplify like
+SymPy's ``floor``/``Min``/``Mod`` without their slow assumption queries.
+
 Each op writes its size rule once with these helpers; numbers stay Python
 ints (the numeric path never touches SymPy) and symbols become SymPy
 expressions. Floor division follows PyTorch's ``div_floor`` (towards -inf,
@@ -11,6 +14,8 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 import sympy
+
+from convplan.expr import mk_ceil, mk_floor, mk_max, mk_min, mk_mod
 
 Value: TypeAlias = "int | sympy.Expr"
 
@@ -25,33 +30,33 @@ def fdiv(a: Value, b: Value) -> Value:
     """floor(a / b)."""
     if type(a) is int and type(b) is int:
         return a // b
-    return sympy.floor(sympy.Integer(a) / b if type(a) is int else a / b)
+    return mk_floor(sympy.Integer(a) / b if type(a) is int else a / b)
 
 
 def cdiv(a: Value, b: Value) -> Value:
     """ceil(a / b)."""
     if type(a) is int and type(b) is int:
         return -((-a) // b)
-    return sympy.ceiling(sympy.Integer(a) / b if type(a) is int else a / b)
+    return mk_ceil(sympy.Integer(a) / b if type(a) is int else a / b)
 
 
 def vmod(a: Value, b: Value) -> Value:
     """a mod b with Python's sign convention (result has the sign of b)."""
     if type(a) is int and type(b) is int:
         return a % b
-    return sympy.Mod(a, b)
+    return mk_mod(sympy.Integer(a) if type(a) is int else a, sympy.Integer(b) if type(b) is int else b)
 
 
 def vmin(*values: Value) -> Value:
     if all(type(v) is int for v in values):
         return min(values)
-    return sympy.Min(*values)
+    return mk_min([sympy.Integer(v) if type(v) is int else v for v in values])
 
 
 def vmax(*values: Value) -> Value:
     if all(type(v) is int for v in values):
         return max(values)
-    return sympy.Max(*values)
+    return mk_max([sympy.Integer(v) if type(v) is int else v for v in values])
 
 
 def vprod(values: list[Value]) -> Value:
