@@ -24,11 +24,11 @@ cpu/UpSampleKernel.cpp), including where they are not plain float64:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["axis_weights", "interpolate_nd"]
+__all__ = ["axis_weights", "interpolate_nd", "prepare_interpolate"]
 
 
 def _scale(i: int, o: int, align_corners: bool, scale: float | None) -> float:
@@ -140,6 +140,52 @@ def axis_weights(
     return _linear(i, o, align_corners, scale)
 
 
+def prepare_interpolate(
+    shape: Sequence[int],
+    out: Sequence[int],
+    *,
+    mode: str,
+    scales: Sequence[float | None],
+    align_corners: bool = False,
+    antialias: bool = False,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``interpolate_nd`` for an input of ``shape``, with every axis's source
+    indices and weights worked out once (they depend only on sizes)."""
+    ndim = len(shape)
+    steps: list[tuple[int, list[np.ndarray], list[np.ndarray] | None]] = []
+    # The last axis first: its gather is element by element (the costly one),
+    # so it runs while the other axes still have their input sizes; the later
+    # axes move whole rows. The order only changes rounding (separable weights).
+    for a, (o, scale) in reversed(list(enumerate(zip(out, scales)))):
+        axis = 2 + a
+        i = shape[axis]
+        if antialias and o == i:
+            continue  # the separable aa kernel skips axes whose size is unchanged
+        index, weight = axis_weights(mode, i, o, align_corners=align_corners, scale=scale, antialias=antialias,
+                                     rank=len(out))
+        wshape = (-1,) + (1,) * (ndim - axis - 1)
+        columns = [np.ascontiguousarray(index[:, t]) for t in range(index.shape[1])]
+        weights = None if weight is None else [weight[:, t].reshape(wshape).copy() for t in range(index.shape[1])]
+        steps.append((axis, columns, weights))
+
+    def interpolate(x: np.ndarray) -> np.ndarray:
+        y = x
+        for axis, columns, weights in steps:
+            if weights is None:
+                y = np.take(y, columns[0], axis=axis)
+                continue
+            acc = np.take(y, columns[0], axis=axis)
+            acc *= weights[0]
+            for index, weight in zip(columns[1:], weights[1:]):  # a loop over taps (2, 4, or the aa support)
+                part = np.take(y, index, axis=axis)
+                part *= weight
+                acc += part
+            y = acc
+        return y if y is not x else x.copy()
+
+    return interpolate
+
+
 def interpolate_nd(
     x: np.ndarray,
     out: Sequence[int],
@@ -152,20 +198,5 @@ def interpolate_nd(
     """``x (N, C, *i)`` -> ``(N, C, *out)``; ``scales`` are PyTorch's per-axis
     ``scale_factor`` as passed to the kernel (None when sizes were given or
     recomputed)."""
-    y = x
-    for a, (o, scale) in enumerate(zip(out, scales)):
-        axis = 2 + a
-        i = x.shape[axis]
-        if antialias and o == i:
-            continue  # the separable aa kernel skips axes whose size is unchanged
-        index, weight = axis_weights(mode, i, o, align_corners=align_corners, scale=scale, antialias=antialias,
-                                     rank=len(out))
-        if weight is None:
-            y = np.take(y, index[:, 0], axis=axis)
-            continue
-        shape = (-1,) + (1,) * (y.ndim - axis - 1)
-        acc = np.take(y, index[:, 0], axis=axis) * weight[:, 0].reshape(shape)
-        for t in range(1, index.shape[1]):  # a loop over taps (2, 4, or the antialias support)
-            acc += np.take(y, index[:, t], axis=axis) * weight[:, t].reshape(shape)
-        y = acc
-    return y
+    return prepare_interpolate(x.shape, out, mode=mode, scales=scales, align_corners=align_corners,
+                               antialias=antialias)(x)

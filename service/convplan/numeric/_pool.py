@@ -8,13 +8,13 @@ MaxUnpoolKernel.cpp), noted where they matter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import product
 from math import prod
 
 import numpy as np
 
-from convplan.numeric._conv import pad_nd
+from convplan.numeric._conv import contiguous_strides, pad_nd, padder, strided
 
 __all__ = [
     "adaptive_avg_pool_nd",
@@ -22,10 +22,16 @@ __all__ = [
     "avg_pool_nd",
     "max_pool_nd",
     "max_unpool_nd",
+    "prepare_avg_pool",
+    "prepare_max_pool",
     "torch_argmax",
 ]
 
 Pairs = Sequence[tuple[int, int]]
+
+# Most window elements copied at once by the one-argmax max pool; larger
+# problems take the tap loop (memory of one output, not of every window).
+_WINDOW_BUDGET = 1 << 22
 
 
 def torch_argmax(values: np.ndarray) -> np.ndarray:
@@ -105,8 +111,74 @@ def max_pool_nd(
     return best, index
 
 
-def avg_pool_nd(
-    x: np.ndarray,
+def prepare_max_pool(
+    shape: Sequence[int],
+    *,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pairs,
+    out: Sequence[int],
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``max_pool_nd`` for an input of ``shape``: one argmax over a copy of every
+    window, with the per-window flat indices worked out once.
+
+    ``argmax`` keeps the first maximum in row-major tap order, as ATen's
+    ``val > maxval`` does. It differs from ATen's scan in two rare cases,
+    fixed up only when the output shows them: a NaN (argmax takes the first,
+    ATen the last) and a ``-inf`` maximum (argmax may land on the ``-inf``
+    padding, ATen reports the first in-bounds tap).
+    """
+    n, c = shape[:2]
+    size = shape[2:]
+    rank = len(size)
+    taps, pixels, planes = prod(kernel), prod(out), n * c
+    if planes * pixels * taps > _WINDOW_BUDGET:
+        return lambda x: max_pool_nd(x, kernel=kernel, stride=stride, dilation=dilation, pads=pads, out=out)
+    k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    pad, padded = padder(shape, _cover(size, pads, k_eff, stride, out), value=-np.inf)
+    st = contiguous_strides(padded)
+    view_shape = (n, c, *out, *kernel)
+    view_strides = (st[0], st[1], *(st[2 + a] * stride[a] for a in range(rank)),
+                    *(st[2 + a] * dilation[a] for a in range(rank)))
+    # Per output position and tap: the flat index in the unpadded plane, and
+    # whether the tap is in bounds; laid out (*out, *kernel) like the view.
+    # Per output position and tap: the flat index in the unpadded plane, laid
+    # out (*out, *kernel) like the view; and ATen's starting index (the first
+    # in-bounds tap: the window start stepped up by the dilation past 0).
+    index = np.zeros((1,) * (2 * rank), dtype=np.int64)
+    first = np.zeros((1,) * rank, dtype=np.int64)
+    for a in range(rank):
+        start = np.arange(out[a]) * stride[a] - pads[a][0]
+        pos = start[:, None] + np.arange(kernel[a]) * dilation[a]
+        index = index * size[a] + pos.reshape([out[a] if b == a else 1 for b in range(rank)]
+                                              + [kernel[a] if b == a else 1 for b in range(rank)])
+        first = first * size[a] + np.maximum(start, start % dilation[a]).reshape(_grid(out, a).shape)
+    index = np.ascontiguousarray(np.broadcast_to(index, (*out, *kernel))).reshape(pixels, taps)
+    first = np.broadcast_to(first, tuple(out)).reshape(pixels)
+    at_tap = np.arange(pixels) * taps  # + argmax: position in (pixels, taps)
+    at_window = (np.arange(planes) * (pixels * taps))[:, None] + at_tap  # in (planes, pixels, taps)
+    flat_index = index.reshape(-1)
+
+    def max_pool(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cols = strided(pad(x), view_shape, view_strides).reshape(planes, pixels, taps)
+        arg = cols.argmax(axis=2)
+        values = np.take(cols, arg + at_window)
+        special = not values.min() > -np.inf  # a NaN or a -inf maximum somewhere (min is NaN if any is)
+        if special:
+            nan = np.isnan(values)
+            if nan.any():
+                arg[nan] = taps - 1 - np.isnan(cols[nan][:, ::-1]).argmax(axis=1)
+        where = np.take(flat_index, arg + at_tap)
+        if special:
+            where = np.where(values == -np.inf, first, where)
+        return values.reshape(n, c, *out), where.reshape(n, c, *out)
+
+    return max_pool
+
+
+def prepare_avg_pool(
+    shape: Sequence[int],
     *,
     kernel: Sequence[int],
     stride: Sequence[int],
@@ -114,18 +186,42 @@ def avg_pool_nd(
     out: Sequence[int],
     count_include_pad: bool = True,
     divisor_override: int | None = None,
-) -> np.ndarray:
-    size = x.shape[2:]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``avg_pool_nd`` for an input of ``shape``: window sums one axis at a
+    time (k adds per axis rather than k**rank; the same values, summed in a
+    different order), over a precomputed divisor."""
+    size = shape[2:]
     rank = len(size)
-    xp = pad_nd(x, _cover(size, pads, kernel, stride, out))
-    total = np.zeros((*x.shape[:2], *out))
-    for tap in product(*(range(k) for k in kernel)):
-        total += _tap_views(xp, tap, stride, [1] * rank, out)
+    pad, _ = padder(shape, _cover(size, pads, kernel, stride, out))
+    steps = [[(slice(None),) * (2 + a) + (slice(t, t + (o - 1) * s + 1, s),) for t in range(k)]
+             for a, (k, s, o) in enumerate(zip(kernel, stride, out))]
+    divisor: np.ndarray | int
     if divisor_override is not None:
-        return total / divisor_override
-    # AvgPoolKernel.cpp: the window is clipped to [-p, i + p) for the
-    # include-pad divisor and to [0, i) for the exclude-pad one; windows
-    # with no real element give 0.
+        divisor = divisor_override
+    else:
+        divisor = _avg_divisor(size, kernel, stride, pads, out, count_include_pad)
+
+    def avg_pool(x: np.ndarray) -> np.ndarray:
+        y = pad(x)
+        for axis in steps:
+            if len(axis) == 1:
+                y = y[axis[0]]
+                continue
+            total = y[axis[0]] + y[axis[1]]
+            for step in axis[2:]:
+                total += y[step]
+            y = total
+        return y / divisor
+
+    return avg_pool
+
+
+def _avg_divisor(size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], pads: Pairs,
+                 out: Sequence[int], count_include_pad: bool) -> np.ndarray:
+    """AvgPoolKernel.cpp: the window is clipped to [-p, i + p) for the
+    include-pad divisor and to [0, i) for the exclude-pad one. Windows with no
+    real element give 0: their sum is of padding zeros, so a divisor of 1 does."""
+    rank = len(size)
     divisor: np.ndarray | int = 1
     empty: np.ndarray | bool = False
     for a in range(rank):
@@ -137,9 +233,21 @@ def avg_pool_nd(
         shape = (1,) * a + (out[a],) + (1,) * (rank - 1 - a)
         divisor = divisor * length.reshape(shape)
         empty = np.logical_or(empty, (hi <= lo).reshape(shape))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = total / np.where(empty, 1, divisor)
-    return np.where(empty, 0.0, result)
+    return np.where(empty, 1, divisor).astype(np.float64)
+
+
+def avg_pool_nd(
+    x: np.ndarray,
+    *,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pads: Pairs,
+    out: Sequence[int],
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    return prepare_avg_pool(x.shape, kernel=kernel, stride=stride, pads=pads, out=out,
+                            count_include_pad=count_include_pad, divisor_override=divisor_override)(x)
 
 
 def _adaptive_windows(i: int, o: int) -> tuple[np.ndarray, np.ndarray]:

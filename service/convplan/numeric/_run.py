@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 
 from convplan.errors import ErrorItem, LayerError
-from convplan.numeric._conv import conv_nd, conv_transpose_nd
-from convplan.numeric._interp import interpolate_nd
+from convplan.numeric._conv import prepare_conv, prepare_conv_transpose
+from convplan.numeric._interp import prepare_interpolate
 from convplan.numeric._plan import Plan
 from convplan.numeric._pool import (
     adaptive_avg_pool_nd,
     adaptive_max_pool_nd,
-    avg_pool_nd,
-    max_pool_nd,
     max_unpool_nd,
+    prepare_avg_pool,
+    prepare_max_pool,
 )
 from convplan.numeric._shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
 
@@ -25,6 +25,8 @@ __all__ = ["run"]
 
 Arrays = Mapping[str, np.ndarray | None]
 Outputs = dict[str, np.ndarray]
+Shape = tuple[int, ...]
+Shapes = Mapping[str, "Shape | None"]
 
 
 def _pads(plan: Plan) -> list[tuple[int, int]]:
@@ -39,44 +41,69 @@ def _out(plan: Plan) -> list[int]:
     return [int(v) for v in plan.shape.output_size]
 
 
-def _conv(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    y = conv_nd(x, a["weight"], a.get("bias"), pads=_pads(plan), stride=_ints(plan, "stride"),  # type: ignore[arg-type]
-                dilation=_ints(plan, "dilation"), groups=int(plan.shape.resolved["groups"]), out=_out(plan),
-                padding_mode=plan.params.get("padding_mode") or "zeros")
-    return {"output": y}
+# Each op's runner is prepared from the plan and the batched arrays' shapes
+# (everything but the values), then kept on the plan: the library caches
+# plans, so a repeated call goes straight to the array work.
+Runner = Callable[[np.ndarray, Arrays], Outputs]
 
 
-def _conv_transpose(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    y = conv_transpose_nd(x, a["weight"], a.get("bias"), pads=_pads(plan),  # type: ignore[arg-type]
-                          stride=_ints(plan, "stride"), dilation=_ints(plan, "dilation"),
-                          groups=int(plan.shape.resolved["groups"]), out=_out(plan))
-    return {"output": y}
+def _conv(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    weight = a["weight"]
+    assert weight is not None
+    kernel = prepare_conv(x, weight[2:], weight[0], pads=_pads(plan), stride=_ints(plan, "stride"),
+                          dilation=_ints(plan, "dilation"), groups=int(plan.shape.resolved["groups"]),
+                          out=_out(plan), padding_mode=plan.params.get("padding_mode") or "zeros")
+    return lambda x, a: {"output": kernel(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
 
 
-def _max_pool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    y, idx = max_pool_nd(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"),
-                         dilation=_ints(plan, "dilation"), pads=_pads(plan), out=_out(plan))
-    return {"output": y, "indices": idx}
+def _conv_transpose(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    weight = a["weight"]
+    assert weight is not None
+    kernel = prepare_conv_transpose(x, weight[2:], weight[1], pads=_pads(plan), stride=_ints(plan, "stride"),
+                                    dilation=_ints(plan, "dilation"), groups=int(plan.shape.resolved["groups"]),
+                                    out=_out(plan))
+    return lambda x, a: {"output": kernel(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
 
 
-def _avg_pool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+def _max_pool(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    kernel = prepare_max_pool(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"),
+                              dilation=_ints(plan, "dilation"), pads=_pads(plan), out=_out(plan))
+
+    def run(x: np.ndarray, a: Arrays) -> Outputs:
+        y, idx = kernel(x)
+        return {"output": y, "indices": idx}
+
+    return run
+
+
+def _avg_pool(plan: Plan, x: Shape, a: Shapes) -> Runner:
     div = plan.params.get("divisor_override")
-    y = avg_pool_nd(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"), pads=_pads(plan),
-                    out=_out(plan), count_include_pad=plan.params.get("count_include_pad", True) is not False,
-                    divisor_override=None if div is None else int(div))
-    return {"output": y}
+    kernel = prepare_avg_pool(x, kernel=_ints(plan, "kernel_size"), stride=_ints(plan, "stride"), pads=_pads(plan),
+                              out=_out(plan), count_include_pad=plan.params.get("count_include_pad", True) is not False,
+                              divisor_override=None if div is None else int(div))
+    return lambda x, a: {"output": kernel(x)}
 
 
-def _adaptive_avg(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    return {"output": adaptive_avg_pool_nd(x, _out(plan))}
+def _adaptive_avg(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    out = _out(plan)
+    return lambda x, a: {"output": adaptive_avg_pool_nd(x, out)}
 
 
-def _adaptive_max(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    y, idx = adaptive_max_pool_nd(x, _out(plan))
-    return {"output": y, "indices": idx}
+def _adaptive_max(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    out = _out(plan)
+
+    def run(x: np.ndarray, a: Arrays) -> Outputs:
+        y, idx = adaptive_max_pool_nd(x, out)
+        return {"output": y, "indices": idx}
+
+    return run
 
 
-def _max_unpool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+def _max_unpool(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    return lambda x, a: _unpool(plan, x, a)
+
+
+def _unpool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
     idx = a["indices"]
     assert idx is not None
     out = _out(plan)
@@ -92,28 +119,30 @@ def _max_unpool(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
     return {"output": max_unpool_nd(x, idx, out)}
 
 
-def _upsample(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
+def _upsample(plan: Plan, x: Shape, a: Shapes) -> Runner:
     # F.interpolate hands the kernel scale_factor only when sizes were not
     # given and recompute_scale_factor is falsy; otherwise the scale is in/out.
     scales = plan.shape.resolved.get("scale_factor") or [None] * plan.rank
     if plan.params.get("recompute_scale_factor"):
         scales = [None] * plan.rank
     mode = plan.params.get("mode") or "nearest"
-    y = interpolate_nd(x, _out(plan), mode=mode, scales=[None if s is None else float(s) for s in scales],
-                       align_corners=bool(plan.params.get("align_corners")),
-                       antialias=bool(plan.params.get("antialias")))
-    return {"output": y}
+    kernel = prepare_interpolate(x, _out(plan), mode=mode, scales=[None if s is None else float(s) for s in scales],
+                                 align_corners=bool(plan.params.get("align_corners")),
+                                 antialias=bool(plan.params.get("antialias")))
+    return lambda x, a: {"output": kernel(x)}
 
 
-def _pixel_shuffle(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    return {"output": pixel_shuffle_nd(x, int(plan.shape.resolved["factor"]))}
+def _pixel_shuffle(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    factor = int(plan.shape.resolved["factor"])
+    return lambda x, a: {"output": pixel_shuffle_nd(x, factor)}
 
 
-def _pixel_unshuffle(plan: Plan, x: np.ndarray, a: Arrays) -> Outputs:
-    return {"output": pixel_unshuffle_nd(x, int(plan.shape.resolved["factor"]))}
+def _pixel_unshuffle(plan: Plan, x: Shape, a: Shapes) -> Runner:
+    factor = int(plan.shape.resolved["factor"])
+    return lambda x, a: {"output": pixel_unshuffle_nd(x, factor)}
 
 
-_RUNNERS: dict[str, Callable[[Plan, np.ndarray, Arrays], Outputs]] = {
+_PREPARE: dict[str, Callable[[Plan, Shape, Shapes], Runner]] = {
     "conv": _conv,
     "conv_transpose": _conv_transpose,
     "max_pool": _max_pool,
@@ -140,7 +169,13 @@ def batched(plan: Plan, arrays: Mapping[str, Any]) -> dict[str, Any]:
 def run(plan: Plan, arrays: Mapping[str, np.ndarray | None]) -> Outputs:
     """Results in the input's layout: ``output`` (and ``indices`` for max pools)."""
     a = batched(plan, arrays)
-    outputs = _RUNNERS[plan.op](plan, a["input"], a)
+    x = np.ascontiguousarray(a["input"], dtype=np.float64)
+    shapes = tuple((k, None if v is None else v.shape) for k, v in a.items())
+    prepared = plan.extra.get("runner")
+    if prepared is None or prepared[0] != shapes:
+        prepared = (shapes, _PREPARE[plan.op](plan, x.shape, dict(shapes)))
+        plan.extra["runner"] = prepared
+    outputs = prepared[1](x, a)
     if not plan.batched:
         outputs = {k: v[0] for k, v in outputs.items()}
     return outputs
