@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # stop them on shutdown. (In-process clients that skip the lifespan still
     # work: the pool is created on first use.)
     get_pool(app).warm()
+    # Everything imported so far (SymPy, NumPy, Pydantic's schemas: a few
+    # hundred thousand objects) lives as long as the process: move it out of
+    # the collector's reach, so that a full collection under load does not
+    # stall every request in flight while it walks them all.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -41,11 +41,15 @@ class Settings(BaseSettings):
     )
 
     # --- limits (published by GET /v1/limits) ---------------------------
+    # 8 MB admits a compute body at max_input_elements: 250k floats printed to
+    # full precision take about 22 bytes each in JSON (~5.5 MB).
     max_body_bytes: int = _limit(
-        2_000_000, "bytes", "Largest request body; a larger one is refused with 413 before parsing.", ge=1
+        8_000_000, "bytes", "Largest request body; a larger one is refused with 413 before parsing.", ge=1
     )
+    # Capped well below the depth at which a recursive JSON parser or Pydantic
+    # could run out of stack: deeper bodies are a 413 before any parsing.
     max_json_depth: int = _limit(
-        64, "levels", "Deepest nesting of JSON arrays and objects in a request body (413).", ge=1
+        64, "levels", "Deepest nesting of JSON arrays and objects in a request body (413).", ge=1, le=200
     )
     max_layers: int = _limit(256, "layers", "Most layers in one request, summed over all stages (413).", ge=1)
     max_stages: int = _limit(32, "stages", "Most encoder or decoder stages in a plan (413).", ge=1)
@@ -53,12 +57,17 @@ class Settings(BaseSettings):
         3, "axes", "Most spatial axes of a tensor or size (fixed by the contract: 1 to 3)."
     )
     max_size: int = _limit(
-        1_000_000_000, "magnitude", "Largest magnitude of a size or integer parameter (422 above).", ge=1
+        1_000_000_000, "magnitude", "Largest magnitude of a size or integer parameter, given or computed (422 above).",
+        ge=1,
+        le=10**17,
     )
+    # The ceilings below are the expression parser's own (convplan.expr.ExprLimits).
     max_expression_length: int = _limit(
-        256, "characters", "Longest symbolic expression string (413).", ge=1
+        256, "characters", "Longest symbolic expression string (413).", ge=1, le=100_000
     )
-    max_exponent: int = _limit(16, "exponent", "Largest integer exponent allowed after `**` in an expression.", ge=0)
+    max_exponent: int = _limit(
+        16, "exponent", "Largest integer exponent allowed after `**` in an expression (422 above).", ge=0, le=64
+    )
     max_input_elements: int = _limit(
         250_000, "elements", "Most numbers in the tensors of one compute request (413).", ge=1
     )
@@ -67,6 +76,10 @@ class Settings(BaseSettings):
     )
     max_conv_matrix_elements: int = _limit(
         4_000_000, "elements", "Largest explained convolution matrix; a larger one is omitted (null).", ge=1
+    )
+    max_compute_work: int = _limit(
+        500_000_000, "multiply-adds",
+        "Most multiply-adds (or window reads) of one compute request, a bound on its time (413).", ge=1,
     )
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0

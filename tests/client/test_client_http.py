@@ -39,7 +39,7 @@ def test_env_var_selects_server(server: str, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_body_over_the_byte_limit_is_413(server: str) -> None:
     with Client(server) as c, pytest.raises(PayloadTooLargeError) as info:
-        c.shapes(input_size=[4], layers=[{"op": "relu", "pad": "x" * 2_100_000}])
+        c.shapes(input_size=[4], layers=[{"op": "relu", "pad": "x" * 8_100_000}])  # over max_body_bytes
     assert info.value.status == 413
 
 

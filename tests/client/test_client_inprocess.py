@@ -52,7 +52,7 @@ def test_health_and_limits(client: Client) -> None:
     assert health.version
     limits = client.limits()
     assert limits["max_layers"] == 256
-    assert limits.as_dict()["max_body_bytes"] == 2_000_000
+    assert limits.as_dict()["max_body_bytes"] == 8_000_000
 
 
 def test_shapes_returns_typed_model(client: Client) -> None:

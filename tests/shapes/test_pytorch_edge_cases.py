@@ -176,3 +176,9 @@ class TestErrors:
     @pytest.mark.parametrize("bad", [0, -1])
     def test_non_positive_stride(self, bad):
         assert refused([8], conv(kernel_size=3, stride=bad)).status == 422
+
+    @pytest.mark.parametrize("layer", [{"op": "max_unpool", "kernel_size": 2, "padding": "same"},
+                                       {"op": "pad", "padding": "valid"}])
+    def test_mode_names_where_only_amounts_fit_are_refused_not_symbols(self, layer):
+        err = refused([8], layer)
+        assert err.errors[0].loc == ("body", "layers", 0, "padding") and "not available" in err.detail

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 
+from convplan.api.responses import DataResponse
+from convplan.ops import NeedsSymbolic
 from convplan.symbolic import SymbolicPool
 
-__all__ = ["close_symbolic_pool", "get_pool", "symbolic_pool"]
+__all__ = ["close_symbolic_pool", "get_pool", "numeric_first", "symbolic_pool"]
 
 _lock = threading.Lock()
 
@@ -35,3 +42,27 @@ def close_symbolic_pool(app: FastAPI) -> None:
     if pool is not None:
         pool.close()
         app.state.symbolic_pool = None
+
+
+async def numeric_first(
+    request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str
+) -> DataResponse:
+    """Run ``run(body, settings, symbolic=False)`` inline (plain integers, fast);
+    when a value turns out symbolic, run ``entry`` in a worker under the budget."""
+    try:
+        result = run(body, settings, symbolic=False)
+    except NeedsSymbolic:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        result = await anyio.to_thread.run_sync(symbolic_pool(request).run, entry, payload, settings,
+                                                limiter=_symbolic_limiter(request.app))
+    return DataResponse(result)
+
+
+def _symbolic_limiter(app: FastAPI) -> anyio.CapacityLimiter:
+    """At most one thread per symbolic worker: requests beyond that wait here, in
+    the event loop, not in threads of the default pool, where they would
+    starve the compute requests of threads under load."""
+    limiter = getattr(app.state, "symbolic_limiter", None)
+    if limiter is None:
+        limiter = app.state.symbolic_limiter = anyio.CapacityLimiter(app.state.settings.symbolic_workers)
+    return limiter

@@ -32,7 +32,7 @@ Tensor = Annotated[
     Field(description="Nested lists of finite numbers (no booleans, NaN or Infinity), not ragged, not empty."),
 ]
 SpatialRank = Annotated[
-    Literal[1, 2, 3] | None,
+    Annotated[StrictInt, Field(ge=1, le=3)] | None,  # strict: `true` is not a rank (Literal[1] would take it)
     Field(description="Spatial rank, to accept an unbatched `(C, *spatial)` input; other hints: the weight, "
                       "a per-axis list, the length of `size`/`output_size`. Conflicting hints are a 422; "
                       "with none the input is batched `(N, C, *spatial)`."),

@@ -26,8 +26,9 @@ from convplan.numeric._run import run
 
 __all__ = ["MAX_WORK", "run_compute"]
 
-#: Most multiply-adds (or window reads) of one request: a bound on time for
-#: inputs that are small but expensive (a large kernel on a padded input).
+#: Default of the ``max_compute_work`` setting: most multiply-adds (or window
+#: reads) of one request, a bound on time for inputs that are small but
+#: expensive (a large kernel on a padded input).
 MAX_WORK = 500_000_000
 
 
@@ -110,11 +111,11 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
             count += sizes["conv_matrix"]
     if count > settings.max_output_elements:
         raise _limit("the response", count, settings.max_output_elements, "max_output_elements", ("body",))
-    work = _work(plan, shapes)
-    if work > MAX_WORK:
-        raise LimitExceeded(f"about {work} multiply-adds, over the limit of {MAX_WORK} for one request",
-                            [ErrorItem(("body",), f"over {MAX_WORK} multiply-adds", "limit.work")],
-                            extra={"limit": "work", "value": MAX_WORK})
+    work, max_work = _work(plan, shapes), getattr(settings, "max_compute_work", MAX_WORK)
+    if work > max_work:
+        raise LimitExceeded(f"about {work} multiply-adds, over the limit of {max_work} for one request",
+                            [ErrorItem(("body",), f"over {max_work} multiply-adds", "limit.compute_work")],
+                            extra={"limit": "max_compute_work", "value": max_work})
 
     arrays = {k: (None if v is None else build(v, integer=k == "indices")) for k, v in measured.items()}
     with np.errstate(over="ignore", invalid="ignore"):

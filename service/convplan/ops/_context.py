@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from convplan.errors import ErrorItem, LayerError, LimitExceeded
+from convplan.errors import ErrorItem, InvalidRequest, LayerError, LimitExceeded
 from convplan.expr import ExpressionError, SymbolTable, decide, parse_scalar, to_latex, to_text
+from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value
 
 __all__ = ["Condition", "LayerContext", "NeedsSymbolic", "Resolver"]
@@ -67,7 +68,7 @@ class Resolver:
     def scalar(self, value: Any, loc: tuple, *, layer: int | None = None, axis: int | None = None) -> Value:
         if type(value) is int:
             if abs(value) > self.max_size:
-                raise LimitExceeded(
+                raise InvalidRequest(  # a range error (422), not a volume limit
                     f"{_where(layer, axis)}value {value} is above the size limit {self.max_size}",
                     [ErrorItem(loc, f"above the size limit {self.max_size}", "limit.size", layer, axis)],
                 )
@@ -91,7 +92,7 @@ class Resolver:
             self.saw_symbol = True
             return parsed
         if abs(parsed) > self.max_size:
-            raise LimitExceeded(
+            raise InvalidRequest(
                 f"{_where(layer, axis)}value {parsed} is above the size limit {self.max_size}",
                 [ErrorItem(loc, f"above the size limit {self.max_size}", "limit.size", layer, axis)],
             )
@@ -139,6 +140,9 @@ class LayerContext:
 
     def pairs(self, name: str, value: Any) -> list[tuple[Value, Value]]:
         """Per-axis `[before, after]` amounts from an int, a list of ints, or pairs."""
+        if value in PAD_MODES:  # a mode name where only amounts are allowed, not a symbol
+            self.fail(f"{name}={value!r} is not available here: give amounts (an int, or per axis an int or "
+                      "[before, after])", param=name, type="value_error.padding")
         if isinstance(value, list):
             if len(value) != self.rank:
                 self.fail(
@@ -173,8 +177,8 @@ class LayerContext:
         type: str = "layer",
     ) -> None:
         """Refuse unless `lhs relation rhs`; `reason` says what went wrong."""
-        if type_is_int(lhs) and type_is_int(rhs):
-            if not _COMPARE[relation](lhs, rhs):
+        if lhs.__class__ is int and rhs.__class__ is int:  # the hot path (`type` is a parameter here)
+            if not (lhs >= rhs if relation == ">=" else _COMPARE[relation](lhs, rhs)):
                 self.fail(reason, axis=axis, param=param, listed=listed, type=type)
             return
         decision = decide(lhs, relation, rhs, self.resolver.table)
@@ -228,6 +232,8 @@ def text(value: Value | str | None) -> int | str | None:
 
 def show(value: Value | None) -> str:
     """A value inside a message."""
+    if type(value) is int:
+        return str(value)
     return str(text(value))
 
 

@@ -41,14 +41,11 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
     return k, s, d, k_eff
 
 
-@register
-class Conv(OpModel):
-    """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
+class _ConvFamily(OpModel):
+    """Parameters shared by convolution and transposed convolution."""
 
-    names = ("conv",)
     strided = True
 
-    op: Literal["conv"]
     kernel_size: PerAxis
     stride: PerAxis = 1
     padding: Padding = 0
@@ -56,6 +53,38 @@ class Conv(OpModel):
     groups: Scalar = 1
     out_channels: Scalar | None = Field(default=None, description="Omitted: channels unchanged but unknown.")
     bias: StrictBool = True
+
+    def _channels(
+        self, ctx: LayerContext, channels: Value | None, kernel: list[Value], macs_size: list[Value],
+        *, transposed: bool,
+    ) -> tuple[Value | None, Value | None, Value | None, Value]:
+        """Output channels (None when unknown), params, MACs per sample and groups.
+
+        Weights are ``(C_out, C_in/groups, *k)``, or ``(C_in, C_out/groups, *k)``
+        when transposed; each weight is used once per position of ``macs_size``."""
+        groups = ctx.scalar("groups", self.groups)
+        out_ch = channels if self.out_channels is None else ctx.scalar("out_channels", self.out_channels)
+        if self.out_channels is not None:
+            ctx.require(out_ch, ">=", 1, "out_channels must be positive", param="out_channels", listed=False)
+        check_groups(ctx, channels, out_ch, groups)
+        known_out = None if self.out_channels is None else out_ch
+        if channels is None or known_out is None:
+            return known_out, None, None, groups
+        if transposed:
+            weights = norm(channels * per_group(known_out, groups) * vprod(kernel))
+        else:
+            weights = norm(known_out * per_group(channels, groups) * vprod(kernel))
+        params = norm(weights + (known_out if self.bias else 0))
+        return known_out, params, norm(weights * vprod(macs_size)), groups
+
+
+@register
+class Conv(_ConvFamily):
+    """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
+
+    names = ("conv",)
+
+    op: Literal["conv"]
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
@@ -75,17 +104,7 @@ class Conv(OpModel):
             out.append(norm(fdiv(padded - k_eff[a], s[a]) + 1))
             unread.append(norm(vmax(0, norm(vmod(padded - k_eff[a], s[a])) - pr)))
             formula.append(_conv_formula(pl, pr, k_eff[a], s[a]))
-        groups = ctx.scalar("groups", self.groups)
-        out_ch = channels if self.out_channels is None else ctx.scalar("out_channels", self.out_channels)
-        if self.out_channels is not None:
-            ctx.require(out_ch, ">=", 1, "out_channels must be positive", param="out_channels", listed=False)
-        check_groups(ctx, channels, out_ch, groups)
-        known_out = None if self.out_channels is None else out_ch
-        params = macs = None
-        if channels is not None and known_out is not None:
-            weights = norm(known_out * per_group(channels, groups) * vprod(k))
-            params = norm(weights + (known_out if self.bias else 0))
-            macs = norm(weights * vprod(out))
+        known_out, params, macs, groups = self._channels(ctx, channels, k, out, transposed=False)
         return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,
                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
 
@@ -103,21 +122,13 @@ class Conv(OpModel):
 
 
 @register
-class ConvTranspose(OpModel):
+class ConvTranspose(_ConvFamily):
     """Transposed convolution, as ``torch.nn.ConvTranspose1d/2d/3d``."""
 
     names = ("conv_transpose",)
-    strided = True
 
     op: Literal["conv_transpose"]
-    kernel_size: PerAxis
-    stride: PerAxis = 1
-    padding: Padding = 0
     output_padding: PerAxis = 0
-    dilation: PerAxis = 1
-    groups: Scalar = 1
-    out_channels: Scalar | None = Field(default=None, description="Omitted: channels unchanged but unknown.")
-    bias: StrictBool = True
     padding_mode: Literal["zeros"] = Field(default="zeros", description="PyTorch allows only zeros here.")
     output_size: PerAxis | None = Field(
         default=None,
@@ -150,17 +161,7 @@ class ConvTranspose(OpModel):
                 formula.append(affine(s[a], -s[a] - pl - pr + k_eff[a] + op[a]))
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
-        groups = ctx.scalar("groups", self.groups)
-        out_ch = channels if self.out_channels is None else ctx.scalar("out_channels", self.out_channels)
-        if self.out_channels is not None:
-            ctx.require(out_ch, ">=", 1, "out_channels must be positive", param="out_channels", listed=False)
-        check_groups(ctx, channels, out_ch, groups)
-        known_out = None if self.out_channels is None else out_ch
-        params = macs = None
-        if channels is not None and known_out is not None:
-            weights = norm(channels * per_group(known_out, groups) * vprod(k))
-            params = norm(weights + (known_out if self.bias else 0))
-            macs = norm(weights * vprod(size))
+        known_out, params, macs, groups = self._channels(ctx, channels, k, size, transposed=True)
         return LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
 

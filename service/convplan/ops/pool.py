@@ -74,41 +74,42 @@ def _pool_formula(pl: Value, pr: Value, k_eff: Value, s: Value, ceil_mode: bool)
     return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
 
 
-@register
-class MaxPool(OpModel):
-    """Max pooling, as ``torch.nn.MaxPool1d/2d/3d``."""
+class _PoolFamily(OpModel):
+    """Parameters shared by max and average pooling."""
 
-    names = ("max_pool",)
     strided = True
 
-    op: Literal["max_pool"]
     kernel_size: PerAxis
     stride: PerAxis | None = Field(default=None, description="Defaults to kernel_size.")
     padding: Padding = 0
-    dilation: PerAxis = 1
     ceil_mode: StrictBool = False
-
-    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        shape = pool_sizes(ctx, self, size, dilation=True)
-        shape.out_channels = channels
-        return shape
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _window_map(shape, axis)
 
 
 @register
-class AvgPool(OpModel):
+class MaxPool(_PoolFamily):
+    """Max pooling, as ``torch.nn.MaxPool1d/2d/3d``."""
+
+    names = ("max_pool",)
+
+    op: Literal["max_pool"]
+    dilation: PerAxis = 1
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        shape = pool_sizes(ctx, self, size, dilation=True)
+        shape.out_channels = channels
+        return shape
+
+
+@register
+class AvgPool(_PoolFamily):
     """Average pooling, as ``torch.nn.AvgPool1d/2d/3d`` (no dilation)."""
 
     names = ("avg_pool",)
-    strided = True
 
     op: Literal["avg_pool"]
-    kernel_size: PerAxis
-    stride: PerAxis | None = Field(default=None, description="Defaults to kernel_size.")
-    padding: Padding = 0
-    ceil_mode: StrictBool = False
     count_include_pad: StrictBool = True
     divisor_override: Scalar | None = Field(default=None, description="Replaces the divisor; must be non-zero.")
 
@@ -130,9 +131,6 @@ class AvgPool(OpModel):
             ctx.require(div, "!=", 0, "divisor must be not zero", param="divisor_override", listed=False)
         shape.out_channels = channels
         return shape
-
-    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        return _window_map(shape, axis)
 
 
 

@@ -26,7 +26,8 @@ def _factor(ctx: LayerContext, name: str, value: Scalar) -> Value:
 
 @register
 class PixelShuffle(OpModel):
-    """(C*r^rank, *spatial) -> (C, *spatial*r)."""
+    """(C*r^rank, *spatial) -> (C, *spatial*r). 2 spatial axes: PyTorch's PixelShuffle.
+    1 and 3 axes: a convplan extension (channels / r^rank, every axis times r)."""
 
     names = ("pixel_shuffle",)
 
@@ -60,7 +61,8 @@ class PixelShuffle(OpModel):
 
 @register
 class PixelUnshuffle(OpModel):
-    """(C, *spatial*r) -> (C*r^rank, *spatial)."""
+    """(C, *spatial*r) -> (C*r^rank, *spatial). 2 spatial axes: PyTorch's PixelUnshuffle.
+    1 and 3 axes: a convplan extension (channels * r^rank, every axis divided by r)."""
 
     names = ("pixel_unshuffle",)
     strided = True

@@ -104,7 +104,11 @@ class Upsample(OpModel):
 
 
 def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool) -> tuple[Value, Value | str]:
-    if f <= 0 or not math.isfinite(f):
+    try:
+        finite = math.isfinite(f)
+    except OverflowError:  # an integer beyond the float range
+        finite = False
+    if f <= 0 or not finite:
         ctx.fail(f"scale_factor must be a positive finite number, got {f}", axis=axis, param="scale_factor",
                  listed=listed, type="value_error.upsample")
     exact = Fraction(f)
@@ -113,7 +117,11 @@ def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool
         ctx.warn(f"axis {axis}: the formula reads scale_factor {f} as {shown.numerator}/{shown.denominator}; "
                  "sizes use PyTorch's double-precision floor(i*scale)")
     if type(i) is int:
-        o = math.floor(float(i) * float(f))
+        product = float(i) * float(f)
+        if not math.isfinite(product):
+            ctx.fail(f"the output size {i} * {f} overflows", axis=axis, param="scale_factor", listed=listed,
+                     type="limit.size")
+        o = math.floor(product)
         if shown.denominator == 1:
             return o, _affine_text(shown.numerator)
         return o, f"floor({shown.numerator}*i/{shown.denominator})" if shown.numerator != 1 else \

@@ -21,7 +21,7 @@ from convplan.plan.coords import AxisMap
 from convplan.plan.fixes import holds
 from convplan.plan.merge import merge_maps
 from convplan.plan.program import DecoderSpec, Program
-from convplan.shapes.engine import LayerRecord
+from convplan.shapes.engine import LayerRecord, check_magnitude
 from convplan.shapes.render import render_layer
 
 __all__ = ["FeatureMap", "Invalid", "Mismatch", "StageResult", "Walker"]
@@ -101,6 +101,8 @@ class Walker:
             ctx = LayerContext(self.resolver, index, layer.op, self.rank, here)
             try:
                 shape = layer.infer(ctx, size, channels)
+                if not self.solver:
+                    check_magnitude(shape, self.resolver, ctx)
             except ConvplanError as exc:
                 if not self.solver:
                     exc.extra.setdefault("layers", [render_layer(r) for r in self.records])

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LimitExceeded
-from convplan.expr import SymbolTable, canonicalize
+from convplan.expr import ExprLimits, SymbolTable, canonicalize
+from convplan.expr._symbols import name_problem
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
 from convplan.ops._values import norm
 from convplan.shapes.models import ShapesRequest
 from convplan.shapes.render import render_layer, render_result
 
 __all__ = [
-    "LayerRecord", "StackResult", "infer_layer", "infer_stack", "make_resolver", "resolve_input", "run_shapes", "run_shapes_json",
+    "LayerRecord", "StackResult", "check_magnitude", "infer_layer", "infer_stack", "make_resolver", "resolve_input", "run_shapes", "run_shapes_json",
 ]
 
 
@@ -46,11 +48,21 @@ class StackResult:
 def make_resolver(symbols: dict[str, Any] | None, limits: Any = None, *, symbolic: bool = True) -> Resolver:
     """``symbolic=False`` is the fast path: a symbolic value raises ``NeedsSymbolic``."""
     specs = {name: {"min": spec.min} for name, spec in (symbols or {}).items()}
-    table = SymbolTable(specs)
+    for name in specs:  # a well-formed name can still be reserved ("True", "floor"): a 422, located
+        problem = name_problem(name)
+        if problem is not None:
+            raise InvalidRequest(problem, [ErrorItem(("body", "symbols", name), problem, "expression.syntax")])
     if limits is None:
-        return Resolver(table, symbolic=symbolic)
+        return Resolver(SymbolTable(specs), symbolic=symbolic)
+    table = SymbolTable(specs, _expr_limits(limits.max_expression_length, limits.max_exponent))
     return Resolver(table, max_expression_length=limits.max_expression_length, max_size=limits.max_size,
                     symbolic=symbolic)
+
+
+@lru_cache(maxsize=8)
+def _expr_limits(max_length: int, max_exponent: int) -> ExprLimits:
+    """The parser's limits from the settings (the other fields keep the parser's defaults)."""
+    return ExprLimits(max_length=max_length, max_exponent=max_exponent)
 
 
 def resolve_input(
@@ -95,6 +107,7 @@ def infer_stack(
         ctx = LayerContext(resolver, index, layer.op, rank, (*loc, offset))
         try:
             shape = layer.infer(ctx, size, channels)
+            check_magnitude(shape, resolver, ctx)
         except ConvplanError as exc:
             exc.extra.setdefault("layers", [render_layer(r, resolver.saw_symbol) for r in (done or []) + records])
             raise
@@ -103,6 +116,19 @@ def infer_stack(
         records.append(LayerRecord(index, layer, size, channels, shape, ctx.warnings))
         size, channels = shape.output_size, shape.out_channels
     return StackResult(records, size, channels)
+
+
+def check_magnitude(shape: LayerShape, resolver: Resolver, ctx: LayerContext) -> None:
+    """A computed size (or channel count) above ``max_size`` is a range error, as a given one is."""
+    limit = resolver.max_size
+    for axis, value in enumerate(shape.output_size):
+        if type(value) is int and value > limit:
+            msg = f"{ctx.op}: output size {value} is above the size limit {limit}"
+            raise InvalidRequest(f"layer {ctx.index}, axis {axis}: {msg}",
+                                 [ErrorItem(ctx.loc, msg, "limit.size", ctx.index, axis)])
+    if type(shape.out_channels) is int and shape.out_channels > limit:
+        msg = f"{ctx.op}: {shape.out_channels} output channels is above the size limit {limit}"
+        raise InvalidRequest(f"layer {ctx.index}: {msg}", [ErrorItem(ctx.loc, msg, "limit.size", ctx.index)])
 
 
 def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, loc: tuple = ("body",),

@@ -33,8 +33,11 @@ def _l(value: Any) -> Any:
 
 
 def _nulls(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_nulls(v) for v in value]
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if any(type(v) is list or type(v) is tuple for v in value):
+            return [_nulls(v) for v in value]
+        return [None] * len(value)
     return None
 
 
@@ -43,13 +46,18 @@ def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> No
     the request) values are ints or formula texts already: nothing to print."""
     if symbolic:
         out[name] = _t(value)
-        out[f"{name}_latex"] = _l(value)
+        out[name + "_latex"] = _l(value)
     else:
-        out[name] = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, list) else value
-        out[f"{name}_latex"] = _nulls(value)
+        if type(value) is list:
+            out[name] = [list(v) if type(v) is tuple else v for v in value]
+        else:
+            out[name] = value
+        out[name + "_latex"] = _nulls(value)
 
 
 def render_layer(record: LayerRecord, symbolic: bool = True) -> dict[str, Any]:
+    if not symbolic:
+        return _render_numeric_layer(record)
     shape = record.shape
     out: dict[str, Any] = {"index": record.index, "op": record.layer.op}
     put(out, "input_size", record.input_size, symbolic)
@@ -64,6 +72,38 @@ def render_layer(record: LayerRecord, symbolic: bool = True) -> dict[str, Any]:
     put(out, "macs", shape.macs, symbolic)
     out["warnings"] = list(record.warnings)
     return out
+
+
+def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
+    """``render_layer`` when no value is symbolic (the hot path): the same
+    document, built directly (every ``_latex`` entry is null)."""
+    shape = record.shape
+    rank = len(record.input_size)
+    return {
+        "index": record.index,
+        "op": record.layer.op,
+        "input_size": list(record.input_size),
+        "input_size_latex": [None] * rank,
+        "output_size": list(shape.output_size),
+        "output_size_latex": [None] * len(shape.output_size),
+        "in_channels": record.in_channels,
+        "in_channels_latex": None,
+        "out_channels": shape.out_channels,
+        "out_channels_latex": None,
+        "padding_resolved": [list(p) for p in shape.padding],
+        "padding_resolved_latex": [[None, None] for _ in shape.padding],
+        "formula": list(shape.formula),
+        "formula_latex": [None] * len(shape.formula),
+        "unread": list(shape.unread),
+        "unread_latex": [None] * len(shape.unread),
+        "overhang": list(shape.overhang),
+        "overhang_latex": [None] * len(shape.overhang),
+        "params": shape.params,
+        "params_latex": None,
+        "macs": shape.macs,
+        "macs_latex": None,
+        "warnings": list(record.warnings),
+    }
 
 
 def total(values: list[Value | None]) -> Value | None:

@@ -8,6 +8,7 @@ request bodies are still documented, inline, as a ``oneOf``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio.to_thread
@@ -18,9 +19,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from convplan.api.deps import SettingsDep
-from convplan.api.problems import problem_responses
+from convplan.api.body_guard import PARSED_BODY
+from convplan.api.problems import problem_response, problem_responses
 from convplan.compute import REQUESTS, run_compute
-from convplan.errors import ErrorItem, InvalidRequest
+from convplan.errors import ErrorItem
 
 router = APIRouter(prefix="/v1", tags=["compute"])
 
@@ -79,22 +81,22 @@ async def compute(
     request: Request,
     settings: SettingsDep,
     op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
-                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle."),
+                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle; "
+                               "any other is a 404.",
+                   json_schema_extra={"enum": list(REQUESTS)}),
 ) -> Response:
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        body = _stdlib_json(raw)  # e.g. integers beyond 64 bits, which the body guard let through
+    if PARSED_BODY in request.scope:
+        body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard
+    else:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            try:
+                body = json.loads(raw)  # what only the stdlib takes, e.g. a lone surrogate in a string
+            except ValueError as exc:
+                return problem_response(400, f"malformed JSON: {exc}",
+                                        error_items=[ErrorItem(("body",), str(exc), "json_invalid").as_dict()])
     result = await anyio.to_thread.run_sync(run_compute, op, body, settings)
     return Response(orjson.dumps(result, default=_default, option=orjson.OPT_SERIALIZE_NUMPY),
                     media_type="application/json")
-
-
-def _stdlib_json(raw: bytes) -> Any:
-    import json
-
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequest(f"malformed JSON: {exc}", [ErrorItem(("body",), str(exc), "json_invalid")]) from None

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
-import orjson
 from fastapi import APIRouter, Request
-from starlette.responses import Response
 
 from convplan.api.deps import SettingsDep
 from convplan.api.problems import problem_responses
-from convplan.api.symbolic import symbolic_pool
-from convplan.ops import NeedsSymbolic
+from convplan.api.responses import DataResponse
+from convplan.api.symbolic import numeric_first
 from convplan.plan import PlanRequest, run_plan
 from convplan.plan.schema import PlanResponse
 
@@ -38,10 +35,5 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
     response_model=None,
     responses={200: {"model": PlanResponse, "description": "The plan."}, **problem_responses(400, 413, 415, 422)},
 )
-async def plan(body: PlanRequest, request: Request, settings: SettingsDep) -> Response:
-    try:
-        result = run_plan(body, settings, symbolic=False)
-    except NeedsSymbolic:
-        payload = body.model_dump(mode="json", exclude_unset=True)
-        result = await anyio.to_thread.run_sync(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
-    return Response(orjson.dumps(result), media_type="application/json")
+async def plan(body: PlanRequest, request: Request, settings: SettingsDep) -> DataResponse:
+    return await numeric_first(request, body, settings, run_plan, _SYMBOLIC_ENTRY)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
 
-from convplan.api.deps import SettingsDep
 from convplan.api.problems import problem_responses
 from convplan.api.responses import DataResponse
-from convplan.api.symbolic import symbolic_pool
-from convplan.ops import NeedsSymbolic
+from convplan.api.symbolic import numeric_first
 from convplan.shapes import ShapesRequest, run_shapes
 from convplan.shapes.schema import ShapesResponse
 
@@ -32,10 +29,6 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
     responses={200: {"model": ShapesResponse, "description": "Sizes after every layer."},
                **problem_responses(400, 413, 415, 422)},
 )
-async def shapes(body: ShapesRequest, request: Request, settings: SettingsDep) -> DataResponse:
-    try:
-        result = run_shapes(body, settings, symbolic=False)
-    except NeedsSymbolic:
-        payload = body.model_dump(mode="json")
-        result = await anyio.to_thread.run_sync(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
-    return DataResponse(result)
+async def shapes(body: ShapesRequest, request: Request) -> DataResponse:
+    # The settings straight from the app, not as a dependency: one less to solve per request.
+    return await numeric_first(request, body, request.app.state.settings, run_shapes, _SYMBOLIC_ENTRY)
