@@ -8,7 +8,7 @@ undecidable goes to ``conditions`` (contract section 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -17,7 +17,10 @@ from convplan.expr import ExpressionError, SymbolTable, decide, parse_scalar, to
 from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value
 
-__all__ = ["Condition", "LayerContext", "NeedsSymbolic", "Resolver"]
+__all__ = ["Condition", "LayerContext", "NeedsSymbolic", "Reason", "Resolver"]
+
+#: Why a check failed: a message, or a function that makes it only when needed.
+Reason = str | Callable[[], str]
 
 
 class NeedsSymbolic(Exception):
@@ -169,18 +172,20 @@ class LayerContext:
         lhs: Value,
         relation: str,
         rhs: Value,
-        reason: str,
+        reason: Reason,
         *,
         axis: int | None = None,
         param: str | None = None,
         listed: bool = True,
         type: str = "layer",
     ) -> None:
-        """Refuse unless `lhs relation rhs`; `reason` says what went wrong."""
+        """Refuse unless `lhs relation rhs`; `reason` says what went wrong (a string, or
+        a function making it, so that passing checks on the hot path format nothing)."""
         if lhs.__class__ is int and rhs.__class__ is int:  # the hot path (`type` is a parameter here)
             if not (lhs >= rhs if relation == ">=" else _COMPARE[relation](lhs, rhs)):
                 self.fail(reason, axis=axis, param=param, listed=listed, type=type)
             return
+        reason = reason if isinstance(reason, str) else reason()
         decision = decide(lhs, relation, rhs, self.resolver.table)
         if decision.value is True:
             return
@@ -194,13 +199,14 @@ class LayerContext:
 
     def fail(
         self,
-        reason: str,
+        reason: Reason,
         *,
         axis: int | None = None,
         param: str | None = None,
         listed: bool = True,
         type: str = "layer",
     ) -> NoReturn:
+        reason = reason if isinstance(reason, str) else reason()
         loc: tuple = self.loc
         if param is not None:
             loc = (*loc, param)

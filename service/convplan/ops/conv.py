@@ -29,6 +29,8 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
     stride_value = getattr(layer, "stride", 1)
     s = k if stride_value is None else ctx.per_axis("stride", stride_value)
     d = ctx.per_axis("dilation", layer.dilation) if dilation else [1] * ctx.rank  # type: ignore[attr-defined]
+    if min(k + s + d, default=1, key=_low) >= 1:  # all plain positive ints: nothing to check or report
+        return k, s, d, [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
     for a in range(ctx.rank):
         ctx.require(k[a], ">=", 1, "kernel_size must be positive", axis=a, param="kernel_size",
                     listed=isinstance(layer.kernel_size, list))  # type: ignore[attr-defined]
@@ -39,6 +41,11 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
                         listed=isinstance(layer.dilation, list))  # type: ignore[attr-defined]
     k_eff = [norm(dd * (kk - 1) + 1) for kk, dd in zip(k, d)]
     return k, s, d, k_eff
+
+
+def _low(v: Value) -> int:
+    """A plain int as itself; anything symbolic as 0, so the full checks run."""
+    return v if v.__class__ is int else 0  # type: ignore[return-value]
 
 
 class _ConvFamily(OpModel):
@@ -98,8 +105,8 @@ class Conv(_ConvFamily):
             self._check_padding_mode(ctx, a, i, pl, pr, listed_pad)
             padded = norm(i + pl + pr)
             ctx.require(padded, ">=", k_eff[a],
-                        f"kernel size can't be greater than the padded input: padded input {show(padded)}, "
-                        f"effective kernel {show(k_eff[a])}", axis=a, param="kernel_size",
+                        lambda padded=padded, a=a: "kernel size can't be greater than the padded input: padded "
+                        f"input {show(padded)}, effective kernel {show(k_eff[a])}", axis=a, param="kernel_size",
                         listed=isinstance(self.kernel_size, list))
             out.append(norm(fdiv(padded - k_eff[a], s[a]) + 1))
             unread.append(norm(vmax(0, norm(vmod(padded - k_eff[a], s[a])) - pr)))
@@ -146,7 +153,7 @@ class ConvTranspose(_ConvFamily):
                         param="output_padding", listed=listed_op)
             # aten/src/ATen/native/NaiveConvolutionTranspose2d.cpp shape check.
             ctx.require(norm(vmax(s[a], d[a])), ">", op[a],
-                        f"output padding must be smaller than either stride or dilation, but got "
+                        lambda a=a: "output padding must be smaller than either stride or dilation, but got "
                         f"output_padding={show(op[a])}, stride={show(s[a])}, dilation={show(d[a])}",
                         axis=a, param="output_padding", listed=listed_op)
         pads = self._padding(ctx, size, k_eff, s, op)
@@ -155,7 +162,7 @@ class ConvTranspose(_ConvFamily):
         out, formula = [], []
         for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
             o = norm((i - 1) * s[a] - pl - pr + k_eff[a] + op[a])
-            ctx.require(o, ">=", 1, f"output size {show(o)} is too small", axis=a)
+            ctx.require(o, ">=", 1, lambda o=o: f"output size {show(o)} is too small", axis=a)
             out.append(o)
             if all(type(v) is int for v in (s[a], pl, pr, k_eff[a], op[a])):
                 formula.append(affine(s[a], -s[a] - pl - pr + k_eff[a] + op[a]))

@@ -44,15 +44,15 @@ def pool_sizes(
         if mode is None:
             half = norm(fdiv(k[a], 2))
             for p in {id(pl): pl, id(pr): pr}.values():
-                ctx.require(p, "<=", half, f"pad should be at most half of kernel size, but got pad={show(p)} and "
-                            f"kernel_size={show(k[a])}", axis=a, param="padding", listed=listed)
+                ctx.require(p, "<=", half, lambda p=p, a=a: f"pad should be at most half of kernel size, but got "
+                            f"pad={show(p)} and kernel_size={show(k[a])}", axis=a, param="padding", listed=listed)
         span = norm(i + pl + pr - k_eff[a])
         if ceil_mode:
             o = norm(vmin(cdiv(span, s[a]), fdiv(i + pl - 1, s[a])) + 1)
         else:
             o = norm(fdiv(span, s[a]) + 1)
-        ctx.require(o, ">=", 1, f"output size {show(o)} is too small (input {show(i)}, padding "
-                    f"{show(pl)}+{show(pr)}, kernel {show(k_eff[a])})", axis=a)
+        ctx.require(o, ">=", 1, lambda o=o, i=i, pl=pl, pr=pr, a=a: f"output size {show(o)} is too small (input "
+                    f"{show(i)}, padding {show(pl)}+{show(pr)}, kernel {show(k_eff[a])})", axis=a)
         out.append(o)
         # The last window covers input rows [(o-1)*s - pl, (o-1)*s - pl + k_eff).
         end = norm((o - 1) * s[a] - pl + k_eff[a])

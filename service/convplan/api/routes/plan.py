@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from convplan.api.deps import SettingsDep
+from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.responses import DataResponse
 from convplan.api.symbolic import numeric_first
 from convplan.plan import PlanRequest, run_plan
 from convplan.plan.schema import PlanResponse
 
-router = APIRouter(prefix="/v1", tags=["plan"])
+router = APIRouter(prefix="/v1", tags=["plan"], route_class=ParsedBodyRoute)
 
 _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
 
@@ -35,5 +35,5 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
     response_model=None,
     responses={200: {"model": PlanResponse, "description": "The plan."}, **problem_responses(400, 413, 415, 422)},
 )
-async def plan(body: PlanRequest, request: Request, settings: SettingsDep) -> DataResponse:
-    return await numeric_first(request, body, settings, run_plan, _SYMBOLIC_ENTRY)
+async def plan(body: PlanRequest, request: Request) -> DataResponse:
+    return await numeric_first(request, body, request.app.state.settings, run_plan, _SYMBOLIC_ENTRY)

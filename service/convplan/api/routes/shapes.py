@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.responses import DataResponse
 from convplan.api.symbolic import numeric_first
 from convplan.shapes import ShapesRequest, run_shapes
 from convplan.shapes.schema import ShapesResponse
 
-router = APIRouter(prefix="/v1", tags=["shapes"])
+router = APIRouter(prefix="/v1", tags=["shapes"], route_class=ParsedBodyRoute)
 
 _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
 
@@ -30,5 +31,4 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
                **problem_responses(400, 413, 415, 422)},
 )
 async def shapes(body: ShapesRequest, request: Request) -> DataResponse:
-    # The settings straight from the app, not as a dependency: one less to solve per request.
     return await numeric_first(request, body, request.app.state.settings, run_shapes, _SYMBOLIC_ENTRY)
