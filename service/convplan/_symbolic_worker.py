@@ -58,6 +58,10 @@ def main() -> None:  # pragma: no cover - runs in the child
             write_frame(replies, ("error", type(exc).__name__, exc.detail, items, exc.extra))
         except (RecursionError, MemoryError):
             write_frame(replies, ("error", "InvalidRequest", "expression too complex to evaluate", [], {}))
+        except Exception:  # a bug: say so (the parent logs it and answers 500), never pose as a time-out
+            import traceback
+
+            write_frame(replies, ("bug", traceback.format_exc()))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,11 @@ from typing import Any
 from convplan import errors
 from convplan.errors import ErrorItem, SymbolicTimeout
 
-__all__ = ["SymbolicPool", "call_entry"]
+__all__ = ["SymbolicPool", "SymbolicWorkerBug", "call_entry"]
+
+
+class SymbolicWorkerBug(RuntimeError):
+    """An exception inside a worker that is not a refusal: a bug, with the worker's traceback."""
 
 _READY_SECONDS = 60.0  # a cold worker imports SymPy, NumPy and the Pydantic models
 _HEADER = struct.Struct(">I")
@@ -147,6 +151,8 @@ class SymbolicPool:
             self._release(worker)
         if reply[0] == "ok":
             return reply[1]
+        if reply[0] == "bug":
+            raise SymbolicWorkerBug(f"symbolic worker failed on {entry}:\n{reply[1]}")
         _, name, detail, items, extra = reply
         cls = getattr(errors, name, errors.InvalidRequest)
         located = [ErrorItem(tuple(i["loc"]), i["msg"], i["type"], i["layer"], i["axis"]) for i in items]

@@ -202,3 +202,8 @@ async def test_malformed_compute_body_is_400(api_client: httpx.AsyncClient) -> N
     r = await api_client.post("/v1/compute/conv", content=b'{"input": [[[1]]], ',
                               headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["body"]
+
+
+async def test_empty_json_body_is_400(api_client) -> None:
+    r = await api_client.post("/v1/shapes", content=b"", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"

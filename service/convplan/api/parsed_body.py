@@ -41,10 +41,9 @@ class ParsedBodyRoute(APIRoute):
             parsed = request.scope.get(PARSED_BODY, _MISSING)
             if parsed is _MISSING:  # the guard parses every non-empty JSON body; this is an empty one
                 raw = await request.body()
-                if not raw:
-                    raise RequestValidationError(
-                        [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
-                    )
+                if not raw:  # not JSON at all: the contract's 400 for unparseable JSON
+                    raise RequestValidationError([{"type": "json_invalid", "loc": ("body", 0), "input": {},
+                                                   "msg": "JSON decode error", "ctx": {"error": "empty body"}}])
                 parsed = check_json_body(raw, request.app.state.settings.max_json_depth)
             try:
                 body = model.model_validate(parsed)

@@ -140,12 +140,28 @@ class _Decider:
         d = _scaled(d)
         # Exact structural steps first (they also give the most readable condition);
         # SymPy's assumptions only where none of them applies.
-        for step in (self._peel, self._clear_denominator, self._linear):
+        for step in (self._peel, self._clear_denominator, self._linear, self._relax):
             outcome = step(d, rel)
             if outcome is not None:
                 return outcome
         known = self._assume(d, rel)
         return known, d, rel
+
+    def _relax(self, d: sympy.Expr, rel: str) -> _Outcome | None:
+        """Bound the floors and ceilings of a sum (floor(e) in [e - 1, e], ceil(e) in
+        [e, e + 1]): if the lower bound already satisfies the relation it holds, if
+        the upper bound already violates it, it fails (H - floor(H/2) >= 1: H/2 >= 1)."""
+        if rel not in (">=", ">"):
+            return None
+        bounds = _round_bounds(d)
+        if bounds is None:
+            return None
+        low, high = bounds
+        if self.run(low, rel)[0] is True:
+            return True, d, rel
+        if self.run(-high, ">" if rel == ">=" else ">=")[0] is True:
+            return False, d, rel
+        return None
 
     # -- step 3 -------------------------------------------------------------------------------
 
@@ -300,3 +316,26 @@ def decide(
     text = f"{to_text(left)} {op} {to_text(right)}"
     latex = f"{sympy.latex(left)} {_LATEX[op]} {sympy.latex(right)}"
     return Decision(None, text, latex)
+
+
+def _round_bounds(d: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """Lower and upper bounds of ``d`` with its top-level floors and ceilings relaxed;
+    None when it has none."""
+    constant, terms = d.as_coeff_add()
+    low = high = constant
+    relaxed = False
+    for term in terms:
+        c, f = term.as_coeff_Mul()
+        if isinstance(f, floor):
+            lo_f, hi_f = f.args[0] - 1, f.args[0]
+            relaxed = True
+        elif isinstance(f, ceiling):
+            lo_f, hi_f = f.args[0], f.args[0] + 1
+            relaxed = True
+        else:
+            lo_f = hi_f = f
+        if c >= 0:
+            low, high = low + c * lo_f, high + c * hi_f
+        else:
+            low, high = low + c * hi_f, high + c * lo_f
+    return (low, high) if relaxed else None

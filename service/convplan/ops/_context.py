@@ -17,7 +17,14 @@ from convplan.expr import ExpressionError, SymbolTable, decide, parse_scalar, to
 from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value
 
-__all__ = ["Condition", "LayerContext", "NeedsSymbolic", "Reason", "Resolver"]
+__all__ = ["FORMULA_VARIABLE", "RESERVED_I", "Condition", "LayerContext", "NeedsSymbolic", "Reason", "Resolver"]
+
+#: Formulas are written in terms of the layer's input ``i`` (contract section 3), so a
+#: user symbol of that name inside a layer's parameters would be ambiguous there (an
+#: input size named ``i`` is fine, as in the contract's own general formula).
+FORMULA_VARIABLE = "i"
+RESERVED_I = ("the name 'i' cannot appear in a layer's parameters: formulas use it for the layer's input "
+              "size; rename the symbol")
 
 #: Why a check failed: a message, or a function that makes it only when needed.
 Reason = str | Callable[[], str]
@@ -90,6 +97,10 @@ class Resolver:
                 [ErrorItem(loc, exc.message, f"expression.{exc.kind}", layer, axis)],
             ) from None
         if type(parsed) is not int:
+            if layer is not None and any(getattr(sym, "name", None) == FORMULA_VARIABLE
+                                         for sym in parsed.free_symbols):
+                msg = RESERVED_I
+                raise LayerError(f"{_where(layer, axis)}{msg}", [ErrorItem(loc, msg, "expression.reserved", layer, axis)])
             if not self.symbolic:
                 raise NeedsSymbolic
             self.saw_symbol = True
@@ -155,6 +166,9 @@ class LayerContext:
                 )
             out = []
             for a, item in enumerate(value):
+                if item in PAD_MODES or (isinstance(item, list) and any(v in PAD_MODES for v in item)):
+                    self.fail(f"{name}: a mode name ({item!r}) cannot stand for one axis; give amounts, or the "
+                              "mode for the whole layer", axis=a, param=name, type="value_error.padding")
                 if isinstance(item, list):
                     before = self.resolver.scalar(item[0], (*self.loc, name, a, 0), layer=self.index, axis=a)
                     after = self.resolver.scalar(item[1], (*self.loc, name, a, 1), layer=self.index, axis=a)
@@ -222,9 +236,12 @@ def type_is_int(value: Any) -> bool:
     return type(value) is int
 
 
-def latex_or_none(value: Value | None) -> str | None:
-    if value is None or type(value) is int or isinstance(value, str):
+def latex_or_none(value: Value | str | None) -> str | None:
+    """LaTeX of a symbolic value or a formula template; None for numbers."""
+    if value is None or type(value) is int:
         return None
+    if isinstance(value, str):
+        return getattr(value, "latex", None)  # a Formula template carries its own
     return to_latex(value)
 
 

@@ -29,7 +29,7 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
     stride_value = getattr(layer, "stride", 1)
     s = k if stride_value is None else ctx.per_axis("stride", stride_value)
     d = ctx.per_axis("dilation", layer.dilation) if dilation else [1] * ctx.rank  # type: ignore[attr-defined]
-    if min(k + s + d, default=1, key=_low) >= 1:  # all plain positive ints: nothing to check or report
+    if all(v.__class__ is int and v >= 1 for v in (*k, *s, *d)):  # plain positive ints: nothing to check
         return k, s, d, [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
     for a in range(ctx.rank):
         ctx.require(k[a], ">=", 1, "kernel_size must be positive", axis=a, param="kernel_size",
@@ -41,11 +41,6 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
                         listed=isinstance(layer.dilation, list))  # type: ignore[attr-defined]
     k_eff = [norm(dd * (kk - 1) + 1) for kk, dd in zip(k, d)]
     return k, s, d, k_eff
-
-
-def _low(v: Value) -> int:
-    """A plain int as itself; anything symbolic as 0, so the full checks run."""
-    return v if v.__class__ is int else 0  # type: ignore[return-value]
 
 
 class _ConvFamily(OpModel):

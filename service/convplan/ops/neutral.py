@@ -7,6 +7,7 @@ from typing import Literal
 
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext
+from convplan.ops._formula import affine
 from convplan.ops._values import Value, norm
 
 __all__ = ["Neutral"]
@@ -25,7 +26,7 @@ class Neutral(OpModel):
         if self.op == "batch_norm":
             params = None if channels is None else norm(2 * channels)
         zero = [0] * ctx.rank
-        return LayerShape(list(size), channels, [(0, 0)] * ctx.rank, ["i"] * ctx.rank, zero, zero, params, 0, {})
+        return LayerShape(list(size), channels, [(0, 0)] * ctx.rank, [affine(1, 0)] * ctx.rank, zero, zero, params, 0, {})
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return Fraction(1), Fraction(0)

@@ -36,16 +36,16 @@ def pool_sizes(
     """The size rule shared by max and average pooling."""
     k, s, d, k_eff = window_params(ctx, layer, dilation=dilation)
     padding = layer.padding  # type: ignore[attr-defined]
-    pads, mode = resolve_padding(ctx, padding, size=size, kernel_eff=k_eff, stride=s)
+    pads, _ = resolve_padding(ctx, padding, size=size, kernel_eff=k_eff, stride=s)
     ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
     listed = isinstance(padding, list)
     out, unread, overhang, formula = [], [], [], []
     for a, (i, (pl, pr)) in enumerate(zip(size, pads)):
-        if mode is None:
-            half = norm(fdiv(k[a], 2))
-            for p in {id(pl): pl, id(pr): pr}.values():
-                ctx.require(p, "<=", half, lambda p=p, a=a: f"pad should be at most half of kernel size, but got "
-                            f"pad={show(p)} and kernel_size={show(k[a])}", axis=a, param="padding", listed=listed)
+        # The limit holds for same_upper/same_lower too: PyTorch could not pad more either.
+        half = norm(fdiv(k[a], 2))
+        for p in {id(pl): pl, id(pr): pr}.values():
+            ctx.require(p, "<=", half, lambda p=p, a=a: f"pad should be at most half of kernel size, but got "
+                        f"pad={show(p)} and kernel_size={show(k[a])}", axis=a, param="padding", listed=listed)
         span = norm(i + pl + pr - k_eff[a])
         if ceil_mode:
             o = norm(vmin(cdiv(span, s[a]), fdiv(i + pl - 1, s[a])) + 1)

@@ -13,6 +13,7 @@ from typing import Literal
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
+from convplan.ops._formula import affine, ratio
 from convplan.ops._values import Value, norm, vmod
 
 __all__ = ["PixelShuffle", "PixelUnshuffle"]
@@ -42,12 +43,12 @@ class PixelShuffle(OpModel):
             ctx.warn("in_channels unknown: the divisibility of channels by upscale_factor**rank was skipped")
         else:
             ctx.require(norm(vmod(channels, block)), "==", 0,
-                        f"pixel_shuffle expects its input's channel dimension to be divisible by the square of "
-                        f"upscale_factor, but input.size(-3)={show(channels)} is not divisible by {show(block)}",
+                        f"pixel_shuffle expects the channels to be divisible by upscale_factor**{ctx.rank}, but "
+                        f"{show(channels)} is not divisible by {show(block)}",
                         param="upscale_factor", listed=False)
             out_ch = channels // block if type(channels) is int and type(block) is int else norm(channels / block)
         out = [norm(i * r) for i in size]
-        formula: list[Value | str] = [f"{r}*i" if type(r) is int else norm(r * _i()) for _ in size]
+        formula: list[Value | str] = [affine(r, 0) if type(r) is int else norm(r * _i()) for _ in size]
         zero = [0] * ctx.rank
         return LayerShape(out, out_ch, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"factor": r})
 
@@ -79,7 +80,7 @@ class PixelUnshuffle(OpModel):
                         f"by downscale_factor {show(r)}", axis=a)
             out.append(i // r if type(i) is int and type(r) is int else norm(i / r))
         out_ch = None if channels is None else norm(channels * block)
-        formula: list[Value | str] = [f"i/{r}" if type(r) is int else norm(_i() / r) for _ in size]
+        formula: list[Value | str] = [ratio(r) if type(r) is int else norm(_i() / r) for _ in size]
         zero = [0] * ctx.rank
         return LayerShape(out, out_ch, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"factor": r})
 

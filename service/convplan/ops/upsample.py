@@ -16,12 +16,17 @@ from pydantic import Field, StrictBool
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PerAxis, ScaleFactor
+from convplan.ops._formula import floor_scaled
 from convplan.ops._values import Value, fdiv, norm
 
 __all__ = ["Upsample"]
 
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _NEAREST = ("nearest", "nearest-exact")
+# Every double is a fraction over a power of two; only short ones (0.5, 1.5, 0.25...)
+# make floor(i*scale) in double precision equal the exact floor for any size,
+# which a symbolic input needs (0.3 is 5404319552844595/2**54: not accepted).
+_MAX_DYADIC_DENOMINATOR = 1 << 16
 
 
 @register
@@ -121,22 +126,12 @@ def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool
         if not math.isfinite(product):
             ctx.fail(f"the output size {i} * {f} overflows", axis=axis, param="scale_factor", listed=listed,
                      type="limit.size")
-        o = math.floor(product)
-        if shown.denominator == 1:
-            return o, _affine_text(shown.numerator)
-        return o, f"floor({shown.numerator}*i/{shown.denominator})" if shown.numerator != 1 else \
-            f"floor(i/{shown.denominator})"
-    if exact.denominator & (exact.denominator - 1):
+        return math.floor(product), floor_scaled(shown.numerator, shown.denominator)
+    if exact.denominator > _MAX_DYADIC_DENOMINATOR:
         ctx.fail(f"scale_factor {f} is not exact in binary: with a symbolic input use `size`, or an integer or "
                  "dyadic scale factor (0.5, 1.5, 0.25...)", axis=axis, param="scale_factor", listed=listed,
                  type="value_error.upsample")
     o = norm(fdiv(i * exact.numerator, exact.denominator)) if exact.denominator > 1 else norm(i * exact.numerator)
-    if exact.denominator == 1:
-        return o, _affine_text(exact.numerator)
-    return o, f"floor({exact.numerator}*i/{exact.denominator})" if exact.numerator != 1 else \
-        f"floor(i/{exact.denominator})"
+    return o, floor_scaled(exact.numerator, exact.denominator)
 
-
-def _affine_text(m: int) -> str:
-    return "i" if m == 1 else f"{m}*i"
 

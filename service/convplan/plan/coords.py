@@ -52,6 +52,10 @@ def fraction_json(value: Fraction | None) -> int | float | str | None:
     else a string in the expression grammar (``"1/3"``)."""
     if value is None:
         return None
+    if not isinstance(value, (int, Fraction)):  # symbolic (sizes after an interpolation): our printer
+        from convplan.expr import to_text
+
+        return to_text(value)
     if value.denominator == 1:
         return int(value.numerator)
     d = value.denominator

@@ -119,8 +119,8 @@ def _centred(total: Value) -> list[Value]:
 def axis_fixes(difference: Value, relation: tuple[Fraction, Fraction] | None, resolver: Resolver) -> AxisFixes:
     scale, offset = relation if relation is not None else (None, None)
     fixes = AxisFixes(difference, scale, offset)
-    if scale != 1 or offset is None:
-        return fixes
+    if scale != 1 or not isinstance(offset, (int, Fraction)):
+        return fixes  # no registered fix, or a symbolic offset (e.g. after interpolation): none computed
     o = math.floor(offset)
     # An undecidable symbolic bound still yields the (symbolic) amounts; the size check downstream
     # (sizes >= 1) guards it.

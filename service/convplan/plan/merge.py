@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +147,7 @@ def _merged_channels(w: Walker, t: int, merge: str, dec: Value | None, skip: Val
 
 def _warn(w: Walker, t: int, j: int, r: SkipResult, registered_fix: bool) -> None:
     for a, f in enumerate(r.fixes):
-        if f.offset is not None and f.offset.denominator != 1:
+        if isinstance(f.offset, Fraction) and f.offset.denominator != 1:
             w.warnings.append(f"decoder stage {t} (skip {j}), axis {a}: the maps are shifted by a fraction of a "
                               f"pixel (offset {f.offset}); no crop or pad can register them")
         elif f.scale is not None and f.scale != 1:

@@ -141,7 +141,7 @@ def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, lo
 def _canonicalize(shape: LayerShape) -> None:
     """Nested floors from successive layers collapse: floor(floor(H/2)/2) -> floor(H/4)."""
     shape.output_size = [v if type(v) is int else norm(canonicalize(v)) for v in shape.output_size]
-    shape.formula = [v if type(v) in (int, str) else norm(canonicalize(v)) for v in shape.formula]
+    shape.formula = [v if type(v) is int or isinstance(v, str) else norm(canonicalize(v)) for v in shape.formula]
 
 
 def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from convplan.ops import Resolver, Value
 from convplan.ops._context import latex_or_none, text
+from convplan.ops._formula import Formula
 from convplan.ops._values import norm, vsum
 
 if TYPE_CHECKING:
@@ -27,18 +28,17 @@ def _t(value: Any) -> Any:
 def _l(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_l(v) for v in value]
-    if isinstance(value, str):  # numeric formula templates are already text
-        return None
     return latex_or_none(value)
 
 
 def _nulls(value: Any) -> Any:
+    """The `_latex` sibling of a numeric value: null, except formula templates' own LaTeX."""
     kind = type(value)
     if kind is list or kind is tuple:
-        if any(type(v) is list or type(v) is tuple for v in value):
+        if any(type(v) is list or type(v) is tuple or type(v) is Formula for v in value):
             return [_nulls(v) for v in value]
         return [None] * len(value)
-    return None
+    return value.latex if kind is Formula else None
 
 
 def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> None:
@@ -93,7 +93,7 @@ def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
         "padding_resolved": [list(p) for p in shape.padding],
         "padding_resolved_latex": [[None, None] for _ in shape.padding],
         "formula": list(shape.formula),
-        "formula_latex": [None] * len(shape.formula),
+        "formula_latex": [latex_or_none(f) for f in shape.formula],
         "unread": list(shape.unread),
         "unread_latex": [None] * len(shape.unread),
         "overhang": list(shape.overhang),
