@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     max_exponent: int = _limit(
         16, "exponent", "Largest integer exponent allowed after `**` in an expression (422 above).", ge=0, le=64
     )
+    max_expression_depth: int = _limit(
+        32, "levels", "Deepest nesting of parentheses, calls and signs in an expression (422 above).", ge=1, le=64
+    )
+    max_expression_nodes: int = _limit(
+        200, "nodes", "Most numbers, names and operators in one expression (422 above).", ge=1, le=2000
+    )
+    max_integer_digits: int = _limit(
+        18, "digits", "Most digits of an integer written in an expression; constants stay below 10**18 (422).",
+        ge=1, le=18,
+    )
+    max_template_depth: Literal[16] = _limit(
+        16, "downsamplings", "Largest `depth` of a plan template (fixed; 422 above)."
+    )
+    max_template_convs_per_stage: Literal[8] = _limit(
+        8, "convolutions", "Largest `convs_per_stage` of a plan template (fixed; 422 above)."
+    )
     max_input_elements: int = _limit(
         250_000, "elements", "Most numbers in the tensors of one compute request (413).", ge=1
     )

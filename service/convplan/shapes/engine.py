@@ -54,15 +54,18 @@ def make_resolver(symbols: dict[str, Any] | None, limits: Any = None, *, symboli
             raise InvalidRequest(problem, [ErrorItem(("body", "symbols", name), problem, "expression.syntax")])
     if limits is None:
         return Resolver(SymbolTable(specs), symbolic=symbolic)
-    table = SymbolTable(specs, _expr_limits(limits.max_expression_length, limits.max_exponent))
+    table = SymbolTable(specs, _expr_limits(limits.max_expression_length, limits.max_exponent,
+                                            limits.max_expression_depth, limits.max_expression_nodes,
+                                            limits.max_integer_digits))
     return Resolver(table, max_expression_length=limits.max_expression_length, max_size=limits.max_size,
                     symbolic=symbolic)
 
 
 @lru_cache(maxsize=8)
-def _expr_limits(max_length: int, max_exponent: int) -> ExprLimits:
-    """The parser's limits from the settings (the other fields keep the parser's defaults)."""
-    return ExprLimits(max_length=max_length, max_exponent=max_exponent)
+def _expr_limits(max_length: int, max_exponent: int, max_depth: int, max_nodes: int, max_digits: int) -> ExprLimits:
+    """The parser's limits from the settings."""
+    return ExprLimits(max_length=max_length, max_exponent=max_exponent, max_depth=max_depth, max_nodes=max_nodes,
+                      max_integer_digits=max_digits)
 
 
 def resolve_input(
