@@ -58,3 +58,8 @@ def test_symbolic_merge_of_different_sizes_is_not_aligned():
 ])
 def test_symbolic_plans_with_symbolic_offsets_do_not_crash(body):
     assert _plan(body)["ok"] is True
+
+
+def test_indices_from_outside_a_plan_is_refused():
+    err = refused([8], {"op": "max_unpool", "kernel_size": 2, "indices_from": 0})
+    assert err.errors[0].loc == ("body", "layers", 0, "indices_from")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LimitExceeded
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError, LimitExceeded
 from convplan.expr import ExprLimits, SymbolTable, canonicalize
 from convplan.expr._symbols import name_problem
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
@@ -157,6 +157,10 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
             f"{len(request.layers)} layers is over the limit {limits.max_layers}",
             [ErrorItem(("body", "layers"), f"at most {limits.max_layers} layers", "limit.layers")],
         )
+    for index, layer in enumerate(request.layers):
+        if getattr(layer, "indices_from", None) is not None:  # only a plan has encoder stages to point at
+            raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
+                                "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     result = infer_stack(request.layers, size, channels, resolver)
