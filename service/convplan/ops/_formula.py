@@ -9,6 +9,7 @@ symbol ``i`` and printed by our printer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from convplan.ops._values import Value
 
@@ -35,6 +36,7 @@ def _signed(c: int) -> str:
     return f" + {c}" if c > 0 else f" - {-c}"
 
 
+@lru_cache(maxsize=4096)  # pure in its ints; Formula is immutable
 def affine(m: int, c: int) -> int | Formula:
     """m*i + c."""
     if m == 0:
@@ -52,6 +54,7 @@ def _floor_tex(num: str, den: int) -> str:
     return rf"\left\lfloor{{\frac{{{num}}}{{{den}}}}}\right\rfloor"
 
 
+@lru_cache(maxsize=4096)  # pure in its ints; Formula is immutable
 def floor_affine(c: int, s: int, plus: int) -> int | Formula:
     """floor((i + c)/s) + plus, with whole multiples of s moved out of the floor
     (floor((i + r + q*s)/s) = floor((i + r)/s) + q): floor((i - 2)/2) + 1 is floor(i/2)."""
@@ -62,6 +65,7 @@ def floor_affine(c: int, s: int, plus: int) -> int | Formula:
     return Formula(f"floor({text}/{s}){_signed(q + plus)}", _floor_tex(tex, s) + _signed(q + plus))
 
 
+@lru_cache(maxsize=4096)  # pure in its ints; Formula is immutable
 def pool_ceil(c_ceil: int, c_start: int, s: int) -> int | Formula:
     """min(ceil((i + c_ceil)/s), floor((i + c_start)/s)) + 1: PyTorch's ceil_mode
     with the rule that drops a last window starting in the right padding."""
@@ -73,6 +77,7 @@ def pool_ceil(c_ceil: int, c_start: int, s: int) -> int | Formula:
                    rf"\min\left({ceil_tex}, {_floor_tex(x2, s)}\right) + 1")
 
 
+@lru_cache(maxsize=4096)  # pure in its ints; Formula is immutable
 def floor_scaled(p: int, q: int) -> int | Formula:
     """floor(p*i/q) (interpolation by the scale p/q)."""
     if q == 1:
@@ -81,6 +86,7 @@ def floor_scaled(p: int, q: int) -> int | Formula:
     return Formula(f"floor({num_text}/{q})", _floor_tex(num_tex, q))
 
 
+@lru_cache(maxsize=4096)  # pure in its ints; Formula is immutable
 def ratio(q: int) -> Formula:
     """i/q (exact: divisibility was checked)."""
     return Formula(f"i/{q}", rf"\frac{{i}}{{{q}}}")

@@ -47,14 +47,21 @@ def vmod(a: Value, b: Value) -> Value:
     return mk_mod(sympy.Integer(a) if type(a) is int else a, sympy.Integer(b) if type(b) is int else b)
 
 
+def _ints(values: tuple[Value, ...]) -> bool:
+    for v in values:  # a loop, not all(<generator>): this runs for every layer on the hot path
+        if v.__class__ is not int:
+            return False
+    return True
+
+
 def vmin(*values: Value) -> Value:
-    if all(type(v) is int for v in values):
+    if _ints(values):
         return min(values)
     return mk_min([sympy.Integer(v) if type(v) is int else v for v in values])
 
 
 def vmax(*values: Value) -> Value:
-    if all(type(v) is int for v in values):
+    if _ints(values):
         return max(values)
     return mk_max([sympy.Integer(v) if type(v) is int else v for v in values])
 

@@ -158,7 +158,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
             [ErrorItem(("body", "layers"), f"at most {limits.max_layers} layers", "limit.layers")],
         )
     for index, layer in enumerate(request.layers):
-        if getattr(layer, "indices_from", None) is not None:  # only a plan has encoder stages to point at
+        if layer.op == "max_unpool" and layer.indices_from is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
                                 "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)

@@ -93,7 +93,7 @@ def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
         "padding_resolved": [list(p) for p in shape.padding],
         "padding_resolved_latex": [[None, None] for _ in shape.padding],
         "formula": list(shape.formula),
-        "formula_latex": [latex_or_none(f) for f in shape.formula],
+        "formula_latex": [f.latex if type(f) is Formula else None for f in shape.formula],
         "unread": list(shape.unread),
         "unread_latex": [None] * len(shape.unread),
         "overhang": list(shape.overhang),
