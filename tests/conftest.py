@@ -48,3 +48,17 @@ async def api_client(api_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=api_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """Base URL of one real ``convplan serve`` on a free loopback port, shared by the
+    client and command-line tests for the whole session."""
+    from tests.client.client_helpers import free_port, start_server, stop_server
+
+    port = free_port()
+    process = start_server(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-
-CLIENT_TESTS = Path(__file__).resolve().parents[1] / "client"
-if str(CLIENT_TESTS) not in sys.path:
-    sys.path.insert(0, str(CLIENT_TESTS))
-
-from client_helpers import free_port, start_server, stop_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def cli_server() -> Iterator[str]:
-    port = free_port()
-    process = start_server(port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(process)
+def cli_server(live_server: str) -> str:
+    """The session's real server (tests/conftest.py)."""
+    return live_server
 
 
 @pytest.fixture(autouse=True)

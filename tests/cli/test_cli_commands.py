@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from client_helpers import closed_port
+from tests.client.client_helpers import closed_port
 
 from convplan.cli import main
 

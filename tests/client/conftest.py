@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,8 @@ if importlib.util.find_spec("convplan_client") is None:
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from client_helpers import free_port, start_server, stop_server  # noqa: E402
-
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """Base URL of a real ``convplan serve`` on a free loopback port."""
-    port = free_port()
-    process = start_server(port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(process)
+def server(live_server: str) -> str:
+    """Base URL of a real ``convplan serve`` on a free loopback port (tests/conftest.py)."""
+    return live_server

@@ -21,20 +21,6 @@ from convplan.numeric._explain import explain_view
 from convplan.numeric._plan import Plan, make_plan
 from convplan.numeric._run import run
 
-__all__ = [
-    "adaptive_avg_pool",
-    "adaptive_max_pool",
-    "avg_pool",
-    "conv",
-    "conv_transpose",
-    "explain_conv_transpose",
-    "max_pool",
-    "max_unpool",
-    "pixel_shuffle",
-    "pixel_unshuffle",
-    "upsample",
-]
-
 PerAxis = int | Sequence[int]
 
 
