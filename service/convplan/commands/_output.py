@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from convplan.commands._spec import SpecError
 
-__all__ = ["add_api_options", "fmt_axes", "fmt_int", "print_json", "run_api_command", "table"]
+__all__ = ["add_api_options", "fmt_axes", "fmt_channels", "fmt_int", "print_json", "run_api_command", "table"]
 
 
 def fmt_int(value: Any) -> str:
@@ -20,6 +20,14 @@ def fmt_int(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def fmt_channels(entry: dict[str, Any]) -> str:
+    """``in -> out`` channels of a layer or stage, ``-`` when both are unknown."""
+    cin, cout = entry.get("in_channels"), entry.get("out_channels")
+    if cin is None and cout is None:
+        return "-"
+    return f"{fmt_int(cin)} -> {fmt_int(cout)}" if cin != cout else fmt_int(cin)
 
 
 def _scalar(value: Any) -> str:

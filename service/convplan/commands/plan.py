@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from convplan.commands._output import add_api_options, fmt_axes, fmt_int, run_api_command, table
+from convplan.commands._output import add_api_options, fmt_axes, fmt_channels, fmt_int, run_api_command, table
 from convplan.commands._spec import SpecError, parse_assumption, parse_layer, parse_size, parse_value
 
 EPILOG = """\
@@ -156,13 +156,6 @@ def build(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 # --- rendering ---------------------------------------------------------------
 
 
-def _channels(stage: dict[str, Any]) -> str:
-    cin, cout = stage.get("in_channels"), stage.get("out_channels")
-    if cin is None and cout is None:
-        return "-"
-    return f"{fmt_int(cin)} -> {fmt_int(cout)}" if cin != cout else fmt_int(cin)
-
-
 def _stages(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     stages = [(f"encoder {j}", s) for j, s in enumerate(response.get("encoder") or []) if isinstance(s, dict)]
     stages += [(f"decoder {t}", s) for t, s in enumerate(response.get("decoder") or []) if isinstance(s, dict)]
@@ -244,7 +237,7 @@ def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str
     lines.append(summary)
     if stages:
         rows = [
-            [name, fmt_axes(s.get("input_size")), fmt_axes(s.get("output_size")), _channels(s)]
+            [name, fmt_axes(s.get("input_size")), fmt_axes(s.get("output_size")), fmt_channels(s)]
             for name, s in stages
         ]
         lines += ["", table(["stage", "input", "output", "channels"], rows)]

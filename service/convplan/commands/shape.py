@@ -8,6 +8,7 @@ from typing import Any
 from convplan.commands._output import (
     add_api_options,
     fmt_axes,
+    fmt_channels,
     fmt_int,
     fmt_per_axis_text,
     run_api_command,
@@ -81,13 +82,6 @@ def build(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "/v1/shapes", body
 
 
-def _channels(layer: dict[str, Any]) -> str:
-    cin, cout = layer.get("in_channels"), layer.get("out_channels")
-    if cin is None and cout is None:
-        return "-"
-    return f"{fmt_int(cin)} -> {fmt_int(cout)}" if cin != cout else fmt_int(cin)
-
-
 def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str, Any]) -> str:
     given = list(getattr(args, "layers", []))
     headers = ["#", "layer", "input", "output", "channels", "formula", "params"]
@@ -102,7 +96,7 @@ def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str
             spec,
             fmt_axes(layer.get("input_size")),
             fmt_axes(layer.get("output_size")),
-            _channels(layer),
+            fmt_channels(layer),
             fmt_per_axis_text(layer.get("formula")),
             fmt_int(layer.get("params")),
         ]

@@ -19,7 +19,7 @@ from convplan.expr import mk_ceil, mk_floor, mk_max, mk_min, mk_mod
 
 Value: TypeAlias = "int | sympy.Expr"
 
-__all__ = ["Value", "cdiv", "fdiv", "is_number", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
+__all__ = ["Value", "all_ints", "cdiv", "fdiv", "is_number", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
 
 
 def is_number(value: Any) -> bool:
@@ -47,7 +47,7 @@ def vmod(a: Value, b: Value) -> Value:
     return mk_mod(sympy.Integer(a) if type(a) is int else a, sympy.Integer(b) if type(b) is int else b)
 
 
-def _ints(values: tuple[Value, ...]) -> bool:
+def all_ints(values: tuple[Value, ...]) -> bool:
     for v in values:  # a loop, not all(<generator>): this runs for every layer on the hot path
         if v.__class__ is not int:
             return False
@@ -55,13 +55,13 @@ def _ints(values: tuple[Value, ...]) -> bool:
 
 
 def vmin(*values: Value) -> Value:
-    if _ints(values):
+    if all_ints(values):
         return min(values)
     return mk_min([sympy.Integer(v) if type(v) is int else v for v in values])
 
 
 def vmax(*values: Value) -> Value:
-    if _ints(values):
+    if all_ints(values):
         return max(values)
     return mk_max([sympy.Integer(v) if type(v) is int else v for v in values])
 

@@ -18,7 +18,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._padding import check_circular, resolve_padding, same_split
-from convplan.ops._values import Value, _ints, fdiv, norm, vmax, vmod, vprod
+from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 
 __all__ = ["Conv", "ConvTranspose", "window_params"]
 
@@ -213,7 +213,7 @@ class ConvTranspose(_ConvFamily):
 
 
 def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:
-    if _ints((pl, pr, k_eff, s)):
+    if all_ints((pl, pr, k_eff, s)):
         return floor_affine(pl + pr - k_eff, s, 1)
     return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
 
