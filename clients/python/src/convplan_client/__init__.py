@@ -31,6 +31,7 @@ from convplan_client._errors import (
     UnsupportedMediaTypeError,
 )
 from convplan_client._models import (
+    AxisOverlap,
     ComputeResult,
     Condition,
     ErrorItem,
@@ -59,6 +60,7 @@ __all__ = [
     "ENV_BASE_URL",
     "ApiError",
     "AsyncClient",
+    "AxisOverlap",
     "BadRequestError",
     "Client",
     "ComputeResult",

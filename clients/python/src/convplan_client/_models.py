@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AxisOverlap",
     "ComputeResult",
     "Condition",
     "ErrorItem",
@@ -123,6 +124,15 @@ class Condition(Model):
     where: str | None = None
 
 
+class AxisOverlap(Model):
+    """One axis of a ``conv_transpose`` / ``max_unpool`` layer's ``overlap`` (contract section 10)."""
+
+    taps: list[list[int]] | None = None
+    """Entry ``r``: the taps reaching interior outputs ``y = r mod stride`` (null for huge kernels)."""
+    uniform: bool
+    holes: bool
+
+
 class LayerResult(Model):
     """One layer of a ``shapes`` (or plan stage) result."""
 
@@ -148,6 +158,7 @@ class LayerResult(Model):
     params_latex: Latex = None
     macs: Scalar | None = None
     macs_latex: Latex = None
+    overlap: list[AxisOverlap | None] | None = None
     warnings: list[str] = Field(default_factory=list)
 
 
