@@ -32,6 +32,7 @@ from convplan_client._errors import (
 )
 from convplan_client._models import (
     AxisOverlap,
+    CompareUpsamplersResult,
     ComputeResult,
     Condition,
     ErrorItem,
@@ -50,6 +51,7 @@ from convplan_client._models import (
     ShapesResult,
     Skip,
     StageResult,
+    UpsamplerResult,
     ValidInputSizes,
 )
 from convplan_client._version import __version__
@@ -63,6 +65,7 @@ __all__ = [
     "AxisOverlap",
     "BadRequestError",
     "Client",
+    "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
     "ConfigurationError",
@@ -93,6 +96,7 @@ __all__ = [
     "TransportError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
+    "UpsamplerResult",
     "ValidInputSizes",
     "__version__",
 ]
