@@ -132,8 +132,8 @@ def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str
     # One column width for every grid, so the methods line up when read one under the other.
     width = max(len(_number(v, args.digits)) for t in [request["input"], *(r["output"] for r in methods.values())]
                 for v in _leaves(t))
-    lines = [f"input {'x'.join(map(str, response.get('input_shape', [])))}, scale factor "
-             f"{response.get('scale_factor')}:", *_planes(request["input"], args.digits, width)]
+    title = f"input {'x'.join(map(str, response.get('input_shape', [])))}, scale factor {response.get('scale_factor')}:"
+    lines = [title, *_planes(request["input"], args.digits, width)]
     for method, result in methods.items():
         lines += ["", f"{method}  {'x'.join(map(str, result.get('shape', [])))}"]
         lines += _planes(result["output"], args.digits, width)
