@@ -122,3 +122,15 @@ class TestLayerOverlap:
         out = shapes([{"op": "conv_transpose", "kernel_size": 4, "stride": 2, "padding": 1}], ["H"])
         assert out["layers"][0]["overlap"] == [{"taps": [[1, 3], [0, 2]], "uniform": True,  # type: ignore[index]
                                                 "holes": False}]
+
+
+def test_plan_layers_carry_overlap() -> None:
+    from convplan.plan import PlanRequest, run_plan
+
+    out = run_plan(PlanRequest.model_validate({"input_size": [572], "in_channels": 1,
+                                               "template": {"name": "unet", "depth": 4}}))
+    ups = [layer for stage in out["decoder"] for layer in stage["layers"] if layer["op"] == "conv_transpose"]
+    assert len(ups) == 4
+    assert all(layer["overlap"] == [{"taps": [[0], [1]], "uniform": True, "holes": False}] for layer in ups)
+    others = [layer for stage in out["encoder"] for layer in stage["layers"]]
+    assert others and all(layer["overlap"] is None for layer in others)

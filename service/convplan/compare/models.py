@@ -89,6 +89,7 @@ class CompareUpsamplersResponse(BaseModel):
 
     scale_factor: int
     input_shape: list[int]
-    methods: dict[str, UpsamplerOut] = Field(description="By method name, in the order of `METHODS` "
-                                                         "(nearest, bilinear, ...), those that ran.")
+    methods: dict[str, UpsamplerOut] = Field(description="By method name, in the order requested (default: "
+                                                         "nearest, bilinear, bilinear_align_corners, bicubic, "
+                                                         "conv_transpose, max_unpool: those that apply).")
     warnings: list[str] = Field(description="The checkerboard risk of an uneven conv_transpose, as on /v1/shapes.")
