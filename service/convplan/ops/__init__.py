@@ -15,9 +15,13 @@ from pydantic import Field
 
 from convplan.ops._base import OPS, LayerShape, OpModel, register
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
+from convplan.ops._overlap import AxisOverlap, axis_overlap, checkerboard_warning
 from convplan.ops._values import Value
 
-__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "register"]
+__all__ = [
+    "OPS", "AxisOverlap", "Condition", "Layer", "LayerContext", "LayerShape", "NeedsSymbolic", "OpModel", "Resolver",
+    "Value", "axis_overlap", "checkerboard_warning", "register",
+]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
     importlib.import_module(f"{__name__}.{_module}")

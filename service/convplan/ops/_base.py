@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
+from convplan.ops._overlap import AxisOverlap
 from convplan.ops._values import Value
 
 __all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "register"]
@@ -37,6 +38,8 @@ class LayerShape:
     # Resolved per-axis parameters (kernel, stride, dilation, output_padding, ...)
     # for the numeric core and the coordinate maps.
     resolved: dict[str, Any] = field(default_factory=dict)
+    #: Per axis, how the windows of a scattering op (conv_transpose, max_unpool) overlap; None for other ops.
+    overlap: list[AxisOverlap | None] | None = None
 
 
 class OpModel(LayerModel):
@@ -98,6 +101,11 @@ class OpModel(LayerModel):
     def size_of_target(self) -> str | None:
         """The node or input whose spatial size this op takes (``size_of``), if any."""
         return getattr(self, "size_of", None)
+
+    def overlap(self, shape: LayerShape) -> list[AxisOverlap | None] | None:
+        """Per axis, the taps reaching each output phase (contract section 10; None where symbolic);
+        None for ops that do not scatter their input."""
+        return None
 
 
 OPS: dict[str, type[OpModel]] = {}

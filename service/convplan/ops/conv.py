@@ -17,6 +17,7 @@ from convplan.ops._channels import check_groups, per_group
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
+from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 
@@ -184,8 +185,12 @@ class ConvTranspose(_ConvFamily):
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
         known_out, params, macs, groups = self._channels(ctx, channels, k, size, transposed=True)
-        return LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
-                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+        shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
+                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+        return with_overlap(ctx, shape, self.overlap(shape))
+
+    def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
+        return phase_overlap(shape.resolved, shape.padding)
 
     def _padding(self, ctx: LayerContext, size: list[Value], k_eff: list[Value], s: list[Value],
                  op: list[Value]) -> list[tuple[Value, Value]]:

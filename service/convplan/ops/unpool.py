@@ -16,6 +16,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PadAmounts, PerAxis
 from convplan.ops._formula import affine, symbolic_formula
+from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._values import Value, norm
 from convplan.ops.conv import window_params
 
@@ -69,8 +70,12 @@ class MaxUnpool(OpModel):
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] + k[a] - pl - pr))
         zero = [0] * ctx.rank
-        return LayerShape(out, channels, pads, formula, zero, zero, 0, 0,
-                          {"kernel_size": k, "stride": s, "dilation": d})
+        shape = LayerShape(out, channels, pads, formula, zero, zero, 0, 0, {"kernel_size": k, "stride": s, "dilation": d})
+        return with_overlap(ctx, shape, self.overlap(shape))
+
+    def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
+        # The pool's windows seen from its output: d = 1 (max_unpool has no dilation).
+        return phase_overlap(shape.resolved, shape.padding)
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         r = shape.resolved

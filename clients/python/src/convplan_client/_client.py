@@ -24,7 +24,7 @@ from convplan_client._base import (
 )
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
-from convplan_client._models import ComputeResult, Health, Limits, PlanResult, ShapesResult
+from convplan_client._models import CompareUpsamplersResult, ComputeResult, Health, Limits, PlanResult, ShapesResult
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -217,6 +217,11 @@ class Client(_Common):
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
 
+    def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
+
 
 class AsyncClient(_Common):
     """Asynchronous twin of ``Client``: the same constructor and methods, as coroutines.
@@ -332,4 +337,9 @@ class AsyncClient(_Common):
     async def compute(self, op: str, /, **fields: Any) -> ComputeResult:
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(await self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
+
+    async def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(await self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
 

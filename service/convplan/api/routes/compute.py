@@ -12,15 +12,15 @@ import json
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from convplan.api.deps import SettingsDep
 from convplan.api.body_guard import PARSED_BODY
+from convplan.api.deps import SettingsDep
 from convplan.api.problems import problem_response, problem_responses
+from convplan.api.responses import array_response
 from convplan.compute import REQUESTS, run_compute
 from convplan.errors import ErrorItem
 
@@ -50,14 +50,6 @@ class ComputeResponse(BaseModel):
     explain: dict[str, Any] | None = Field(
         None, description="conv_transpose with explain: zero_inserted, padded, equivalent_conv, conv_matrix, "
                           "conv_matrix_is_forward_conv, conv_matrix_omitted.")
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value).tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError
 
 
 @router.post(
@@ -98,5 +90,4 @@ async def compute(
                 return problem_response(400, f"malformed JSON: {exc}",
                                         error_items=[ErrorItem(("body",), str(exc), "json_invalid").as_dict()])
     result = await anyio.to_thread.run_sync(run_compute, op, body, settings)
-    return Response(orjson.dumps(result, default=_default, option=orjson.OPT_SERIALIZE_NUMPY),
-                    media_type="application/json")
+    return array_response(result)
