@@ -72,6 +72,8 @@ class Resolver:
     max_expression_length: int = 256
     max_size: int = 1_000_000_000
     symbolic: bool = True
+    #: The request's ``training`` (PyTorch's ``module.train()``): batch statistics and their refusals.
+    training: bool = False
     saw_symbol: bool = False  # any symbolic value at all (else responses need no printing)
     conditions: list[Condition] = field(default_factory=list)
 
