@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from convplan.errors import ErrorItem, InvalidRequest, LayerError, LimitExceeded
-from convplan.expr import ExpressionError, SymbolTable, decide, parse_scalar, to_latex, to_text
+from convplan.expr import (
+    ExpressionError,
+    SymbolTable,
+    decide,
+    parse_scalar,
+    to_latex,
+    to_text,
+)
 from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value
 

@@ -6,14 +6,39 @@ overlap, so there is no affine coordinate map in general.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
+import numpy as np
+from pydantic import Field, StrictInt
+
+from convplan.kernels.pool import adaptive_avg_pool_nd, adaptive_max_pool_nd
 from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._compute import (
+    Arrays,
+    ComputeParams,
+    Outputs,
+    Runner,
+    Shapes,
+    Tensor,
+    output_ints,
+)
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import PerAxisOptional
 from convplan.ops._values import Value
 
-__all__ = ["AdaptivePool"]
+__all__ = ["AdaptivePool", "AdaptivePoolParams", "AdaptivePoolRequest"]
+
+
+class AdaptivePoolParams(ComputeParams):
+    output_size: Annotated[
+        StrictInt | Annotated[list[StrictInt | None], Field(min_length=1, max_length=3)],
+        Field(description="Output size per axis; a null entry keeps that axis's size."),
+    ]
+
+
+class AdaptivePoolRequest(AdaptivePoolParams):
+    input: Tensor
 
 
 @register
@@ -21,6 +46,12 @@ class AdaptivePool(OpModel):
     """Adaptive average or max pooling to a fixed output size."""
 
     names = ("adaptive_avg_pool", "adaptive_max_pool")
+    cli_names: ClassVar[Mapping[str, str]] = {"gap": "adaptive_avg_pool", "adaptive_pool": "adaptive_avg_pool"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"os": "output_size"}
+    cli_main = "output_size"
+    compute_params = AdaptivePoolParams
+    compute_request = AdaptivePoolRequest
+    compute_order = 50
 
     op: Literal["adaptive_avg_pool", "adaptive_max_pool"]
     output_size: PerAxisOptional
@@ -41,3 +72,14 @@ class AdaptivePool(OpModel):
         formula: list[Value | str] = list(out)
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"output_size": out})
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        out = output_ints(shape)
+        if self.op == "adaptive_avg_pool":
+            return lambda x, a: {"output": adaptive_avg_pool_nd(x, out)}
+
+        def run(x: np.ndarray, a: Arrays) -> Outputs:
+            y, idx = adaptive_max_pool_nd(x, out)
+            return {"output": y, "indices": idx}
+
+        return run

@@ -18,7 +18,8 @@ Size refusals, with a batch of 1 (the calculator's ``(1, C, *spatial)``):
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -50,6 +51,7 @@ class BatchNorm(ShapeNeutral):
     """``torch.nn.BatchNorm1d/2d/3d``."""
 
     names = ("batch_norm",)
+    cli_names: ClassVar[Mapping[str, str]] = {"bn": "batch_norm", "bnorm": "batch_norm"}
 
     op: Literal["batch_norm"]
     eps: Number = 1e-5

@@ -7,8 +7,9 @@ circular at most the input (``torch/nn/functional.py::pad`` and ATen's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -41,6 +42,8 @@ class Pad(OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
+    cli_keys: ClassVar[Mapping[str, str]] = {"p": "padding", "m": "mode"}
+    cli_main = "padding"
 
     op: Literal["pad"]
     padding: PadAmounts
@@ -78,6 +81,7 @@ class Crop(OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
+    cli_main = "crop"
 
     op: Literal["crop"]
     crop: Annotated[list[CropPair], Field(min_length=1, max_length=3, description="Per axis `[before, after]`.")]

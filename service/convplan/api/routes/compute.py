@@ -18,13 +18,16 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from convplan.api.deps import SettingsDep
 from convplan.api.body_guard import PARSED_BODY
+from convplan.api.deps import SettingsDep
 from convplan.api.problems import problem_response, problem_responses
 from convplan.compute import REQUESTS, run_compute
 from convplan.errors import ErrorItem
 
 router = APIRouter(prefix="/v1", tags=["compute"])
+
+_OPS = list(REQUESTS)
+_LISTED = ", ".join(f"`{op}`" for op in _OPS[:-1]) + f" or `{_OPS[-1]}`"
 
 
 def _request_schema() -> dict[str, Any]:
@@ -65,9 +68,7 @@ def _default(value: Any) -> Any:
     operation_id="compute",
     summary="Run one op on a small tensor",
     description=(
-        "Computes `conv`, `conv_transpose`, `max_pool`, `avg_pool`, `adaptive_avg_pool`, `adaptive_max_pool`, "
-        "`max_unpool`, `upsample`, `pixel_shuffle` or `pixel_unshuffle` in float64 on nested-list tensors, "
-        "agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
+        f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
         "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
         "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
         "`max_output_elements` are a 413."
@@ -80,10 +81,7 @@ def _default(value: Any) -> Any:
 async def compute(
     request: Request,
     settings: SettingsDep,
-    op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
-                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle; "
-                               "any other is a 404.",
-                   json_schema_extra={"enum": list(REQUESTS)}),
+    op: str = Path(description=f"The op: {', '.join(_OPS)}; any other is a 404.", json_schema_extra={"enum": _OPS}),
 ) -> Response:
     if PARSED_BODY in request.scope:
         body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard
