@@ -47,6 +47,10 @@ class OpModel(LayerModel):
     names: ClassVar[tuple[str, ...]] = ()
     #: Whether the op changes sizes with a stride (used by the planner's validity rule).
     strided: ClassVar[bool] = False
+    #: Whether each output row is a strided window over the input (conv and pools: the size ratio is
+    #: 1/stride, and rows past the last window are left unread), with ``kernel_size``, ``stride`` and
+    #: ``dilation`` per axis in ``LayerShape.resolved``.
+    windowed: ClassVar[bool] = False
 
     # -- the command line (convplan.commands) ------------------------------
     #: Other names of the op on the command line (``bn`` for ``batch_norm``), each to an op name.

@@ -164,6 +164,8 @@ class _ConvFamily(OpModel):
 class Conv(_ConvFamily):
     """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
 
+    windowed = True
+
     names = ("conv",)
     cli_names: ClassVar[Mapping[str, str]] = {"convolution": "conv"}
     cli_keys: ClassVar[Mapping[str, str]] = {**_ConvFamily.cli_keys, "pm": "padding_mode"}

@@ -66,7 +66,7 @@ class _Pass:
     def layer(self, layer: OpModel, record: LayerRecord, r: Fraction, stage: int | None) -> Fraction:
         op, res = layer.op, record.shape.resolved
         where = f"layer {record.index} ({op})"
-        if op in ("conv", "max_pool", "avg_pool"):
+        if layer.windowed:
             s = int(res["stride"][0])
             self.need(r, s)
             if op == "max_pool" and stage is not None:

@@ -229,7 +229,7 @@ class Walker:
 
 
 def _rounded_axes(record: LayerRecord, rank: int) -> tuple[int, ...]:
-    if record.layer.op not in ("conv", "max_pool", "avg_pool"):
+    if not record.layer.windowed:
         return ()
     r, out = record.shape.resolved, []
     for a in range(rank):
