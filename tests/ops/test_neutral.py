@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from convplan.errors import ConvplanError
 from convplan.shapes import ShapesRequest, run_shapes
 
