@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from convplan.compute.models import Tensor
+from convplan.ops._compute import Tensor
 from convplan.shapes.schema import AxisOverlapOut
 
 __all__ = ["METHODS", "CompareUpsamplersRequest", "CompareUpsamplersResponse", "Method", "UpsamplerOut"]

@@ -26,6 +26,9 @@ from convplan.errors import ErrorItem
 
 router = APIRouter(prefix="/v1", tags=["compute"])
 
+_OPS = list(REQUESTS)
+_LISTED = ", ".join(f"`{op}`" for op in _OPS[:-1]) + f" or `{_OPS[-1]}`"
+
 
 def _request_schema() -> dict[str, Any]:
     variants = []
@@ -57,9 +60,7 @@ class ComputeResponse(BaseModel):
     operation_id="compute",
     summary="Run one op on a small tensor",
     description=(
-        "Computes `conv`, `conv_transpose`, `max_pool`, `avg_pool`, `adaptive_avg_pool`, `adaptive_max_pool`, "
-        "`max_unpool`, `upsample`, `pixel_shuffle` or `pixel_unshuffle` in float64 on nested-list tensors, "
-        "agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
+        f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
         "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
         "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
         "`max_output_elements` are a 413."
@@ -72,10 +73,7 @@ class ComputeResponse(BaseModel):
 async def compute(
     request: Request,
     settings: SettingsDep,
-    op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
-                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle; "
-                               "any other is a 404.",
-                   json_schema_extra={"enum": list(REQUESTS)}),
+    op: str = Path(description=f"The op: {', '.join(_OPS)}; any other is a 404.", json_schema_extra={"enum": _OPS}),
 ) -> Response:
     if PARSED_BODY in request.scope:
         body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard
