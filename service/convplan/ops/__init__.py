@@ -2,7 +2,8 @@
 
 ``Layer`` is the discriminated union of every registered op model (the
 request schema); ``OPS`` maps an op name to its model. Each model's ``infer``
-is its size rule and ``coord_map`` its coordinate map.
+is its size rule, ``coord_map`` its coordinate map and ``rf_window`` its
+receptive-field window.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pydantic import Field
 from convplan.ops._base import OPS, LayerShape, OpModel, register
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
-__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "register"]
+__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "Window", "register"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
     importlib.import_module(f"{__name__}.{_module}")

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
 __all__ = ["OPS", "LayerShape", "OpModel", "register"]
 
@@ -36,7 +37,7 @@ class LayerShape:
 
 
 class OpModel(LayerModel):
-    """A layer op: parameters, size rule and coordinate map, defined once."""
+    """A layer op: parameters, size rule, coordinate map and receptive-field window, defined once."""
 
     #: `op` names this model accepts (most ops have one).
     names: ClassVar[tuple[str, ...]] = ()
@@ -52,6 +53,13 @@ class OpModel(LayerModel):
         None where no affine map exists (adaptive pools, explicit interpolation
         sizes with ``align_corners``... see each op)."""
         return None
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        """The input pixels each output pixel reads on ``axis`` (receptive fields, contract section 9).
+
+        None where no periodic window exists or a parameter it needs is symbolic. Every op says
+        so explicitly: an op that does not define its window is a bug, not an identity."""
+        raise NotImplementedError(f"{type(self).__name__} defines no receptive-field window")
 
 
 OPS: dict[str, type[OpModel]] = {}

@@ -12,6 +12,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import PerAxisOptional
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
 __all__ = ["AdaptivePool"]
 
@@ -41,3 +42,6 @@ class AdaptivePool(OpModel):
         formula: list[Value | str] = list(out)
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"output_size": out})
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return None  # overlapping windows of varying size (as coord_map: no affine map)

@@ -9,6 +9,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext
 from convplan.ops._formula import affine
 from convplan.ops._values import Value, norm
+from convplan.ops._window import Window
 
 __all__ = ["Neutral"]
 
@@ -30,3 +31,6 @@ class Neutral(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return Fraction(1), Fraction(0)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return Window.identity()  # pointwise: each output reads its own pixel

@@ -18,6 +18,7 @@ from convplan.ops._fields import PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
 from convplan.ops._padding import check_circular
 from convplan.ops._values import Value, norm, vmin
+from convplan.ops._window import Window
 
 __all__ = ["Crop", "Pad"]
 
@@ -69,6 +70,15 @@ class Pad(OpModel):
         before = shape.padding[axis][0]
         return (Fraction(1), Fraction(-before)) if type(before) is int else None
 
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return _shift_window(shape, axis)
+
+
+def _shift_window(shape: LayerShape, axis: int) -> Window | None:
+    """Output y is input ``y - before`` (reflect, replicate and circular modes differ only at borders)."""
+    before = shape.padding[axis][0]
+    return Window.translation(-before) if type(before) is int else None
+
 
 CropPair = Annotated[list[Scalar], Field(min_length=2, max_length=2)]
 
@@ -95,4 +105,7 @@ class Crop(OpModel):
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         before = shape.padding[axis][0]
         return (Fraction(1), Fraction(-before)) if type(before) is int else None
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return _shift_window(shape, axis)
 

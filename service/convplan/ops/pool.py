@@ -21,7 +21,8 @@ from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
-from convplan.ops.conv import _window_map, window_params
+from convplan.ops._window import Window
+from convplan.ops.conv import _window_map, window_params, window_taps
 
 __all__ = ["AvgPool", "MaxPool", "pool_sizes"]
 
@@ -86,6 +87,10 @@ class _PoolFamily(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _window_map(shape, axis)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # ceil_mode adds a window at the end only: over an unbounded input every window is the same.
+        return window_taps(shape, axis)
 
 
 @register

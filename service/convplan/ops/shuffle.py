@@ -15,6 +15,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._formula import affine, ratio
 from convplan.ops._values import Value, norm, vmod
+from convplan.ops._window import Window, window_of_taps
 
 __all__ = ["PixelShuffle", "PixelUnshuffle"]
 
@@ -59,6 +60,11 @@ class PixelShuffle(OpModel):
         a = Fraction(1, r)
         return a, (a - 1) / 2
 
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Output y comes from input y // r (channel y mod r): nearest upsampling by r.
+        r = shape.resolved["factor"]
+        return window_of_taps(Fraction(1, r), r, lambda y: (y // r,)) if type(r) is int else None
+
 
 @register
 class PixelUnshuffle(OpModel):
@@ -89,6 +95,11 @@ class PixelUnshuffle(OpModel):
         if type(r) is not int:
             return None
         return Fraction(r), Fraction(r - 1, 2)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Output y's channels read the input pixels r*y .. r*y + r - 1 (one each): a k=r, s=r window.
+        r = shape.resolved["factor"]
+        return Window.strided(r, tuple(range(r))) if type(r) is int else None
 
 
 def _i() -> Value:

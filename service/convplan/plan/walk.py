@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, compose, identity
 from convplan.errors import ConvplanError, LayerError
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
@@ -41,6 +42,7 @@ class FeatureMap:
     channels: Value | None
     coords: list[AxisMap]
     path: frozenset[int] = frozenset()  # indices of the layers behind this map (response mode only)
+    fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input (response mode only)
 
 
 @dataclass
@@ -65,7 +67,7 @@ class Walker:
     unclean strided layer or bad merge (``check_valid``), keep no records."""
 
     def __init__(self, program: Program, resolver: Resolver, rank: int, *, solver: bool = False,
-                 check_valid: bool = True, keep_records: bool | None = None) -> None:
+                 check_valid: bool = True, keep_records: bool | None = None, rf_period: int = MAX_PERIOD) -> None:
         self.program = program
         self.resolver = resolver
         self.rank = rank
@@ -75,6 +77,8 @@ class Walker:
         self.index = 0
         self.records: list[LayerRecord] = []
         self.locs: dict[int, tuple] = {}
+        self.rf_period = rf_period
+        self.fields: dict[int, list[ReceptiveField | None]] = {}  # layer index -> its output's receptive field
         self.unclean: dict[int, tuple[int, ...]] = {}  # layer index -> axes left unread / overhanging
         # layer index -> axes where a window layer rounded although no row was dropped (padding absorbed
         # the remainder, or the output is ceil/floor of input/stride): several inputs give its output size
@@ -94,6 +98,7 @@ class Walker:
         size, channels = fmap.size, fmap.channels
         coords = list(fmap.coords)
         path = set(fmap.path)
+        fields = list(fmap.fields)
         for offset, layer in enumerate(layers):
             here = (*loc, offset)
             layer = self._with_indices(layer, here, size)
@@ -130,8 +135,11 @@ class Walker:
             if not self.solver:
                 path.add(index)
                 self.locs[index] = here
+                fields = [compose(fields[a], layer.rf_window(shape, a, size[a]), max_period=self.rf_period)
+                          for a in range(self.rank)]
+                self.fields[index] = fields
             size, channels = shape.output_size, shape.out_channels
-        return FeatureMap(size, channels, coords, frozenset(path))
+        return FeatureMap(size, channels, coords, frozenset(path), tuple(fields))
 
     def _with_indices(self, layer: OpModel, loc: tuple, size: list[Value]) -> OpModel:
         """``max_unpool(indices_from=j)``: the kernel and stride must be the pool's, the output size defaults
@@ -188,7 +196,8 @@ class Walker:
     # -- the whole program -------------------------------------------------
     def run(self, size: list[Value], channels: Value | None) -> FeatureMap | None:
         p = self.program
-        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank)
+        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank,
+                          fields=() if self.solver else tuple(identity(self.rank)))
         sources: list[FeatureMap] = []
         for j, layers in enumerate(p.encoder):
             stage = StageResult("encoder", j, fmap)

@@ -164,7 +164,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     result = infer_stack(request.layers, size, channels, resolver)
-    return render_result(result, resolver)
+    return render_result(result, resolver, None if limits is None else limits.rf_period)
 
 
 

@@ -1,0 +1,1 @@
+"""Analyses: functions of evaluated networks (receptive fields, ...), above the ops and the evaluator."""
