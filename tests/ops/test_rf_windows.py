@@ -6,7 +6,6 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import pytest
-
 from convplan.ops import OPS, LayerShape, OpModel
 from convplan.shapes import infer_layer, make_resolver
 
