@@ -11,8 +11,8 @@ __all__ = ["fraction_json"]
 def fraction_json(value: Any) -> int | float | str | None:
     """Exact JSON for a Fraction: an integer, a float when the value is dyadic (exact in binary, e.g. -0.5),
     else a string in the expression grammar (``"1/3"``); a symbolic value in our printer's text."""
-    if value is None:
-        return None
+    if value is None or value.__class__ is int:
+        return value
     if not isinstance(value, (int, Fraction)):  # symbolic (sizes after an interpolation): our printer
         from convplan.expr import to_text
 

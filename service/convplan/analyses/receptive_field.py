@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from convplan.exact import fraction_json
 from convplan.ops import Window
+from convplan.ops._window import Exact, exact
 
 __all__ = [
     "MAX_PERIOD",
@@ -39,40 +39,41 @@ __all__ = [
 #: Default of the ``rf_period`` limit: the longest period whose phases are tracked.
 MAX_PERIOD = 64
 
-#: ``[lo(y) - jump*y, hi(y) - jump*y]``.
-Span = tuple[Fraction, Fraction]
+#: ``[lo(y) - jump*y, hi(y) - jump*y]`` (ints where integral, as every value here).
+Span = tuple[Exact, Exact]
 
 
-@dataclass(frozen=True, slots=True)
-class ReceptiveField:
-    """One axis of a receptive field. Over the period limit only ``jump`` is known (the rest None)."""
+class ReceptiveField(NamedTuple):
+    """One axis of a receptive field. Over the period limit only ``jump`` is known (the rest None).
+    (A NamedTuple: immutable, and several times cheaper to build than a frozen dataclass, once per
+    layer and axis on the hot path.)"""
 
-    jump: Fraction
+    jump: Exact
     period: int | None
     phases: tuple[Span | None, ...] | None
     size: int | None  # max of hi - lo + 1 over the phases (0 for an empty phase)
     size_min: int | None
     start: int | None  # lo(0)
-    center: Fraction | None  # (lo(0) + hi(0)) / 2
+    center: Exact | None  # (lo(0) + hi(0)) / 2
 
     @classmethod
-    def from_phases(cls, jump: Fraction, phases: Sequence[Span | None]) -> ReceptiveField:
+    def from_phases(cls, jump: Exact, phases: Sequence[Span | None]) -> ReceptiveField:
         """The field with these phases, reduced to its least period."""
         n = len(phases)
-        period = next(p for p in range(1, n + 1)
-                      if n % p == 0 and all(phases[r] == phases[r % p] for r in range(p, n)))
+        period = 1 if n == 1 else next(p for p in range(1, n + 1)
+                                       if n % p == 0 and all(phases[r] == phases[r % p] for r in range(p, n)))
         kept = tuple(phases[:period])
         sizes = [0 if s is None else int(s[1] - s[0]) + 1 for s in kept]
         first = kept[0]
         return cls(jump, period, kept, max(sizes), min(sizes),
                    None if first is None else int(first[0]),
-                   None if first is None else (first[0] + first[1]) / 2)
+                   None if first is None else _half(first[0] + first[1]))
 
     @classmethod
-    def untracked(cls, jump: Fraction) -> ReceptiveField:
+    def untracked(cls, jump: Exact) -> ReceptiveField:
         return cls(jump, None, None, None, None, None, None)
 
-    def span_at(self, x: int) -> tuple[Fraction, Fraction] | None:
+    def span_at(self, x: int) -> tuple[Exact, Exact] | None:
         """``[lo(x), hi(x)]`` in input pixels; None for an empty phase (needs tracked phases)."""
         assert self.phases is not None and self.period is not None
         span = self.phases[x % self.period]
@@ -94,10 +95,22 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     if field is None or window is None:
         return None
     jump = field.jump * window.jump
+    if field.period == 1 and window.period == 1:
+        # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
+        # lo and hi grow with x, so the first and last taps bound the hull.
+        taps, span = window.phase_taps(0), field.phases[0]  # type: ignore[index]
+        if not taps or span is None:
+            return ReceptiveField(jump, 1, (None,), 0, 0, None, None)
+        lo, hi = field.jump * taps[0] + span[0], field.jump * taps[-1] + span[1]
+        if lo.__class__ is not int:
+            lo, hi = exact(lo), exact(hi)
+        size = int(hi - lo) + 1
+        return ReceptiveField(jump, 1, ((lo, hi),), size, size, int(lo), _half(lo + hi))
+    jump = exact(jump)
     if field.phases is None or field.period is None:
         return ReceptiveField.untracked(jump)
     # y -> y + P moves x by window.jump*P, which must be a multiple of the field's period.
-    a, b = window.jump.numerator, window.jump.denominator
+    a, b = window.jump.numerator, window.jump.denominator  # (ints have both)
     period = _lcm(window.period, b * field.period // math.gcd(a, b * field.period))
     if period > max_period:
         return ReceptiveField.untracked(jump)
@@ -164,7 +177,7 @@ def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
             "size_min": field.size_min, "start": field.start, "center": fraction_json(field.center)}
 
 
-def _hull(spans: Iterable[tuple[Fraction, Fraction] | None], base: Fraction) -> Span | None:
+def _hull(spans: Iterable[tuple[Exact, Exact] | None], base: Exact) -> Span | None:
     """The span of the union of some input spans (absolute), relative to ``base = jump*y``."""
     lo = hi = None
     for span in spans:
@@ -176,10 +189,17 @@ def _hull(spans: Iterable[tuple[Fraction, Fraction] | None], base: Fraction) -> 
             hi = span[1]
     if lo is None or hi is None:
         return None
-    return lo - base, hi - base
+    return exact(lo - base), exact(hi - base)
 
 
-def _mean_center(field: ReceptiveField) -> Fraction | None:
+def _half(value: Exact) -> Exact:
+    """``value / 2``, exact (an int when even)."""
+    if value.__class__ is int and not value % 2:
+        return value // 2
+    return exact(Fraction(value) / 2)
+
+
+def _mean_center(field: ReceptiveField) -> Exact | None:
     if field.phases is None:
         return None
     centers = [(s[0] + s[1]) / 2 for s in field.phases if s is not None]
@@ -190,4 +210,4 @@ def _lcm(a: int, b: int) -> int:
     return a * b // math.gcd(a, b)
 
 
-_IDENTITY = ReceptiveField.from_phases(Fraction(1), [(Fraction(0), Fraction(0))])
+_IDENTITY = ReceptiveField.from_phases(1, [(0, 0)])

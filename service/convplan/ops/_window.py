@@ -19,30 +19,40 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["Taps", "Window", "window_of_taps"]
+__all__ = ["Exact", "Taps", "Window", "exact", "window_of_taps"]
 
+#: An exact rational: a plain int whenever it is integral (int arithmetic is many times faster than
+#: Fraction's, and most windows and fields are integral).
+Exact = int | Fraction
 #: Per phase: the sorted offsets of the input pixels read (empty: none).
-Taps = tuple[Fraction, ...]
+Taps = tuple[Exact, ...]
+
+
+def exact(value: Exact) -> Exact:
+    """``value`` as an int when integral."""
+    if value.__class__ is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
     """Output ``y`` reads ``x = jump*y + o`` for ``o`` in ``taps(y mod period)``."""
 
-    jump: Fraction
+    jump: Exact
     period: int
     phase_taps: Callable[[int], Taps]
 
     def taps(self, r: int) -> Taps:
         return self.phase_taps(r % self.period)
 
-    def span(self, r: int) -> tuple[Fraction, Fraction] | None:
+    def span(self, r: int) -> tuple[Exact, Exact] | None:
         """``[lo(y) - jump*y, hi(y) - jump*y]`` for ``y = r mod period``; None for an empty phase."""
         taps = self.taps(r)
         return (taps[0], taps[-1]) if taps else None
 
     @property
-    def phases(self) -> list[tuple[Fraction, Fraction] | None]:
+    def phases(self) -> list[tuple[Exact, Exact] | None]:
         return [self.span(r) for r in range(self.period)]
 
     @classmethod
@@ -67,27 +77,28 @@ class Window:
         return _scattered(stride, before, kernel, dilation)
 
 
-def window_of_taps(jump: Fraction, period: int, source: Callable[[int], tuple[int, ...]]) -> Window:
+def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, ...]]) -> Window:
     """A window from a function of the output pixel ``y`` (``0 <= y < period``) to the input
     pixels it reads; offsets become relative to ``jump*y``."""
+    jump = exact(jump)
 
     @lru_cache(maxsize=256)
     def phase(r: int) -> Taps:
-        return tuple(sorted({Fraction(x) - jump * r for x in source(r)}))
+        return tuple(sorted({exact(x - jump * r) for x in source(r)}))
 
     return Window(jump, period, phase)
 
 
 @lru_cache(maxsize=512)
 def _translation(offset: int) -> Window:
-    taps = (Fraction(offset),)
-    return Window(Fraction(1), 1, lambda r: taps)
+    taps = (offset,)
+    return Window(1, 1, lambda r: taps)
 
 
 @lru_cache(maxsize=512)
 def _strided(stride: int, offsets: tuple[int, ...]) -> Window:
-    taps = tuple(sorted(Fraction(o) for o in set(offsets)))
-    return Window(Fraction(stride), 1, lambda r: taps)
+    taps = tuple(sorted(set(offsets)))
+    return Window(stride, 1, lambda r: taps)
 
 
 @lru_cache(maxsize=512)
@@ -99,4 +110,4 @@ def _scattered(stride: int, before: int, kernel: int, dilation: int) -> Window:
     return window_of_taps(Fraction(1, stride), stride, source)
 
 
-_IDENTITY = Window(Fraction(1), 1, lambda r: (Fraction(0),))
+_IDENTITY = Window(1, 1, lambda r: (0,))
