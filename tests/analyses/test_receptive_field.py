@@ -15,6 +15,7 @@ from convplan.analyses.receptive_field import (
     rf_aligned,
 )
 from convplan.ops import Window
+from convplan.ops._window import window_of_taps
 from convplan.settings import Settings
 
 F = Fraction
@@ -47,7 +48,7 @@ def test_contract_examples() -> None:
 
 
 def test_non_dyadic_rationals_are_strings() -> None:
-    third = Window(F(1, 3), 3, lambda r: ((F(-1), F(0)), (F(-1, 3),), (F(-2, 3), F(1, 3)))[r])
+    third = window_of_taps(F(1, 3), 3, lambda y: ((-1, 0), (0,), (0, 1))[y])  # bilinear x3
     out = receptive_field_json(last(third))
     assert out is not None
     assert out["jump"] == "1/3" and out["phases"] == [[-1, 0], ["-1/3", "-1/3"], ["-2/3", "1/3"]]
@@ -79,7 +80,7 @@ def test_dilation_and_padding_in_start() -> None:
 
 
 def test_over_the_period_limit_only_the_jump_is_known() -> None:
-    seven = Window(F(1, 7), 7, lambda r: (F(-r, 7),))  # nearest by 7
+    seven = window_of_taps(F(1, 7), 7, lambda y: (y // 7,))  # nearest by 7
     assert last(seven, max_period=4) == ReceptiveField.untracked(F(1, 7))
     assert receptive_field_json(last(seven, seven, max_period=4)) == {
         "jump": "1/49", "period": None, "phases": None, "size": None, "size_min": None, "start": None,

@@ -30,6 +30,7 @@ __all__ = [
     "Span",
     "along",
     "compose",
+    "compose_axes",
     "identity",
     "join",
     "receptive_field_json",
@@ -98,7 +99,7 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     if field.period == 1 and window.period == 1:
         # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
         # lo and hi grow with x, so the first and last taps bound the hull.
-        taps, span = window.phase_taps(0), field.phases[0]  # type: ignore[index]
+        taps, span = window.phase_inputs(0), field.phases[0]  # type: ignore[index]
         if not taps or span is None:
             return ReceptiveField(jump, 1, (None,), 0, 0, None, None)
         lo, hi = field.jump * taps[0] + span[0], field.jump * taps[-1] + span[1]
@@ -114,11 +115,38 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     period = _lcm(window.period, b * field.period // math.gcd(a, b * field.period))
     if period > max_period:
         return ReceptiveField.untracked(jump)
-    phases = []
+    # Output r reads x = window.jump*r + o; each x's field spans field.jump*x + phases[x mod P_field]
+    # (inlined: this loop runs once per phase and tap of every layer after an upsampling).
+    field_jump, field_period, field_phases = field.jump, field.period, field.phases
+    phases: list[Span | None] = []
     for r in range(period):
-        spans = (field.span_at(int(window.jump * r + o)) for o in window.taps(r))
-        phases.append(_hull(spans, jump * r))
+        lo = hi = None
+        q, rw = divmod(r, window.period)  # output r reads window.jump*(r - rw) + the inputs of phase rw
+        shift = int(window.jump * q * window.period) if q else 0
+        for x0 in window.phase_inputs(rw):
+            x = x0 + shift
+            span = field_phases[x % field_period]
+            if span is not None:
+                base = field_jump * x
+                if lo is None or base + span[0] < lo:
+                    lo = base + span[0]
+                if hi is None or base + span[1] > hi:
+                    hi = base + span[1]
+        phases.append(None if lo is None else (exact(lo - jump * r), exact(hi - jump * r)))  # type: ignore[operator]
     return ReceptiveField.from_phases(jump, phases)
+
+
+def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Window | None], *,
+                 max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
+    """``compose`` per axis; an axis with the same field and window as the one before (a square input
+    through per-axis-equal layers) reuses its result."""
+    out: list[ReceptiveField | None] = []
+    for a, (field, window) in enumerate(zip(fields, windows)):
+        if a and field is fields[a - 1] and window is windows[a - 1]:
+            out.append(out[-1])
+        else:
+            out.append(compose(field, window, max_period=max_period))
+    return out
 
 
 def along(windows: Iterable[Window | None], initial: ReceptiveField | None = None, *,
@@ -196,7 +224,7 @@ def _half(value: Exact) -> Exact:
     """``value / 2``, exact (an int when even)."""
     if value.__class__ is int and not value % 2:
         return value // 2
-    return exact(Fraction(value) / 2)
+    return exact(Fraction(value, 2)) if value.__class__ is int else exact(value / 2)
 
 
 def _mean_center(field: ReceptiveField) -> Exact | None:

@@ -37,11 +37,13 @@ def exact(value: Exact) -> Exact:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Output ``y`` reads ``x = jump*y + o`` for ``o`` in ``taps(y mod period)``."""
+    """Output ``y`` reads ``x = jump*y + o`` for ``o`` in ``taps(y mod period)``; ``phase_inputs(r)``
+    lists those ``x`` for ``0 <= r < period`` (as ints: what composing a field needs, fast)."""
 
     jump: Exact
     period: int
     phase_taps: Callable[[int], Taps]
+    phase_inputs: Callable[[int], tuple[int, ...]]
 
     def taps(self, r: int) -> Taps:
         return self.phase_taps(r % self.period)
@@ -83,22 +85,26 @@ def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, 
     jump = exact(jump)
 
     @lru_cache(maxsize=256)
-    def phase(r: int) -> Taps:
-        return tuple(sorted({exact(x - jump * r) for x in source(r)}))
+    def inputs(r: int) -> tuple[int, ...]:
+        return tuple(sorted(set(source(r))))
 
-    return Window(jump, period, phase)
+    @lru_cache(maxsize=256)
+    def phase(r: int) -> Taps:
+        return tuple(exact(x - jump * r) for x in inputs(r))
+
+    return Window(jump, period, phase, inputs)
 
 
 @lru_cache(maxsize=512)
 def _translation(offset: int) -> Window:
     taps = (offset,)
-    return Window(1, 1, lambda r: taps)
+    return Window(1, 1, lambda r: taps, lambda r: taps)
 
 
 @lru_cache(maxsize=512)
 def _strided(stride: int, offsets: tuple[int, ...]) -> Window:
     taps = tuple(sorted(set(offsets)))
-    return Window(stride, 1, lambda r: taps)
+    return Window(stride, 1, lambda r: taps, lambda r: taps)
 
 
 @lru_cache(maxsize=512)
@@ -110,4 +116,4 @@ def _scattered(stride: int, before: int, kernel: int, dilation: int) -> Window:
     return window_of_taps(Fraction(1, stride), stride, source)
 
 
-_IDENTITY = Window(1, 1, lambda r: (0,))
+_IDENTITY = Window(1, 1, lambda r: (0,), lambda r: (0,))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, compose, identity
+from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, compose_axes, identity
 from convplan.errors import ConvplanError, LayerError
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
@@ -135,8 +135,8 @@ class Walker:
             if not self.solver:
                 path.add(index)
                 self.locs[index] = here
-                fields = [compose(fields[a], layer.rf_window(shape, a, size[a]), max_period=self.rf_period)
-                          for a in range(self.rank)]
+                fields = compose_axes(fields, [layer.rf_window(shape, a, size[a]) for a in range(self.rank)],
+                                      max_period=self.rf_period)
                 self.fields[index] = fields
             size, channels = shape.output_size, shape.out_channels
         return FeatureMap(size, channels, coords, frozenset(path), tuple(fields))

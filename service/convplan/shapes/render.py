@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, along, receptive_field_json
+from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, compose_axes, identity, receptive_field_json
 from convplan.ops import Resolver, Value
 from convplan.ops._context import latex_or_none, text
 from convplan.ops._formula import Formula
@@ -124,9 +124,13 @@ def total(values: list[Value | None]) -> Value | None:
 def stack_fields(records: list[LayerRecord], rank: int,
                  rf_period: int = MAX_PERIOD) -> list[list[ReceptiveField | None]]:
     """Per layer, per axis: the receptive field of its output in the stack's input (contract section 9)."""
-    per_axis = [along((r.layer.rf_window(r.shape, a, r.input_size[a]) for r in records), max_period=rf_period)
-                for a in range(rank)]
-    return [list(fields) for fields in zip(*per_axis)] if records else []
+    fields: list[ReceptiveField | None] = identity(rank)
+    out = []
+    for r in records:
+        windows = [r.layer.rf_window(r.shape, a, r.input_size[a]) for a in range(rank)]
+        fields = compose_axes(fields, windows, max_period=rf_period)
+        out.append(fields)
+    return out
 
 
 def render_result(result: StackResult, resolver: Resolver, rf_period: int | None = None) -> dict[str, Any]:
