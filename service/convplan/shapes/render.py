@@ -62,7 +62,10 @@ def render_layer(record: LayerRecord, symbolic: bool = True,
     partial layers)."""
     out = _render_numeric_layer(record) if not symbolic else _render_symbolic_layer(record)
     if receptive_field is not None:
-        out["receptive_field"] = [receptive_field_json(f) for f in receptive_field]
+        rendered: list[dict[str, Any] | None] = []
+        for a, f in enumerate(receptive_field):  # equal axes (a square input) share one rendering
+            rendered.append(rendered[-1] if a and f is receptive_field[a - 1] else receptive_field_json(f))
+        out["receptive_field"] = rendered
     return out
 
 
