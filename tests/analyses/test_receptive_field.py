@@ -14,8 +14,7 @@ from convplan.analyses.receptive_field import (
     receptive_field_json,
     rf_aligned,
 )
-from convplan.ops import Window
-from convplan.ops._window import window_of_taps
+from convplan.ops import Window, window_of_taps
 from convplan.settings import Settings
 
 F = Fraction

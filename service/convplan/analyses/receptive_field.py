@@ -20,9 +20,8 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from convplan.exact import fraction_json
+from convplan.exact import Exact, exact, fraction_json
 from convplan.ops import Window
-from convplan.ops._window import Exact, exact
 
 __all__ = [
     "MAX_PERIOD",

@@ -17,9 +17,9 @@ from pydantic import Field
 from convplan.ops._base import OPS, LayerShape, OpModel, register
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
 from convplan.ops._values import Value
-from convplan.ops._window import Window
+from convplan.ops._window import Window, window_of_taps
 
-__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "Window", "register"]
+__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "Window", "register", "window_of_taps"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
     importlib.import_module(f"{__name__}.{_module}")

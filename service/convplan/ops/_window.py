@@ -19,20 +19,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = ["Exact", "Taps", "Window", "exact", "window_of_taps"]
+from convplan.exact import Exact, exact
 
-#: An exact rational: a plain int whenever it is integral (int arithmetic is many times faster than
-#: Fraction's, and most windows and fields are integral).
-Exact = int | Fraction
+__all__ = ["Taps", "Window", "window_of_taps"]
+
 #: Per phase: the sorted offsets of the input pixels read (empty: none).
 Taps = tuple[Exact, ...]
-
-
-def exact(value: Exact) -> Exact:
-    """``value`` as an int when integral."""
-    if value.__class__ is Fraction and value.denominator == 1:
-        return value.numerator
-    return value
 
 
 @dataclass(frozen=True, slots=True)
