@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import canonicalize
 from convplan.graph.align import MergeResult, align_merge

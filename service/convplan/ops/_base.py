@@ -19,6 +19,7 @@ from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
 from convplan.ops._overlap import AxisOverlap
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
 __all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "register"]
 
@@ -49,6 +50,7 @@ class LayerShape:
 class OpModel(LayerModel):
     """A layer op: parameters, size rule, coordinate map, compute entry and command-line
     names, defined once: code outside ``convplan.ops`` asks the op, never switches on its name."""
+    """A layer op: parameters, size rule, coordinate map and receptive-field window, defined once."""
 
     #: `op` names this model accepts (most ops have one).
     names: ClassVar[tuple[str, ...]] = ()
@@ -154,6 +156,12 @@ class OpModel(LayerModel):
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         """The NumPy kernel for this layer and these batched tensor shapes (values come later)."""
         raise NotImplementedError(f"{self.op} has no numeric kernel")
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        """The input pixels each output pixel reads on ``axis`` (receptive fields, contract section 9).
+
+        None where no periodic window exists or a parameter it needs is symbolic. Every op says
+        so explicitly: an op that does not define its window is a bug, not an identity."""
+        raise NotImplementedError(f"{type(self).__name__} defines no receptive-field window")
 
 
 OPS: dict[str, type[OpModel]] = {}

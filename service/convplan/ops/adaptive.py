@@ -27,6 +27,7 @@ from convplan.ops._compute import (
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import NodeRef, PerAxisOptional
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
 __all__ = ["AdaptivePool", "AdaptivePoolParams", "AdaptivePoolRequest"]
 
@@ -93,3 +94,5 @@ class AdaptivePool(OpModel):
             return {"output": y, "indices": idx}
 
         return run
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return None  # overlapping windows of varying size (as coord_map: no affine map)

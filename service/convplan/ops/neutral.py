@@ -17,6 +17,7 @@ from convplan.ops._context import LayerContext
 from convplan.ops._fields import Number
 from convplan.ops._formula import affine
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
 __all__ = ["Dropout", "Identity", "ShapeNeutral"]
 
@@ -39,6 +40,9 @@ class ShapeNeutral(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return Fraction(1), Fraction(0)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return Window.identity()  # pointwise: each output reads its own pixel
 
 
 @register

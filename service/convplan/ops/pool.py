@@ -38,7 +38,8 @@ from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
-from convplan.ops.conv import _window_map, drops_rows, window_params
+from convplan.ops._window import Window
+from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
 
 __all__ = ["AvgPool", "AvgPoolParams", "AvgPoolRequest", "MaxPool", "MaxPoolParams", "MaxPoolRequest", "WindowPool",
            "check_avg_pool3d", "pool_sizes"]
@@ -146,6 +147,11 @@ class WindowPool(OpModel):
 
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         return drops_rows(shape, axis)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # ceil_mode adds a window at the end only: over an unbounded input every window is the same.
+        return window_taps(shape, axis)
+
     def compute_work(self, shape: LayerShape, shapes: Shapes, output_elements: int) -> int:
         return output_elements * prod(resolved_ints(shape, "kernel_size"))
 

@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convplan.analyses.receptive_field import (
+    MAX_PERIOD,
+    ReceptiveField,
+    compose_axes,
+    identity,
+)
 from convplan.errors import ConvplanError, LayerError
+from convplan.frontends.stack import INPUT, stack_graph
+from convplan.graph.coords import AxisMap
+from convplan.graph.evaluate import NodeResult, Tensor, evaluate
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
-from convplan.graph.coords import AxisMap
 from convplan.plan.fixes import holds
 from convplan.plan.merge import merge_maps
 from convplan.plan.program import DecoderSpec, Program
-from convplan.frontends.stack import INPUT, stack_graph
-from convplan.graph.evaluate import NodeResult, Tensor, evaluate
 from convplan.shapes.engine import LayerRecord
 from convplan.shapes.render import render_layer
 
@@ -43,6 +49,7 @@ class FeatureMap:
     channels: Value | None
     coords: list[AxisMap]
     path: frozenset[int] = frozenset()  # indices of the layers behind this map (response mode only)
+    fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input (response mode only)
 
 
 @dataclass
@@ -67,7 +74,7 @@ class Walker:
     unclean strided layer or bad merge (``check_valid``), keep no records."""
 
     def __init__(self, program: Program, resolver: Resolver, rank: int, *, solver: bool = False,
-                 check_valid: bool = True, keep_records: bool | None = None) -> None:
+                 check_valid: bool = True, keep_records: bool | None = None, rf_period: int = MAX_PERIOD) -> None:
         self.program = program
         self.resolver = resolver
         self.rank = rank
@@ -77,6 +84,8 @@ class Walker:
         self.index = 0
         self.records: list[LayerRecord] = []
         self.locs: dict[int, tuple] = {}
+        self.rf_period = rf_period
+        self.fields: dict[int, list[ReceptiveField | None]] = {}  # layer index -> its output's receptive field
         self.unclean: dict[int, tuple[int, ...]] = {}  # layer index -> axes left unread / overhanging
         self.pools: dict[int, _Pool] = {}
         self.stages: list[StageResult] = []
@@ -93,17 +102,18 @@ class Walker:
         check from the size that reaches it), then the plan's bookkeeping per layer."""
         tensor = Tensor(fmap.size, fmap.channels, list(fmap.coords))
         path = set(fmap.path)
+        fields = list(fmap.fields)
         offset = 0
         while offset < len(layers):
             cut = next((k for k in range(offset + 1, len(layers)) if _takes_indices(layers[k])), len(layers))
             segment = list(layers[offset:cut])
             segment[0] = self._with_indices(segment[0], (*loc, offset), tensor.size)
-            tensor = self._run_segment(segment, tensor, loc, offset, stage, into, path)
+            tensor, fields = self._run_segment(segment, tensor, fields, loc, offset, stage, into, path)
             offset = cut
-        return FeatureMap(tensor.size, tensor.channels, tensor.maps, frozenset(path))
+        return FeatureMap(tensor.size, tensor.channels, tensor.maps, frozenset(path), tuple(fields))
 
-    def _run_segment(self, layers: list[OpModel], tensor: Tensor, loc: tuple, offset: int, stage: int | None,
-                     into: StageResult | None, path: set[int]) -> Tensor:
+    def _run_segment(self, layers: list[OpModel], tensor: Tensor, fields: list[Any], loc: tuple, offset: int,
+                     stage: int | None, into: StageResult | None, path: set[int]) -> tuple[Tensor, list[Any]]:
         graph = stack_graph(layers, loc, first_index=self.index, offset=offset)
         try:
             result = evaluate(graph, self.resolver, {INPUT: tensor}, strict=True, magnitude=not self.solver)
@@ -132,8 +142,11 @@ class Walker:
             if not self.solver:
                 path.add(index)
                 self.locs[index] = node_result.node.loc
+                fields = compose_axes(fields, [layer.rf_window(shape, a, record.input_size[a])
+                                               for a in range(self.rank)], max_period=self.rf_period)
+                self.fields[index] = fields
             tensor = Tensor(shape.output_size, shape.out_channels, node_result.maps)
-        return tensor
+        return tensor, fields
 
     @staticmethod
     def _record(r: NodeResult) -> LayerRecord:
@@ -194,7 +207,8 @@ class Walker:
     # -- the whole program -------------------------------------------------
     def run(self, size: list[Value], channels: Value | None) -> FeatureMap | None:
         p = self.program
-        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank)
+        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank,
+                          fields=() if self.solver else tuple(identity(self.rank)))
         sources: list[FeatureMap] = []
         for j, layers in enumerate(p.encoder):
             stage = StageResult("encoder", j, fmap)

@@ -6,7 +6,7 @@ from typing import Any
 
 from convplan.analyses.merges import Culprit, MergeAnalysis
 from convplan.analyses.valid_sizes import AxisSets, SizeSet
-from convplan.graph.coords import fraction_json
+from convplan.exact import fraction_json
 from convplan.graph.evaluate import GraphResult, NodeResult
 from convplan.ops import Resolver
 from convplan.shapes.render import overlap_json, put, total

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AxisOverlapOut", "ConditionOut", "LayerOut", "ShapesResponse", "SizeValue"]
+__all__ = ["AxisOverlapOut", "ConditionOut", "Exact", "LayerOut", "ReceptiveFieldOut", "ShapesResponse", "SizeValue"]
 
 SizeValue = Annotated[
     int | str,
@@ -19,6 +19,29 @@ SizeValue = Annotated[
 ]
 Latex = str | None
 Pair = Annotated[list[SizeValue], Field(min_length=2, max_length=2)]
+Exact = Annotated[
+    int | float | str,
+    Field(description="Exact value: an integer; a float when dyadic (exact in binary, e.g. -0.5); else a "
+                      "fraction string in the expression grammar, e.g. \"1/3\"."),
+]
+Span = Annotated[list[Exact], Field(min_length=2, max_length=2, description="`[lo(y) - jump*y, hi(y) - jump*y]`.")]
+
+
+class ReceptiveFieldOut(BaseModel):
+    """One axis of a receptive field in the first input (contract section 9): over an unbounded input,
+    output pixel `y` depends on input pixels spanning `[lo(y), hi(y)]` (joined by non-zero kernel taps,
+    interpolation weights or pooling windows; dilation leaves holes inside)."""
+
+    jump: Exact = Field(description="Input pixels per output pixel (the coordinate map's scale).")
+    period: int | None = Field(description="Least `P` with `lo(y+P) = lo(y) + jump*P` (and so `hi`); null over "
+                                           "the `rf_period` limit.")
+    phases: list[Span | None] | None = Field(
+        description="`P` entries: entry `r` is `[lo(y) - jump*y, hi(y) - jump*y]` for `y = r mod P`, null where "
+                    "no input pixel reaches; null over the `rf_period` limit.")
+    size: int | None = Field(description="Max of `hi - lo + 1` over the phases (0 for an empty phase).")
+    size_min: int | None = Field(description="Min of `hi - lo + 1` over the phases (0 for an empty phase).")
+    start: int | None = Field(description="`lo(0)`: minus Araujo et al.'s effective padding.")
+    center: Exact | None = Field(description="`(lo(0) + hi(0))/2`.")
 
 
 class ConditionOut(BaseModel):
@@ -77,6 +100,9 @@ class LayerOut(BaseModel):
         description="conv_transpose and max_unpool: per axis (null where a parameter is symbolic); null for other "
                     "ops.")
     warnings: list[str]
+    receptive_field: list[ReceptiveFieldOut | None] = Field(
+        description="Per axis, in the input (null: at and after an adaptive pool, a size-dependent map on symbolic "
+                    "sizes, or a symbolic window parameter).")
 
 
 class ShapesResponse(BaseModel):

@@ -34,6 +34,7 @@ __all__ = [
     "PlanLayerResult",
     "PlanResult",
     "Problem",
+    "ReceptiveField",
     "ShapesResult",
     "Skip",
     "StageResult",
@@ -133,6 +134,20 @@ class AxisOverlap(Model):
     """Entry ``r``: the taps reaching interior outputs ``y = r mod stride`` (null for huge kernels)."""
     uniform: bool
     holes: bool
+class ReceptiveField(Model):
+    """One axis of a layer's receptive field in the input (contract section 9).
+
+    Output pixel ``y`` depends on input pixels spanning ``[jump*y + lo, jump*y + hi]`` with
+    ``[lo, hi] = phases[y % period]`` (null: none). Rationals are integers, dyadic floats or
+    ``"p/q"`` strings; over the service's ``rf_period`` limit only ``jump`` is given."""
+
+    jump: int | float | str
+    period: int | None = None
+    phases: list[list[int | float | str] | None] | None = None
+    size: int | None = None
+    size_min: int | None = None
+    start: int | None = None
+    center: int | float | str | None = None
 
 
 class LayerResult(Model):
@@ -162,6 +177,7 @@ class LayerResult(Model):
     macs_latex: Latex = None
     overlap: list[AxisOverlap | None] | None = None
     warnings: list[str] = Field(default_factory=list)
+    receptive_field: list[ReceptiveField | None] = Field(default_factory=list)
 
 
 class ShapesResult(Model):
@@ -221,6 +237,7 @@ class Skip(Model):
     scale: list[Any] | None = None
     offset: list[Any] | None = None
     registered: bool | None = None
+    rf_aligned: bool | None = None
     applied: str | None = None
     applied_skip: list[Any] | None = None
     applied_decoder: list[Any] | None = None

@@ -9,7 +9,11 @@ from fastapi.responses import Response
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.responses import array_response
-from convplan.compare import CompareUpsamplersRequest, CompareUpsamplersResponse, compare_upsamplers
+from convplan.compare import (
+    CompareUpsamplersRequest,
+    CompareUpsamplersResponse,
+    compare_upsamplers,
+)
 
 router = APIRouter(prefix="/v1", tags=["compare"], route_class=ParsedBodyRoute)
 
