@@ -28,6 +28,10 @@ EXPECTED_LIMITS = {
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
     "symbolic_timeout_seconds": 5.0,
+    "work_timeout_seconds": 5.0,
+    "inline_work_seconds": 0.05,
+    "max_queued_requests": 16,
+    "max_queue_wait_seconds": 10.0,
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convplan import budget
 from convplan.errors import ConvplanError, LayerError
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
@@ -95,6 +96,7 @@ class Walker:
         coords = list(fmap.coords)
         path = set(fmap.path)
         for offset, layer in enumerate(layers):
+            budget.check()
             here = (*loc, offset)
             layer = self._with_indices(layer, here, size)
             index = self.index
