@@ -148,9 +148,11 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     from convplan.settings import limit_fields
 
     tested = {case[0].split(" ")[0] for case in ENFORCED}
-    # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
-    # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds"}
+    # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused),
+    # the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout), the numeric budgets and
+    # the worker queue (tests/api/test_workers.py: a move to a worker, a 422 work-timeout, 503s)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "work_timeout_seconds",
+                 "inline_work_seconds", "max_queued_requests", "max_queue_wait_seconds"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

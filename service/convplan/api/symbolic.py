@@ -125,7 +125,17 @@ class _WorkQueue:
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        if self._running.available_tokens == 0 and self._waiting >= self.max_queued:
+        try:
+            self._running.acquire_nowait()
+        except anyio.WouldBlock:
+            await self._wait()
+        try:
+            yield
+        finally:
+            self._running.release()
+
+    async def _wait(self) -> None:
+        if self._waiting >= self.max_queued:
             raise self._busy(f"all workers are busy and {self._waiting} requests are queued (the most allowed)",
                              "max_queued_requests", self.max_queued)
         self._waiting += 1
@@ -137,10 +147,6 @@ class _WorkQueue:
         if waited.cancelled_caught:
             raise self._busy(f"no worker became free within {self.max_wait:g} s", "max_queue_wait_seconds",
                              self.max_wait)
-        try:
-            yield
-        finally:
-            self._running.release()
 
     def _busy(self, why: str, limit: str, value: float) -> ServiceBusy:
         return ServiceBusy(f"{why}; retry after {self.retry_after} s",
