@@ -179,6 +179,8 @@ class SymbolicPool:
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.Semaphore(workers)
         self._closed = False
+        self._lock = threading.Lock()
+        self._starting = 0  # workers being started in the background
 
     def warm(self) -> None:
         """Start the workers ahead of the first request, in a background thread."""
@@ -186,12 +188,17 @@ class SymbolicPool:
 
     def _start(self, count: int) -> None:
         def start() -> None:
-            for _ in range(count):
-                try:
+            try:
+                for _ in range(count):
                     self._release(_spawn())
-                except Exception:  # pragma: no cover - best effort; run() spawns on demand
-                    return
+            except Exception:  # pragma: no cover - best effort; run() spawns on demand
+                pass
+            finally:
+                with self._lock:
+                    self._starting -= count
 
+        with self._lock:
+            self._starting += count
         threading.Thread(target=start, name="convplan-symbolic-warm", daemon=True).start()
 
     def run(self, entry: str, payload: Any, limits: Any, *, seconds: float | None = None,
@@ -249,10 +256,11 @@ class SymbolicPool:
             return reply
 
     def _take(self) -> _Worker:
-        """An idle worker that is still alive (dead ones are reaped), or a new one."""
+        """An idle worker that is still alive (dead ones are reaped); else the next one started in the
+        background (starting another would only slow both down), else a new one."""
         while True:
             try:
-                worker = self._idle.get_nowait()
+                worker = self._idle.get(timeout=_READY_SECONDS) if self._starting else self._idle.get_nowait()
             except queue.Empty:
                 return _spawn()
             if worker.alive():
