@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -86,10 +87,8 @@ async def poll_health(client: httpx.AsyncClient, stop: asyncio.Event) -> float:
     worst = 0.0
     while not stop.is_set():
         started = time.monotonic()
-        try:
+        with contextlib.suppress(httpx.TransportError):
             await client.get("/v1/health", timeout=120)
-        except httpx.TransportError:
-            pass
         worst = max(worst, time.monotonic() - started)
         await asyncio.sleep(0.05)
     return worst

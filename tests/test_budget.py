@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from convplan import budget
 from convplan.errors import BudgetExhausted, ConvplanError
 

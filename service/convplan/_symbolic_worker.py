@@ -7,6 +7,8 @@ parent process, which is our own code, ever writes to this pipe.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import pickle
 import struct
@@ -39,12 +41,9 @@ def read_frame(stream: BinaryIO) -> Any:
 def main() -> None:  # pragma: no cover - runs in the child
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing else may write into the reply pipe
-    import convplan.shapes  # noqa: F401  (warm the imports before saying ready)
-
-    try:
-        import convplan.plan  # noqa: F401
-    except ImportError:
-        pass
+    importlib.import_module("convplan.shapes")  # warm the imports before saying ready
+    with contextlib.suppress(ImportError):
+        importlib.import_module("convplan.plan")
     write_frame(replies, "ready")
     requests = sys.stdin.buffer
     while True:

@@ -100,7 +100,7 @@ class LayerError(ConvplanError):
         return cls(detail, [ErrorItem(loc, reason, type, layer, axis)])
 
 
-class BudgetExhausted(Exception):  # noqa: N818 - a signal, like StopIteration
+class BudgetExhausted(Exception):  # a signal, like StopIteration: no "Error" in the name
     """The work's time budget (``convplan.budget``) ran out at a check point.
 
     Deliberately not a ``ConvplanError``: domain code that catches refusals to

@@ -15,6 +15,7 @@ for imports.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import queue
@@ -107,11 +108,10 @@ class _Worker:
             self.process.kill()
         self.process.wait(timeout=5)
         for stream in (self.process.stdin, self.process.stdout):
+            # A dead worker's stdin may still buffer a frame: the flush on close fails.
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:  # a dead worker's stdin may still buffer a frame: the flush on close fails
-                    pass
         return self.process.returncode
 
 
