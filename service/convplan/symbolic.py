@@ -132,8 +132,10 @@ def _spawn() -> _Worker:
     except _Died:
         ready = None
     if ready != "ready":
-        worker.kill()
-        raise RuntimeError("symbolic worker did not start")
+        status = worker.kill()
+        raise WorkerCrashed(f"a worker process did not start ({_died_text(status)})",
+                            [errors.ErrorItem(("body",), "worker process did not start", "worker_crashed")],
+                            retry_after=1)
     return worker
 
 
