@@ -1,19 +1,22 @@
 """A symbolic worker process: ``python -m convplan._symbolic_worker``.
 
-Reads framed requests ``(entry, payload, limits)`` from stdin and writes
+Reads framed requests ``(entry, payload, limits, seconds, error)`` from stdin and writes
 framed replies to stdout (4-byte big-endian length, then a pickle). Only the
 parent process, which is our own code, ever writes to this pipe.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import pickle
 import struct
 import sys
 from typing import Any, BinaryIO
 
-from convplan.errors import ConvplanError
+from convplan import budget, errors
+from convplan.errors import BudgetExhausted, ConvplanError
 from convplan.symbolic import call_entry
 
 __all__ = ["main", "read_frame", "write_frame"]
@@ -38,21 +41,23 @@ def read_frame(stream: BinaryIO) -> Any:
 def main() -> None:  # pragma: no cover - runs in the child
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing else may write into the reply pipe
-    import convplan.shapes  # noqa: F401  (warm the imports before saying ready)
-
-    try:
-        import convplan.plan  # noqa: F401
-    except ImportError:
-        pass
+    importlib.import_module("convplan.shapes")  # warm the imports before saying ready
+    with contextlib.suppress(ImportError):
+        importlib.import_module("convplan.plan")
     write_frame(replies, "ready")
     requests = sys.stdin.buffer
     while True:
         try:
-            entry, payload, limits = read_frame(requests)
+            entry, payload, limits, seconds, error = read_frame(requests)
         except EOFError:
             return
         try:
-            write_frame(replies, ("ok", call_entry(entry, payload, limits)))
+            with budget.limit(seconds):
+                result = call_entry(entry, payload, limits)
+            write_frame(replies, ("ok", result))
+        except BudgetExhausted as stop:  # the refusal the parent named (symbolic or numeric work)
+            exc = getattr(errors, error).after(stop.elapsed, stop.seconds)
+            write_frame(replies, ("error", error, exc.detail, [e.as_dict() for e in exc.errors], exc.extra))
         except ConvplanError as exc:
             items = [e.as_dict() for e in exc.errors]
             write_frame(replies, ("error", type(exc).__name__, exc.detail, items, exc.extra))

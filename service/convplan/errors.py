@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "BudgetExhausted",
     "ConvplanError",
     "ErrorItem",
     "InvalidRequest",
     "LayerError",
     "LimitExceeded",
+    "OverBudget",
+    "ServiceBusy",
     "SymbolicTimeout",
+    "Unavailable",
     "UnknownOp",
+    "WorkTimeout",
+    "WorkerCrashed",
 ]
 
 Loc = tuple[str | int, ...]
@@ -94,11 +100,78 @@ class LayerError(ConvplanError):
         return cls(detail, [ErrorItem(loc, reason, type, layer, axis)])
 
 
-class SymbolicTimeout(ConvplanError):
+class BudgetExhausted(Exception):  # a signal, like StopIteration: no "Error" in the name
+    """The work's time budget (``convplan.budget``) ran out at a check point.
+
+    Deliberately not a ``ConvplanError``: domain code that catches refusals to
+    try alternatives (the valid-size solver, the output_padding search) must
+    not swallow it. The edge turns it into a refusal (``OverBudget.after``) or,
+    for the short inline budget, moves the work to a worker process."""
+
+    def __init__(self, seconds: float, elapsed: float) -> None:
+        super().__init__(f"stopped after {elapsed:.2f} s (budget {seconds:g} s)")
+        self.seconds = seconds
+        self.elapsed = elapsed
+
+
+class OverBudget(ConvplanError):
+    """Base of the time-budget refusals: ``after()`` words one for the user."""
+
+    what = "computation"
+    advice = "simplify the request"
+    item_type = "limit.time"
+
+    @classmethod
+    def after(cls, elapsed: float, seconds: float) -> OverBudget:
+        msg = f"{cls.what} stopped after {elapsed:.1f} s (budget {seconds:g} s); {cls.advice}"
+        return cls(msg, [ErrorItem(("body",), f"{cls.what} over its time budget", cls.item_type)],
+                   extra={"budget_seconds": seconds})
+
+
+class SymbolicTimeout(OverBudget):
     """Symbolic work ran over its time budget."""
 
     slug = "symbolic-timeout"
     title = "Symbolic computation over its time budget"
+    what = "symbolic computation"
+    advice = "simplify the expressions or use numbers"
+    item_type = "limit.symbolic_time"
+
+
+class WorkTimeout(OverBudget):
+    """Numeric work ran over its time budget, in a worker process."""
+
+    slug = "work-timeout"
+    title = "Numeric work over its time budget"
+    what = "numeric work"
+    advice = ("use fewer layers or stages, or smaller strides (valid input sizes scan one period, the product "
+              "of the strides along an axis)")
+    item_type = "limit.work_time"
+
+
+class Unavailable(ConvplanError):
+    """The service cannot take the request now; ``retry_after`` seconds is a fair wait (``Retry-After``)."""
+
+    status = 503
+
+    def __init__(self, detail: str, errors: list[ErrorItem] | None = None, *, retry_after: int,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, errors, extra=extra)
+        self.retry_after = retry_after
+
+
+class WorkerCrashed(Unavailable):
+    """The worker process running the request died (killed, out of memory), and again on the retry."""
+
+    slug = "worker-crashed"
+    title = "Worker process crashed"
+
+
+class ServiceBusy(Unavailable):
+    """Every worker is busy and the queue is full, or the wait for a worker ran out."""
+
+    slug = "service-busy"
+    title = "Service busy"
 
 
 class LimitExceeded(ConvplanError):

@@ -116,6 +116,27 @@ class Settings(BaseSettings):
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
     )
+    work_timeout_seconds: float = _limit(
+        5.0, "seconds", "Time budget of the numeric work of one request, in a worker process (422 when exceeded).",
+        gt=0,
+    )
+    # Cheap requests (nearly all) finish well inside this on the event loop; a heavy one
+    # stops at the next layer or solver run after it and re-runs in a worker process.
+    inline_work_seconds: float = _limit(
+        0.05, "seconds",
+        "Time numeric work may take on the event loop; longer work moves to a worker process (not a refusal).",
+        gt=0,
+    )
+    max_queued_requests: int = _limit(
+        16, "requests",
+        "Most requests waiting for a worker process (symbolic or heavy numeric work); more are refused "
+        "with 503 and Retry-After.", ge=0,
+    )
+    max_queue_wait_seconds: float = _limit(
+        10.0, "seconds",
+        "Longest wait for a worker process; a request still waiting then is refused with 503 and Retry-After.",
+        gt=0,
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

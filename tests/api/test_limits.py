@@ -35,6 +35,10 @@ EXPECTED_LIMITS = {
     "max_compute_work": 500_000_000,
     "rf_period": 64,
     "symbolic_timeout_seconds": 5.0,
+    "work_timeout_seconds": 5.0,
+    "inline_work_seconds": 0.05,
+    "max_queued_requests": 16,
+    "max_queue_wait_seconds": 10.0,
 }
 
 
@@ -160,12 +164,14 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     from convplan.settings import limit_fields
 
     tested = {case[0].split(" ")[0] for case in ENFORCED}
-    # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
-    # the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout), the receptive-field period
-    # (tests/api/test_shapes.py, phases null over it, not refused) and the valid-size scan limits
-    # (tests/analyses/test_valid_size_sets.py: a null set with the reason)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "rf_period", "valid_sizes_max_period",
-                 "valid_sizes_max_scan", "valid_sizes_max_extra"}
+    # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused),
+    # the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout), the numeric budgets and
+    # the worker queue (tests/api/test_workers.py: a move to a worker, a 422 work-timeout, 503s), the
+    # receptive-field period (tests/api/test_shapes.py, phases null over it, not refused) and the valid-size
+    # scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "work_timeout_seconds",
+                 "inline_work_seconds", "max_queued_requests", "max_queue_wait_seconds", "rf_period",
+                 "valid_sizes_max_period", "valid_sizes_max_scan", "valid_sizes_max_extra"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

@@ -36,6 +36,8 @@ class ParsedBodyRoute(APIRoute):
         body_name, model = next(
             (name, hint) for name, hint in hints.items() if isinstance(hint, type) and issubclass(hint, BaseModel)
         )
+        # Volume limits (layers, stages) counted on the raw JSON, before validating every item.
+        check_volume = getattr(model, "check_raw_volume", None)
 
         async def handler(request: Request) -> Response:
             parsed = request.scope.get(PARSED_BODY, _MISSING)
@@ -45,6 +47,8 @@ class ParsedBodyRoute(APIRoute):
                     raise RequestValidationError([{"type": "json_invalid", "loc": ("body", 0), "input": {},
                                                    "msg": "JSON decode error", "ctx": {"error": "empty body"}}])
                 parsed = check_json_body(raw, request.app.state.settings.max_json_depth)
+            if check_volume is not None:
+                check_volume(parsed, request.app.state.settings)
             try:
                 body = model.model_validate(parsed)
             except ValidationError as exc:

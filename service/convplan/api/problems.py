@@ -78,7 +78,21 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
     ),
     _from_error(errors.LayerError, "A layer cannot be applied (as PyTorch would refuse it)."),
     _from_error(errors.SymbolicTimeout, "Symbolic work ran over its time budget."),
+    _from_error(
+        errors.WorkTimeout,
+        "Numeric work ran over its time budget (`work_timeout_seconds`), e.g. valid input sizes over a long period.",
+    ),
     ProblemType("internal-error", 500, "Internal error", "A bug; never expected. The traceback is logged."),
+    _from_error(
+        errors.ServiceBusy,
+        "Every worker process is busy and the queue is full, or the wait for one ran out; retry after "
+        "`Retry-After` seconds.",
+    ),
+    _from_error(
+        errors.WorkerCrashed,
+        "The worker process running the request died (killed, out of memory), and again on the retry; retry "
+        "after `Retry-After` seconds.",
+    ),
 )
 
 _BY_SLUG = {p.slug: p for p in PROBLEM_TYPES}
@@ -180,6 +194,7 @@ def domain_problem_response(exc: errors.ConvplanError) -> ProblemResponse:
         title=exc.title,
         error_items=[item.as_dict() for item in exc.errors],
         extra=exc.extra,
+        headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.Unavailable) else None,
     )
 
 

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from convplan.errors import ErrorItem, LimitExceeded
 from convplan.graph.ir import Graph, GraphInputSpec, Node, build_graph
-from convplan.graph.schema import GraphRequest
+from convplan.graph.schema import GraphRequest, check_graph_limits
 
-__all__ = ["check_graph_limits", "graph_from_request"]
-
-
-def check_graph_limits(nodes: int, edges: int, inputs: int, limits: Any) -> None:
-    if limits is None:
-        return
-    for count, limit, what, loc in ((nodes, limits.max_graph_nodes, "nodes", ("body", "nodes")),
-                                    (edges, limits.max_graph_edges, "edges (node inputs)", ("body", "nodes")),
-                                    (inputs, limits.max_graph_inputs, "inputs", ("body", "inputs"))):
-        if count > limit:
-            raise LimitExceeded(f"{count} {what} is over the limit {limit}",
-                                [ErrorItem(loc, f"at most {limit} {what}", f"limit.graph_{what.split()[0]}")])
+__all__ = ["graph_from_request"]
 
 
 def graph_from_request(request: GraphRequest, limits: Any = None) -> Graph:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convplan import budget
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import canonicalize
 from convplan.graph.align import MergeResult, align_merge
@@ -135,6 +136,7 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
     tensors: dict[str, Tensor] = dict(inputs)
     symbolic = resolver.symbolic
     for node in graph.nodes:
+        budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)
         try:
             ins = [tensors[name] for name in node.inputs]
         except KeyError:

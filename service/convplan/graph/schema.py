@@ -6,15 +6,16 @@ node is the layer's parameters plus where its tensors come from.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
+from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import OPS, OpModel
 from convplan.ops._fields import Scalar
 from convplan.shapes.models import InputSize, Symbols
 
-__all__ = ["GraphInput", "GraphRequest", "Node", "NodeId", "node_model"]
+__all__ = ["GraphInput", "GraphRequest", "Node", "NodeId", "check_graph_limits", "node_model"]
 
 NodeId = Annotated[
     str,
@@ -97,3 +98,24 @@ class GraphRequest(BaseModel):
         description="For merge sizes PyTorch refuses (not a size-1 broadcast): report (`ok: false`), crop to the "
                     "smallest, or pad to the largest, per axis.")
     valid_sizes: StrictBool = Field(default=True, description="Compute `valid_input_sizes` (three sets per axis).")
+
+    @classmethod
+    def check_raw_volume(cls, raw: Any, limits: Any) -> None:
+        """The graph limits on the parsed JSON, before any node is validated."""
+        if not isinstance(raw, dict):
+            return
+        nodes = raw.get("nodes") if isinstance(raw.get("nodes"), list) else []
+        inputs = raw.get("inputs") if isinstance(raw.get("inputs"), list) else []
+        edges = sum(len(n["inputs"]) for n in nodes if isinstance(n, dict) and isinstance(n.get("inputs"), list))
+        check_graph_limits(len(nodes), edges, len(inputs), limits)
+
+
+def check_graph_limits(nodes: int, edges: int, inputs: int, limits: Any) -> None:
+    if limits is None:
+        return
+    for count, limit, what, loc in ((nodes, limits.max_graph_nodes, "nodes", ("body", "nodes")),
+                                    (edges, limits.max_graph_edges, "edges (node inputs)", ("body", "nodes")),
+                                    (inputs, limits.max_graph_inputs, "inputs", ("body", "inputs"))):
+        if count > limit:
+            raise LimitExceeded(f"{count} {what} is over the limit {limit}",
+                                [ErrorItem(loc, f"at most {limit} {what}", f"limit.graph_{what.split()[0]}")])

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import Layer
 from convplan.ops._fields import Padding, PerAxis, Scalar
-from convplan.shapes.models import InputSize, Symbols
+from convplan.shapes.models import InputSize, Symbols, check_layer_count, raw_count
 
 __all__ = [
     "Align",
@@ -21,6 +22,7 @@ __all__ = [
     "PlanRequest",
     "Template",
     "UnetTemplate",
+    "check_volume",
 ]
 
 Merge = Annotated[
@@ -153,3 +155,25 @@ class PlanRequest(_Model):
                                                     "norms use batch statistics, so `batch_norm` refuses one "
                                                     "value per channel and `instance_norm` with running "
                                                     "statistics one spatial element. Default: eval.")
+
+    @classmethod
+    def check_raw_volume(cls, raw: Any, limits: Any) -> None:
+        """Stage and layer limits on the parsed JSON, before any stage or layer is validated."""
+        if not isinstance(raw, dict):
+            return
+        encoder, decoder = raw.get("encoder"), raw.get("decoder")
+        stages = [s for s in (encoder if isinstance(encoder, list) else []) if isinstance(s, dict)]
+        stages += [s for s in (decoder if isinstance(decoder, list) else []) if isinstance(s, dict)]
+        layers = raw_count(raw.get("head")) + sum(raw_count(s.get(k)) for s in stages
+                                                  for k in ("layers", "up", "skip_layers"))
+        check_volume(raw_count(encoder), raw_count(decoder), layers, limits)
+
+
+def check_volume(encoder_stages: int, decoder_stages: int, layers: int, limits: Any) -> None:
+    if limits is None:
+        return
+    for name, count in (("encoder", encoder_stages), ("decoder", decoder_stages)):
+        if count > limits.max_stages:
+            raise LimitExceeded(f"{count} {name} stages is over the limit {limits.max_stages}",
+                                [ErrorItem(("body", name), f"at most {limits.max_stages} stages", "limit.stages")])
+    check_layer_count(layers, limits, ("body",))

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
+from convplan.errors import ErrorItem, InvalidRequest
 from convplan.ops import OpModel
-from convplan.plan.models import DecoderStage, EncoderStage, PlanRequest
+from convplan.plan.models import DecoderStage, EncoderStage, PlanRequest, check_volume
 from convplan.plan.templates import expand_template
 
 __all__ = ["DecoderSpec", "Program", "build_program"]
@@ -86,13 +86,4 @@ def _head(layers: list[dict[str, Any]]) -> list[OpModel]:
 
 
 def _check_limits(program: Program, limits: Any) -> None:
-    if limits is None:
-        return
-    for name, count in (("encoder", len(program.encoder)), ("decoder", len(program.decoder))):
-        if count > limits.max_stages:
-            raise LimitExceeded(f"{count} {name} stages is over the limit {limits.max_stages}",
-                                [ErrorItem(("body", name), f"at most {limits.max_stages} stages", "limit.stages")])
-    layers = program.layer_count()
-    if layers > limits.max_layers:
-        raise LimitExceeded(f"{layers} layers (over all stages) is over the limit {limits.max_layers}",
-                            [ErrorItem(("body",), f"at most {limits.max_layers} layers", "limit.layers")])
+    check_volume(len(program.encoder), len(program.decoder), program.layer_count(), limits)

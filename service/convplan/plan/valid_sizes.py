@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from convplan import budget
 from convplan.errors import ConvplanError
 from convplan.ops import NeedsSymbolic
 from convplan.plan.analysis import Analysis, NotPeriodic, analyse
@@ -67,6 +68,7 @@ class AxisSolution:
 
 def _runner(program: Program) -> Any:
     def run(n: int, *, check_valid: bool, keep: bool = False) -> Walker | None:
+        budget.check()
         walker = Walker(program, make_resolver(None, symbolic=False), 1, solver=True, check_valid=check_valid,
                         keep_records=keep)
         try:

@@ -11,19 +11,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from convplan.errors import (
-    ConvplanError,
-    ErrorItem,
-    InvalidRequest,
-    LayerError,
-    LimitExceeded,
-)
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import ExprLimits, SymbolTable
 from convplan.expr._symbols import name_problem
 from convplan.frontends.stack import INPUT, stack_graph
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
-from convplan.shapes.models import ShapesRequest
+from convplan.shapes.models import ShapesRequest, check_layer_count
 from convplan.shapes.render import render_layer, render_result
 
 __all__ = [
@@ -156,11 +150,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
 
     With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
     service can move the request under its symbolic time budget."""
-    if limits is not None and len(request.layers) > limits.max_layers:
-        raise LimitExceeded(
-            f"{len(request.layers)} layers is over the limit {limits.max_layers}",
-            [ErrorItem(("body", "layers"), f"at most {limits.max_layers} layers", "limit.layers")],
-        )
+    check_layer_count(len(request.layers), limits, ("body", "layers"))
     for index, layer in enumerate(request.layers):
         if layer.op == "max_unpool" and layer.indices_from is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "

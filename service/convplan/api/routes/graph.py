@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.responses import DataResponse
 from convplan.api.symbolic import numeric_first
 from convplan.graph.schema import GraphRequest
 from convplan.render.graph_schema import GraphResponse
@@ -34,7 +34,7 @@ _SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
     ),
     response_model=None,
     responses={200: {"model": GraphResponse, "description": "The analysed graph."},
-               **problem_responses(400, 413, 415, 422)},
+               **problem_responses(400, 413, 415, 422, 503)},
 )
-async def graph(body: GraphRequest, request: Request) -> DataResponse:
+async def graph(body: GraphRequest, request: Request) -> Response:
     return await numeric_first(request, body, request.app.state.settings, run_graph, _SYMBOLIC_ENTRY)

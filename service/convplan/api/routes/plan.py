@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.responses import DataResponse
 from convplan.api.symbolic import numeric_first
 from convplan.plan import PlanRequest, run_plan
 from convplan.plan.schema import PlanResponse
@@ -33,7 +32,8 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
         "rounding caused it). Bad stacks are 422s located in the body."
     ),
     response_model=None,
-    responses={200: {"model": PlanResponse, "description": "The plan."}, **problem_responses(400, 413, 415, 422)},
+    responses={200: {"model": PlanResponse, "description": "The plan."},
+               **problem_responses(400, 413, 415, 422, 503)},
 )
-async def plan(body: PlanRequest, request: Request) -> DataResponse:
+async def plan(body: PlanRequest, request: Request) -> Response:
     return await numeric_first(request, body, request.app.state.settings, run_plan, _SYMBOLIC_ENTRY)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.responses import DataResponse
 from convplan.api.symbolic import numeric_first
 from convplan.shapes import ShapesRequest, run_shapes
 from convplan.shapes.schema import ShapesResponse
@@ -28,7 +27,7 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
     ),
     response_model=None,
     responses={200: {"model": ShapesResponse, "description": "Sizes after every layer."},
-               **problem_responses(400, 413, 415, 422)},
+               **problem_responses(400, 413, 415, 422, 503)},
 )
-async def shapes(body: ShapesRequest, request: Request) -> DataResponse:
+async def shapes(body: ShapesRequest, request: Request) -> Response:
     return await numeric_first(request, body, request.app.state.settings, run_shapes, _SYMBOLIC_ENTRY)
