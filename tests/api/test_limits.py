@@ -28,6 +28,11 @@ EXPECTED_LIMITS = {
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
     "symbolic_timeout_seconds": 5.0,
+    "max_header_bytes": 32_768,
+    "request_timeout_seconds": 30.0,
+    "keep_alive_timeout_seconds": 5.0,
+    "max_connections": 1000,
+    "shutdown_grace_seconds": 10,
 }
 
 
@@ -145,8 +150,11 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
 
     tested = {case[0].split(" ")[0] for case in ENFORCED}
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
-    # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds"}
+    # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout);
+    # the server's own limits against a real `convplan serve` (tests/cli/test_serve.py)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "max_header_bytes",
+                 "request_timeout_seconds", "keep_alive_timeout_seconds", "max_connections",
+                 "shutdown_grace_seconds"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

@@ -23,14 +23,19 @@ def closed_port() -> int:
     return free_port()
 
 
-def start_server(port: int, timeout: float = 30.0) -> subprocess.Popen[bytes]:
-    """``convplan serve`` on 127.0.0.1:port, returned once /v1/health answers (bounded wait)."""
+def start_server(
+    port: int, timeout: float = 30.0, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``convplan serve`` on 127.0.0.1:port, returned once /v1/health answers (bounded wait).
+
+    ``settings``: ``CONVPLAN_*`` variables for this server (else the defaults)."""
     import httpx
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "service"), env.get("PYTHONPATH")) if p)
     for name in [k for k in env if k.startswith("CONVPLAN_")]:
         del env[name]  # default limits, whatever the environment says
+    env.update(settings or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "convplan.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
