@@ -14,6 +14,7 @@ from convplan.api.body_guard import BodyGuardMiddleware
 from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
+from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.routes import load_routers
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Allow"],
             max_age=600,
         )
+    # Outermost: every response, refusals of the guard and CORS preflights included.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -344,3 +344,28 @@ class TestHelpers:
     )
     def test_json_media_types(self, content_type: str | None, ok: bool) -> None:
         assert is_json_media_type(content_type) is ok
+
+
+class TestSecurityHeaders:
+    @pytest.mark.parametrize(
+        ("method", "path", "body", "status"),
+        [
+            ("GET", "/v1/health", None, 200),
+            ("GET", "/nowhere", None, 404),
+            ("POST", "/v1/shapes", b"{", 400),  # refused by the body guard, outside FastAPI
+            ("POST", "/v1/shapes", b"{}", 422),
+            ("GET", "/docs", None, 200),
+            ("GET", "/static/docs/favicon.png", None, 200),
+        ],
+    )
+    async def test_every_response_carries_them(
+        self, api_client: httpx.AsyncClient, method: str, path: str, body: bytes | None, status: int
+    ) -> None:
+        response = await api_client.request(
+            method, path, content=body, headers={"Content-Type": "application/json"} if body else {}
+        )
+        assert response.status_code == status
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
