@@ -207,3 +207,57 @@ async def test_malformed_compute_body_is_400(api_client: httpx.AsyncClient) -> N
 async def test_empty_json_body_is_400(api_client) -> None:
     r = await api_client.post("/v1/shapes", content=b"", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+
+
+# Repeated keys were silently accepted (the last won): a body that says two
+# things is refused, naming the key and the object it is repeated in.
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"input_size": [8], "input_size": [9], "layers": []}', ["body", "input_size"]),
+        (
+            b'{"input_size": [8], "layers": [{"op": "conv", "kernel_size": 3, "kernel_size": 5}]}',
+            ["body", "layers", 0, "kernel_size"],
+        ),
+        (b'{"input_size": [8], "layers": [], "symbols": {"n": {"min": 1, "min": 2}}}', ["body", "symbols", "n", "min"]),
+    ],
+)
+async def test_duplicate_keys_are_a_located_400(api_client: httpx.AsyncClient, body: bytes, loc: list) -> None:
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert f"duplicate key {loc[-1]!r}" in problem["detail"]
+    assert ".".join(map(str, loc[:-1])) in problem["detail"]
+    assert problem["errors"][0]["loc"] == loc
+    assert problem["errors"][0]["type"] == "json_duplicate_key"
+
+
+async def test_duplicate_keys_inside_a_tensor_list_are_found(api_client: httpx.AsyncClient) -> None:
+    # A list that starts with a number is not walked on the fast path; the key count still tells.
+    body = b'{"input": [1, {"a": 1, "a": 2}], "kernel_size": 1}'
+    response = await api_client.post("/v1/compute/max_pool", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["loc"] == ["body", "input", 1, "a"]
+
+
+async def test_same_key_in_different_objects_is_fine(api_client: httpx.AsyncClient) -> None:
+    body = b'{"input_size": [8], "layers": [{"op": "conv", "kernel_size": 3}, {"op": "conv", "kernel_size": 3}]}'
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+
+
+# A 5000-digit integer literal was a 400 saying "use sys.set_int_max_str_digits()".
+async def test_huge_integer_literal_is_a_clean_400(api_client: httpx.AsyncClient) -> None:
+    body = b'{"input_size": [' + b"9" * 5000 + b'], "layers": []}'
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    text = response.text
+    assert "sys." not in text and "set_int_max_str_digits" not in text and "Exceeds" not in text
+    assert "5000 digits" in response.json()["detail"]
+
+
+async def test_invalid_utf8_is_a_clean_400(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/shapes", content=b'{"a": "\xff"}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "codec" not in response.text
