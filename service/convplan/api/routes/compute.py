@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from convplan.api.deps import SettingsDep
 from convplan.api.body_guard import PARSED_BODY
+from convplan.api.examples import COMPUTE_EXAMPLES, openapi_examples
 from convplan.api.problems import problem_response, problem_responses
 from convplan.compute import REQUESTS, run_compute
 from convplan.errors import ErrorItem
@@ -38,7 +39,8 @@ def _request_schema() -> dict[str, Any]:
             "required": True,
             "description": "The op's parameters (numbers only) and its tensors; the variant is chosen by `op` in "
                            "the path.",
-            "content": {"application/json": {"schema": {"oneOf": variants}}},
+            "content": {"application/json": {"schema": {"oneOf": variants},
+                                             "examples": openapi_examples(COMPUTE_EXAMPLES)}},
         }
     }
 
@@ -83,7 +85,10 @@ async def compute(
     op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
                                "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle; "
                                "any other is a 404.",
-                   json_schema_extra={"enum": list(REQUESTS)}),
+                   json_schema_extra={"enum": list(REQUESTS)},
+                   # Examples named as the body's: pick the same name in both.
+                   openapi_examples={op: {"summary": summary, "value": op}
+                                     for op, (summary, _) in COMPUTE_EXAMPLES.items()}),
 ) -> Response:
     if PARSED_BODY in request.scope:
         body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard
