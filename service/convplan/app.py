@@ -27,7 +27,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Symbolic workers are processes: start them before the first request and
     # stop them on shutdown. (In-process clients that skip the lifespan still
     # work: the pool is created on first use.)
-    get_pool(app).warm()
+    if app.state.settings.symbolic_warm_up:
+        get_pool(app).warm()
     # Everything imported so far (SymPy, NumPy, Pydantic's schemas: a few
     # hundred thousand objects) lives as long as the process: move it out of
     # the collector's reach, so that a full collection under load does not

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     symbolic_workers: int = Field(
         2, ge=1, description="Worker processes that run time-limited symbolic work."
     )
+    symbolic_warm_up: bool = Field(
+        True,
+        description=(
+            "Start the symbolic workers when the app starts (a server), rather than at the first symbolic "
+            "request. The in-process client turns it off: a short script would otherwise exit while a worker "
+            "is still starting, leaving it orphaned."
+        ),
+    )
 
     # --- limits (published by GET /v1/limits) ---------------------------
     # 8 MB admits a compute body at max_input_elements: 250k floats printed to

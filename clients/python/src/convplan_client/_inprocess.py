@@ -52,12 +52,23 @@ def service_installed() -> bool:
 
 
 def load_app() -> Any:
-    """A fresh ASGI app from the installed service, or ``ConfigurationError``."""
+    """A fresh ASGI app from the installed service, or ``ConfigurationError``.
+
+    The app starts its symbolic workers on demand, not at start-up: a worker
+    still starting when a short script exits would be left behind, and print a
+    broken-pipe traceback when it found its parent gone. Workers started on
+    demand are idle by ``close()``, which stops them.
+    """
     if not service_installed():
         raise ConfigurationError(NO_TARGET_MESSAGE)
     module = importlib.import_module("convplan.app")
     factory = getattr(module, "create_app", None)
-    return factory() if callable(factory) else module.app
+    if not callable(factory):
+        return module.app
+    settings = importlib.import_module("convplan.settings").get_settings()
+    if "symbolic_warm_up" in type(settings).model_fields:
+        return factory(settings.model_copy(update={"symbolic_warm_up": False}))
+    return factory()  # an older service: no such setting
 
 
 class Lifespan:
