@@ -14,8 +14,8 @@ from convplan.api.body_guard import BodyGuardMiddleware
 from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
-from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.routes import load_routers
+from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
 

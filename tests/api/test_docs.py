@@ -75,7 +75,12 @@ class TestDocs:
     @pytest.mark.parametrize("page", ["/docs", "/redoc"])
     async def test_referenced_assets_are_served(self, api_client: httpx.AsyncClient, page: str) -> None:
         html = (await api_client.get(page)).text
-        expected_types = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".json": "application/json"}
+        expected_types = {
+            ".js": "text/javascript",
+            ".css": "text/css",
+            ".png": "image/png",
+            ".json": "application/json",
+        }
         for url in referenced_urls(html):
             asset = await api_client.get(url)
             assert asset.status_code == 200, url
@@ -149,9 +154,21 @@ def test_pages_render_in_chromium_without_csp_violations(live_server: str, page:
     """The browser's own word: the page renders and the CSP blocked nothing (an
     external fetch would be a violation too, since the CSP admits only self)."""
     done = subprocess.run(
-        ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
-         "--enable-logging=stderr", "--v=0", "--dump-dom", live_server + page],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            "chromium",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=8000",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            live_server + page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert "Content Security Policy" not in done.stderr
     marker = "opblock-tag" if page == "/docs" else "api-content"

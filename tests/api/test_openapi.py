@@ -135,7 +135,9 @@ class TestExamples:
         assert sorted(url.rsplit("/", 1)[1] for _, _, url, _ in compute) == sorted(REQUESTS)
 
     @pytest.mark.anyio
-    @pytest.mark.parametrize(("case", "method", "url", "body"), COMMITTED_EXAMPLES, ids=[c[0] for c in COMMITTED_EXAMPLES])
+    @pytest.mark.parametrize(
+        ("case", "method", "url", "body"), COMMITTED_EXAMPLES, ids=[c[0] for c in COMMITTED_EXAMPLES]
+    )
     async def test_example_answers_200(self, api_client: Any, case: str, method: str, url: str, body: Any) -> None:
         response = await api_client.request(method.upper(), url, json=body)
         assert response.status_code == 200, (case, response.text[:500])

@@ -143,7 +143,9 @@ def test_settings_dependency_is_async() -> None:
 ])
 async def test_scale_factor_beyond_float_range_is_422(api_client: httpx.AsyncClient, path: str,
                                                       body: dict[str, Any]) -> None:
-    r = await api_client.post(path, content=__import__("json").dumps(body), headers={"Content-Type": "application/json"})
+    r = await api_client.post(
+        path, content=__import__("json").dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM
     assert r.json()["errors"][0]["loc"][-1] in ("scale_factor", 0)
@@ -191,16 +193,21 @@ async def test_compute_uses_the_guards_parse(api_client: httpx.AsyncClient, monk
 
     import orjson
 
-    stub = types.SimpleNamespace(loads=no_parse, dumps=orjson.dumps, JSONDecodeError=orjson.JSONDecodeError,
-                                 OPT_SERIALIZE_NUMPY=orjson.OPT_SERIALIZE_NUMPY)
+    stub = types.SimpleNamespace(
+        loads=no_parse,
+        dumps=orjson.dumps,
+        JSONDecodeError=orjson.JSONDecodeError,
+        OPT_SERIALIZE_NUMPY=orjson.OPT_SERIALIZE_NUMPY,
+    )
     monkeypatch.setattr(route, "orjson", stub)
     r = await _post(api_client, "/v1/compute/conv", {"input": [[[1, 2, 3]]], "weight": [[[2]]]})
     assert r.status_code == 200 and r.json()["output"] == [[[2.0, 4.0, 6.0]]]
 
 
 async def test_malformed_compute_body_is_400(api_client: httpx.AsyncClient) -> None:
-    r = await api_client.post("/v1/compute/conv", content=b'{"input": [[[1]]], ',
-                              headers={"Content-Type": "application/json"})
+    r = await api_client.post(
+        "/v1/compute/conv", content=b'{"input": [[[1]]], ', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["body"]
 
 
@@ -258,6 +265,8 @@ async def test_huge_integer_literal_is_a_clean_400(api_client: httpx.AsyncClient
 
 
 async def test_invalid_utf8_is_a_clean_400(api_client: httpx.AsyncClient) -> None:
-    response = await api_client.post("/v1/shapes", content=b'{"a": "\xff"}', headers={"Content-Type": "application/json"})
+    response = await api_client.post(
+        "/v1/shapes", content=b'{"a": "\xff"}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "codec" not in response.text

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.client.client_helpers import closed_port
 
 from convplan.cli import main
+from tests.client.client_helpers import closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

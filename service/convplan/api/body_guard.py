@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
-__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "json_depth_exceeds", "is_json_media_type"]
+__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "is_json_media_type", "json_depth_exceeds"]
 
 _METHODS_WITH_JSON_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -186,7 +186,7 @@ def _refuse_duplicate_keys(body: bytes) -> None:
         loc, item = stack.pop()
         if isinstance(item, _Pairs):
             seen: set[str] = set()
-            for key, value in item:
+            for key, _ in item:
                 if key in seen:
                     where = ".".join(map(str, loc))
                     msg = f"duplicate key {key!r} in the object at {where}"
@@ -246,7 +246,8 @@ class BodyGuardMiddleware:
         except (LimitExceeded, InvalidRequest) as exc:
             return domain_problem_response(exc)
         except _Malformed as exc:
-            return problem_response(400, f"malformed JSON: {exc.reason}", error_items=[_item(exc.loc, exc.reason, exc.type)])
+            items = [_item(exc.loc, exc.reason, exc.type)]
+            return problem_response(400, f"malformed JSON: {exc.reason}", error_items=items)
         return None
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:

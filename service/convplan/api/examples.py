@@ -20,8 +20,7 @@ COMPUTE_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "conv_transpose": (
         "2x2 input, 3x3 kernel of ones, stride 2, with the zero-inserted view and conv matrix",
-        {"input": [[[[1, 2], [3, 4]]]], "weight": [[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]], "stride": 2,
-         "explain": True},
+        {"input": [[[[1, 2], [3, 4]]]], "weight": [[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]], "stride": 2, "explain": True},
     ),
     "max_pool": ("2x2 windows of a 4x4 grid, with the indices of the maxima", {"input": _GRID_4X4, "kernel_size": 2}),
     "avg_pool": ("2x2 windows of a 4x4 grid", {"input": _GRID_4X4, "kernel_size": 2}),
@@ -36,17 +35,24 @@ COMPUTE_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "4 channels of 1x1 to 1 channel of 2x2",
         {"input": [[[[1]], [[2]], [[3]], [[4]]]], "upscale_factor": 2},
     ),
-    "pixel_unshuffle": ("1 channel of 2x2 to 4 channels of 1x1", {"input": [[[[1, 2], [3, 4]]]], "downscale_factor": 2}),
+    "pixel_unshuffle": (
+        "1 channel of 2x2 to 4 channels of 1x1",
+        {"input": [[[[1, 2], [3, 4]]]], "downscale_factor": 2},
+    ),
 }
 
 SHAPES_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "unet_first_level": (
         "U-Net's first level: two valid 3x3 convs and a 2x2 pool on 572x572",
-        {"input_size": [572, 572], "in_channels": 1, "layers": [
-            {"op": "conv", "kernel_size": 3, "out_channels": 64},
-            {"op": "conv", "kernel_size": 3, "out_channels": 64},
-            {"op": "max_pool", "kernel_size": 2},
-        ]},
+        {
+            "input_size": [572, 572],
+            "in_channels": 1,
+            "layers": [
+                {"op": "conv", "kernel_size": 3, "out_channels": 64},
+                {"op": "conv", "kernel_size": 3, "out_channels": 64},
+                {"op": "max_pool", "kernel_size": 2},
+            ],
+        },
     ),
     "symbolic": (
         "A symbolic input size: a strided conv on 16*n",
@@ -57,8 +63,7 @@ SHAPES_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
 PLAN_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "unet_template": (
         "The U-Net paper's network (valid convs, depth 4) at 572x572",
-        {"input_size": [572, 572], "in_channels": 1,
-         "template": {"name": "unet", "depth": 4, "out_channels": 2}},
+        {"input_size": [572, 572], "in_channels": 1, "template": {"name": "unet", "depth": 4, "out_channels": 2}},
     ),
 }
 

@@ -19,9 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from convplan.api.problems import domain_problem_response, problem_response
+from convplan.api.responses import ProblemResponse
 from convplan.errors import ConvplanError, InvalidRequest
 from convplan.errors import ErrorItem as DomainErrorItem
-from convplan.api.responses import ProblemResponse
 
 __all__ = ["body_loc", "infer_layer_axis", "install_exception_handlers"]
 
@@ -97,7 +97,9 @@ def validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     for error in exc.errors():
         loc = body_loc(tuple(error.get("loc", ())), exc.body)
         layer, axis = infer_layer_axis(loc)
-        items.append(DomainErrorItem(tuple(loc), str(error.get("msg", "")), str(error.get("type", "")), layer, axis).as_dict())
+        items.append(
+            DomainErrorItem(tuple(loc), str(error.get("msg", "")), str(error.get("type", "")), layer, axis).as_dict()
+        )
     return items
 
 

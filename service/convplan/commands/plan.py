@@ -110,7 +110,7 @@ def _template(args: argparse.Namespace) -> dict[str, Any]:
         if conv.pop("op") != "conv":
             raise SpecError(f"--conv must be a conv layer, got {args.conv!r}")
     if args.padding is not None:
-        padding = _CONV_PADDING.get(args.padding.lower(), None)
+        padding = _CONV_PADDING.get(args.padding.lower())
         conv.setdefault("kernel_size", 3)
         conv["padding"] = padding if padding is not None else parse_value(args.padding)
     if conv:

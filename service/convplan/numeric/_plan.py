@@ -56,10 +56,6 @@ class Plan:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def batch(self) -> int:
-        return self.input_shape[0] if self.batched else 1
-
-    @property
     def output_elements(self) -> int:
         return prod(self.output_shape)
 
@@ -81,9 +77,9 @@ def _strip_tags(loc: tuple[Any, ...], payload: Mapping[str, Any] | None) -> tupl
     out: list[Any] = []
     current: Any = payload
     for position, part in enumerate(loc):
-        if isinstance(current, Mapping) and isinstance(part, str) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and type(part) is int and -len(current) <= part < len(current):
+        if (isinstance(current, Mapping) and isinstance(part, str) and part in current) or (
+            isinstance(current, list) and type(part) is int and -len(current) <= part < len(current)
+        ):
             current = current[part]
         elif isinstance(current, Mapping) and position == len(loc) - 1:
             current = None
@@ -100,8 +96,9 @@ def _axis_of(loc: tuple[Any, ...]) -> int | None:
     return None
 
 
-def _rank(op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any], spatial_rank: int | None,
-          loc: Loc) -> tuple[int, bool]:
+def _rank(
+    op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any], spatial_rank: int | None, loc: Loc
+) -> tuple[int, bool]:
     """Spatial rank and batchedness (contract section 4): hints from
     ``spatial_rank``, the weight, and any per-axis list; conflicting hints
     are a 422; with none the tensor is batched."""
@@ -124,19 +121,25 @@ def _rank(op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any]
         rank = ranks.pop()
         if not 1 <= rank <= 3:
             where, _, why = hints[0]
-            raise InvalidRequest(f"{why} implies spatial rank {rank}; 1 to 3 are supported",
-                                 [ErrorItem(where, "spatial rank must be 1 to 3", "value_error.rank")])
+            raise InvalidRequest(
+                f"{why} implies spatial rank {rank}; 1 to 3 are supported",
+                [ErrorItem(where, "spatial rank must be 1 to 3", "value_error.rank")],
+            )
         if ndim == rank + 2:
             return rank, True
         if ndim == rank + 1:
             return rank, False
-        msg = (f"input has {ndim} dimensions; spatial rank {rank} needs {rank + 2} (N, C, *spatial) or "
-               f"{rank + 1} (C, *spatial)")
+        msg = (
+            f"input has {ndim} dimensions; spatial rank {rank} needs {rank + 2} (N, C, *spatial) or "
+            f"{rank + 1} (C, *spatial)"
+        )
         raise InvalidRequest(msg, [ErrorItem((*loc, "input"), msg, "value_error.shape")])
     rank = ndim - 2
     if not 1 <= rank <= 3:
-        msg = (f"input has {ndim} dimensions: batched (N, C, *spatial) with 1 to 3 spatial axes needs 3 to 5 "
-               "(an unbatched input needs spatial_rank or another rank hint)")
+        msg = (
+            f"input has {ndim} dimensions: batched (N, C, *spatial) with 1 to 3 spatial axes needs 3 to 5 "
+            "(an unbatched input needs spatial_rank or another rank hint)"
+        )
         raise InvalidRequest(msg, [ErrorItem((*loc, "input"), msg, "value_error.shape")])
     return rank, True
 
@@ -145,8 +148,14 @@ def _fail(loc: Loc, msg: str, kind: str = "value_error.shape") -> InvalidRequest
     return InvalidRequest(msg, [ErrorItem(loc, msg, kind)])
 
 
-def _model_params(op: str, params: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...] | None],
-                  batched_input: tuple[int, ...], rank: int, loc: Loc) -> dict[str, Any]:
+def _model_params(
+    op: str,
+    params: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...] | None],
+    batched_input: tuple[int, ...],
+    rank: int,
+    loc: Loc,
+) -> dict[str, Any]:
     """The engine model's fields; conv-like ops take kernel and channels from the weight."""
     fields = {k: v for k, v in params.items() if k not in _NOT_MODEL and v is not None}
     if op in ("conv", "conv_transpose"):
@@ -155,20 +164,29 @@ def _model_params(op: str, params: Mapping[str, Any], shapes: Mapping[str, tuple
         kernel = list(weight[2:])
         given = fields.pop("kernel_size", None)
         if given is not None and (given if isinstance(given, list) else [given] * rank) != kernel:
-            raise _fail((*loc, "kernel_size"), f"kernel_size {given} does not match the weight's kernel {kernel}",
-                        "value_error.kernel_size")
+            raise _fail(
+                (*loc, "kernel_size"),
+                f"kernel_size {given} does not match the weight's kernel {kernel}",
+                "value_error.kernel_size",
+            )
         groups = fields.get("groups", 1)
         c_in = batched_input[1]
         if op == "conv":
             out_channels = weight[0]
             if type(groups) is int and groups >= 1 and weight[1] * groups != c_in:
-                raise _fail((*loc, "weight"), f"weight of shape {list(weight)} and groups={groups} expect "
-                            f"{weight[1] * groups} input channels, but the input has {c_in}")
+                raise _fail(
+                    (*loc, "weight"),
+                    f"weight of shape {list(weight)} and groups={groups} expect "
+                    f"{weight[1] * groups} input channels, but the input has {c_in}",
+                )
         else:
             out_channels = weight[1] * groups if type(groups) is int else weight[1]
             if weight[0] != c_in:
-                raise _fail((*loc, "weight"), f"weight of shape {list(weight)} expects {weight[0]} input "
-                            f"channels (its first dimension), but the input has {c_in}")
+                raise _fail(
+                    (*loc, "weight"),
+                    f"weight of shape {list(weight)} expects {weight[0]} input "
+                    f"channels (its first dimension), but the input has {c_in}",
+                )
         if bias is not None and bias != (out_channels,):
             raise _fail((*loc, "bias"), f"bias must have shape [{out_channels}] (out_channels), got {list(bias)}")
         fields.update(kernel_size=kernel, out_channels=out_channels, bias=bias is not None)

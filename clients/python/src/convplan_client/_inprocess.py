@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import importlib
 import importlib.util
 import math
@@ -108,7 +109,7 @@ class Lifespan:
         async def run() -> None:
             try:
                 await self._app(scope, to_app_recv.receive, from_app_send.send)
-            except BaseException as exc:  # noqa: BLE001 - reported through the stream
+            except BaseException as exc:
                 from_app_send.send_nowait({"type": "_error", "exc": exc})
                 if not isinstance(exc, Exception):
                     raise
@@ -158,7 +159,7 @@ class Portal:
         def main() -> None:
             try:
                 anyio.run(serve, backend="asyncio")
-            except BaseException as exc:  # noqa: BLE001 - surfaced to the constructor
+            except BaseException as exc:
                 if not ready.done():
                     ready.set_exception(exc)
 
@@ -176,8 +177,6 @@ class Portal:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is already gone (interpreter shutdown)
             self._portal.call(self._portal.stop)
-        except RuntimeError:  # the loop is already gone (interpreter shutdown)
-            pass
         self._thread.join(timeout=10)

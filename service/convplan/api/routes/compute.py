@@ -18,8 +18,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from convplan.api.deps import SettingsDep
 from convplan.api.body_guard import PARSED_BODY
+from convplan.api.deps import SettingsDep
 from convplan.api.examples import COMPUTE_EXAMPLES, openapi_examples
 from convplan.api.problems import problem_response, problem_responses
 from convplan.compute import REQUESTS, run_compute
