@@ -270,3 +270,13 @@ async def test_invalid_utf8_is_a_clean_400(api_client: httpx.AsyncClient) -> Non
     )
     assert response.status_code == 400
     assert "codec" not in response.text
+
+
+# "the input has 2 spatial axises": the plural of axis is axes.
+@pytest.mark.parametrize(("input_size", "word"), [([8, 8], "2 spatial axes"), ([8], "1 spatial axis")])
+async def test_rank_mismatch_says_axes(api_client: httpx.AsyncClient, input_size: list[int], word: str) -> None:
+    body = {"input_size": input_size, "layers": [{"op": "conv", "kernel_size": [3, 3, 3]}]}
+    response = await api_client.post("/v1/shapes", json=body)
+    assert response.status_code == 422
+    assert word in response.text
+    assert "axises" not in response.text

@@ -22,7 +22,7 @@ from convplan.compute.tensors import Measured, build, measure
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded, UnknownOp
 from convplan.numeric._explain import explain_sizes, explain_view
 from convplan.numeric._plan import Plan, make_plan, validation_error
-from convplan.numeric._run import run
+from convplan.numeric._run import max_pool_padding_only_window, run
 
 __all__ = ["MAX_WORK", "run_compute"]
 
@@ -72,6 +72,16 @@ def _tensors(op: str, body: Mapping[str, Any], limit: int) -> dict[str, Measured
     return out
 
 
+def _refuse_padding_only_windows(plan: Plan) -> None:
+    found = max_pool_padding_only_window(plan)
+    if found is None:
+        return
+    axis, window = found
+    msg = (f"max_pool window {window} on axis {axis} covers only padding (no input element): PyTorch gives -inf "
+           "there, which JSON cannot carry; use less padding or dilation")
+    raise InvalidRequest(msg, [ErrorItem(("body", "padding"), msg, "value_error.padding_only_window", axis=axis)])
+
+
 def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
     """The response as a dict of NumPy arrays and plain values (JSON via orjson)."""
     if op not in PARAMS:
@@ -94,6 +104,8 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
     shapes = {k: (None if v is None else v.shape) for k, v in measured.items()}
     plan = make_plan(op, shapes, values, spatial_rank=params.spatial_rank)
 
+    if op == "max_pool":
+        _refuse_padding_only_windows(plan)
     with_indices = op == "max_pool" and values.get("return_indices", True)
     count = plan.output_elements * (2 if with_indices else 1)
     matrix, omitted = False, None

@@ -22,6 +22,7 @@ __all__ = [
     "avg_pool_nd",
     "max_pool_nd",
     "max_unpool_nd",
+    "padding_only_window",
     "prepare_avg_pool",
     "prepare_max_pool",
     "torch_argmax",
@@ -54,6 +55,26 @@ def _cover(size: Sequence[int], pads: Pairs, kernel_eff: Sequence[int], stride: 
     return [
         (pl, max(0, (o - 1) * s + ke - i - pl)) for i, (pl, _), ke, s, o in zip(size, pads, kernel_eff, stride, out)
     ]
+
+
+def padding_only_window(
+    size: Sequence[int], pads: Pairs, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+    out: Sequence[int],
+) -> tuple[int, int] | None:
+    """``(axis, window)`` of the first window with no tap on the input, or None.
+
+    Such a window reads only padding: ATen's ``cpu_max_pool`` finds no
+    in-bounds tap, so its maximum stays ``-inf`` (and its index points outside
+    the input). PyTorch's "pad should be at most half of effective kernel
+    size" check does not exclude it: with dilation the taps can straddle a
+    small input (size 2, kernel 2, dilation 3, padding 1: taps at -1 and 2).
+    """
+    for axis, (i, (pl, _), k, s, d, o) in enumerate(zip(size, pads, kernel, stride, dilation, out)):
+        taps = np.arange(o)[:, None] * s - pl + np.arange(k)[None, :] * d
+        empty = ~((taps >= 0) & (taps < i)).any(axis=1)
+        if empty.any():
+            return axis, int(empty.argmax())
+    return None
 
 
 def _tap_views(

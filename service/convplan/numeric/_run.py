@@ -17,11 +17,12 @@ from convplan.numeric._pool import (
     adaptive_max_pool_nd,
     max_unpool_nd,
     prepare_avg_pool,
+    padding_only_window,
     prepare_max_pool,
 )
 from convplan.numeric._shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
 
-__all__ = ["run"]
+__all__ = ["max_pool_padding_only_window", "run"]
 
 Arrays = Mapping[str, np.ndarray | None]
 Outputs = dict[str, np.ndarray]
@@ -63,6 +64,13 @@ def _conv_transpose(plan: Plan, x: Shape, a: Shapes) -> Runner:
                                     dilation=_ints(plan, "dilation"), groups=int(plan.shape.resolved["groups"]),
                                     out=_out(plan))
     return lambda x, a: {"output": kernel(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
+
+
+def max_pool_padding_only_window(plan: Plan) -> tuple[int, int] | None:
+    """``(axis, window)`` of a max_pool window that reads only padding (its value would be -inf), or None."""
+    size = plan.input_shape[-plan.rank:]
+    return padding_only_window(size, _pads(plan), _ints(plan, "kernel_size"), _ints(plan, "stride"),
+                               _ints(plan, "dilation"), _out(plan))
 
 
 def _max_pool(plan: Plan, x: Shape, a: Shapes) -> Runner:
