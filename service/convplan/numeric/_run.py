@@ -16,8 +16,8 @@ from convplan.numeric._pool import (
     adaptive_avg_pool_nd,
     adaptive_max_pool_nd,
     max_unpool_nd,
-    prepare_avg_pool,
     padding_only_window,
+    prepare_avg_pool,
     prepare_max_pool,
 )
 from convplan.numeric._shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
