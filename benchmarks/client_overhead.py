@@ -110,7 +110,10 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
     os.environ.pop("CONVPLAN_BASE_URL", None)
-    print(f"{args.calls} calls of POST /v1/shapes (3 layers, numeric), after 20 warm-up calls and {SETTLE_SECONDS:g} s to settle")
+    print(
+        f"{args.calls} calls of POST /v1/shapes (3 layers, numeric), after 20 warm-up calls and "
+        f"{SETTLE_SECONDS:g} s to settle"
+    )
     results = []
     with Client() as client:
         results.append(report("Client() in process", timed(lambda: client.shapes(**BODY), args.calls)))
@@ -126,8 +129,11 @@ def main() -> int:
             results.append(report("Client(url) over HTTP", timed(lambda: client.shapes(**BODY), args.calls)))
         results.append(report("AsyncClient(url) over HTTP", asyncio.run(run_async(url))))
         with httpx.Client(base_url=url) as raw:
-            results.append(report("bare httpx.Client over HTTP",
-                                  timed(lambda: raw.post("/v1/shapes", json=BODY).json(), args.calls)))
+            results.append(
+                report(
+                    "bare httpx.Client over HTTP", timed(lambda: raw.post("/v1/shapes", json=BODY).json(), args.calls)
+                )
+            )
     finally:
         process.terminate()
         process.wait(timeout=10)

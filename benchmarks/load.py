@@ -69,18 +69,30 @@ class Case:
         return json.dumps(self.body, separators=(",", ":"))
 
 
-SHAPES_NUMERIC = Case("shapes_numeric", "/v1/shapes",
-                      {"input_size": [224, 224], "in_channels": 3,
-                       "layers": _DOWN + [{"op": "conv", "kernel_size": 3, "stride": 2, "out_channels": 128},
-                                          {"op": "batch_norm"}, {"op": "relu"}]})
-SHAPES_UNET = Case("shapes_unet", "/v1/shapes",
-                   {"input_size": [572, 572], "in_channels": 1, "layers": _DOWN * 4 + _UP * 4})
-SHAPES_SYMBOLIC = Case("shapes_symbolic", "/v1/shapes",
-                       {"input_size": ["16*n", "H"], "in_channels": 3, "layers": _DOWN * 2})
-PLAN = Case("plan", "/v1/plan", {"input_size": [572, 572], "in_channels": 1,
-                                 "template": {"name": "unet", "depth": 3}})
-COMPUTE = Case("compute_conv", "/v1/compute/conv",
-               {"input": _tensor(1, 2, 16, 16), "weight": _tensor(4, 2, 3, 3), "padding": 1})
+SHAPES_NUMERIC = Case(
+    "shapes_numeric",
+    "/v1/shapes",
+    {
+        "input_size": [224, 224],
+        "in_channels": 3,
+        "layers": [
+            *_DOWN,
+            {"op": "conv", "kernel_size": 3, "stride": 2, "out_channels": 128},
+            {"op": "batch_norm"},
+            {"op": "relu"},
+        ],
+    },
+)
+SHAPES_UNET = Case(
+    "shapes_unet", "/v1/shapes", {"input_size": [572, 572], "in_channels": 1, "layers": _DOWN * 4 + _UP * 4}
+)
+SHAPES_SYMBOLIC = Case(
+    "shapes_symbolic", "/v1/shapes", {"input_size": ["16*n", "H"], "in_channels": 3, "layers": _DOWN * 2}
+)
+PLAN = Case("plan", "/v1/plan", {"input_size": [572, 572], "in_channels": 1, "template": {"name": "unet", "depth": 3}})
+COMPUTE = Case(
+    "compute_conv", "/v1/compute/conv", {"input": _tensor(1, 2, 16, 16), "weight": _tensor(4, 2, 3, 3), "padding": 1}
+)
 
 WORKLOADS: dict[str, list[Case]] = {
     "shapes": [SHAPES_NUMERIC],
@@ -118,8 +130,13 @@ class Server:
         self.port = free_port()
         common = ["--host", HOST, "--port", str(self.port), "--log-level", "warning"]
         if kind == "convplan":
-            argv = [sys.executable, "-c", "import sys; from convplan.cli import main; sys.exit(main())",
-                    "serve", *common]
+            argv = [
+                sys.executable,
+                "-c",
+                "import sys; from convplan.cli import main; sys.exit(main())",
+                "serve",
+                *common,
+            ]
         else:
             argv = [sys.executable, "-m", "uvicorn", f"bare_app:{bare}", "--app-dir", str(HERE), *common]
         full_env = {**_env(), **(env or {})}
@@ -167,8 +184,12 @@ class Server:
 
 
 def post(url: str, case: Case, timeout: float = 30.0) -> tuple[int, Any]:
-    request = urllib.request.Request(url + case.path, data=case.raw.encode(), method="POST",
-                                     headers={"Content-Type": "application/json", "X-Case": case.name})
+    request = urllib.request.Request(
+        url + case.path,
+        data=case.raw.encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Case": case.name},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -230,17 +251,27 @@ def run_wrk(url: str, cases: Sequence[Case], connections: int, duration: float, 
         fd.write(_lua(cases))
         script = fd.name
     try:
-        argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
-                "-s", script, url]
+        argv = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            url,
+        ]
         out = subprocess.run(_pinned(cpu, argv), capture_output=True, text=True, timeout=duration + 60)
     finally:
         os.unlink(script)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((row for row in out.stdout.splitlines() if row.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
-    data = json.loads(line[len("RESULT "):])
-    return Result(data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1e3, data["p99_us"] / 1e3,
-                  data["errors"])
+    data = json.loads(line[len("RESULT ") :])
+    return Result(
+        data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1e3, data["p99_us"] / 1e3, data["errors"]
+    )
 
 
 async def _httpx_load(url: str, cases: Sequence[Case], connections: int, duration: float) -> Result:
@@ -251,6 +282,7 @@ async def _httpx_load(url: str, cases: Sequence[Case], connections: int, duratio
     deadline = time.monotonic() + duration
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10.0) as client:
+
         async def user(start: int) -> None:
             nonlocal errors
             k = start
@@ -259,8 +291,9 @@ async def _httpx_load(url: str, cases: Sequence[Case], connections: int, duratio
                 k += 1
                 t = time.perf_counter()
                 try:
-                    r = await client.post(case.path, content=case.raw,
-                                          headers={"Content-Type": "application/json", "X-Case": case.name})
+                    r = await client.post(
+                        case.path, content=case.raw, headers={"Content-Type": "application/json", "X-Case": case.name}
+                    )
                     if r.status_code >= 400:
                         errors += 1
                 except httpx.HTTPError:
@@ -286,14 +319,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per point (default %(default)s)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 64])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per point; the fastest is kept (default %(default)s)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per point; the fastest is kept (default %(default)s)"
+    )
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--bare", choices=["fastapi", "starlette"], default="fastapi",
                         help="the baseline: a bare FastAPI app or Starlette alone (default %(default)s)")
     args = parser.parse_args(argv)
-    print(f"generator: {'wrk' if shutil.which('wrk') else 'httpx'}; "
-          f"pinning: {'server CPU 0, generator CPU 1' if shutil.which('taskset') and (os.cpu_count() or 1) > 1 else 'none'}")
+    print(
+        f"generator: {'wrk' if shutil.which('wrk') else 'httpx'}; "
+        "pinning: "
+        + ("server CPU 0, generator CPU 1" if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else "none")
+    )
 
     results: dict[str, dict[str, dict[int, Result]]] = {}
     canned: dict[str, Any] = {}
@@ -324,17 +362,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = []
     for workload, by_app in results.items():
         print(f"\n{workload}: " + ", ".join(f"{c.name} ({c.path})" for c in WORKLOADS[workload]))
-        print(f"{'conc':>5} | {'ours rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
-              f"{'bare rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5}")
+        print(
+            f"{'conc':>5} | {'ours rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
+            f"{'bare rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5}"
+        )
         for c in args.concurrency:
             o, b = by_app["convplan"][c], by_app["bare"][c]
             ratio = o.rps / b.rps if b.rps else 0.0
-            print(f"{c:>5} | {o.rps:>9.0f} {o.p50_ms:>7.2f} {o.p99_ms:>7.2f} {o.errors:>4} | "
-                  f"{b.rps:>9.0f} {b.p50_ms:>7.2f} {b.p99_ms:>7.2f} {b.errors:>4} | {ratio:>5.2f}")
-            table.append({"workload": workload, "concurrency": c, "ratio": ratio,
-                          **{f"{app}_{k}": v for app, r in (("ours", o), ("bare", b))
-                             for k, v in (("rps", r.rps), ("p50_ms", r.p50_ms), ("p99_ms", r.p99_ms),
-                                          ("errors", r.errors), ("requests", r.requests))}})
+            print(
+                f"{c:>5} | {o.rps:>9.0f} {o.p50_ms:>7.2f} {o.p99_ms:>7.2f} {o.errors:>4} | "
+                f"{b.rps:>9.0f} {b.p50_ms:>7.2f} {b.p99_ms:>7.2f} {b.errors:>4} | {ratio:>5.2f}"
+            )
+            table.append(
+                {
+                    "workload": workload,
+                    "concurrency": c,
+                    "ratio": ratio,
+                    **{
+                        f"{app}_{k}": v
+                        for app, r in (("ours", o), ("bare", b))
+                        for k, v in (
+                            ("rps", r.rps),
+                            ("p50_ms", r.p50_ms),
+                            ("p99_ms", r.p99_ms),
+                            ("errors", r.errors),
+                            ("requests", r.requests),
+                        )
+                    },
+                }
+            )
     if args.json:
         args.json.write_text(json.dumps(table, indent=2))
     return 0

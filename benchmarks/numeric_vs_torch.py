@@ -64,39 +64,71 @@ def cases() -> list[Case]:
     for shape, k, s in [((1, 1, 4, 4), 2, 1), ((1, 4, 8, 8), 3, 2), ((2, 8, 16, 16), 3, 1), ((2, 8, 16, 16), 4, 2),
                         ((2, 16, 16, 16), 5, 2), ((2, 32, 32, 32), 3, 1), ((2, 32, 32, 32), 4, 2),
                         ((2, 32, 32, 32), 5, 2)]:
-        n, c, h, w = shape
+        _n, c, h, _w = shape
         x = rng.standard_normal(shape)
         wt = rng.standard_normal((c, c, k, k))
         b = rng.standard_normal(c)
         xt, wtt, bt = torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(b)
         tag = f"{'x'.join(map(str, shape))} k{k} s{s}"
         p = (k - 1) // 2
-        out.append((f"conv_transpose {tag}", lambda x=x, wt=wt, b=b, s=s, p=p: cn.conv_transpose(x, wt, b, stride=s, padding=p),
-                    lambda xt=xt, wtt=wtt, bt=bt, s=s, p=p: F.conv_transpose2d(xt, wtt, bt, stride=s, padding=p)))
-        out.append((f"conv {tag}", lambda x=x, wt=wt, b=b, s=s, p=p: cn.conv(x, wt, b, stride=s, padding=p),
-                    lambda xt=xt, wtt=wtt, bt=bt, s=s, p=p: F.conv2d(xt, wtt, bt, stride=s, padding=p)))
+        out.append(
+            (
+                f"conv_transpose {tag}",
+                lambda x=x, wt=wt, b=b, s=s, p=p: cn.conv_transpose(x, wt, b, stride=s, padding=p),
+                lambda xt=xt, wtt=wtt, bt=bt, s=s, p=p: F.conv_transpose2d(xt, wtt, bt, stride=s, padding=p),
+            )
+        )
+        out.append(
+            (
+                f"conv {tag}",
+                lambda x=x, wt=wt, b=b, s=s, p=p: cn.conv(x, wt, b, stride=s, padding=p),
+                lambda xt=xt, wtt=wtt, bt=bt, s=s, p=p: F.conv2d(xt, wtt, bt, stride=s, padding=p),
+            )
+        )
         if h >= k:
-            out.append((f"max_pool {tag}", lambda x=x, k=k, s=s: cn.max_pool(x, k, s, return_indices=True),
-                        lambda xt=xt, k=k, s=s: F.max_pool2d(xt, k, s, return_indices=True)))
-            out.append((f"avg_pool {tag}", lambda x=x, k=k, s=s: cn.avg_pool(x, k, s),
-                        lambda xt=xt, k=k, s=s: F.avg_pool2d(xt, k, s)))
-        out.append((f"upsample bilinear x2 {tag[:tag.index(' ')]}",
-                    lambda x=x: cn.upsample(x, scale_factor=2, mode="bilinear"),
-                    lambda xt=xt: F.interpolate(xt, scale_factor=2, mode="bilinear")))
-        out.append((f"upsample nearest x2 {tag[:tag.index(' ')]}", lambda x=x: cn.upsample(x, scale_factor=2),
-                    lambda xt=xt: F.interpolate(xt, scale_factor=2)))
+            out.append(
+                (
+                    f"max_pool {tag}",
+                    lambda x=x, k=k, s=s: cn.max_pool(x, k, s, return_indices=True),
+                    lambda xt=xt, k=k, s=s: F.max_pool2d(xt, k, s, return_indices=True),
+                )
+            )
+            out.append(
+                (
+                    f"avg_pool {tag}",
+                    lambda x=x, k=k, s=s: cn.avg_pool(x, k, s),
+                    lambda xt=xt, k=k, s=s: F.avg_pool2d(xt, k, s),
+                )
+            )
+        out.append(
+            (
+                f"upsample bilinear x2 {tag[: tag.index(' ')]}",
+                lambda x=x: cn.upsample(x, scale_factor=2, mode="bilinear"),
+                lambda xt=xt: F.interpolate(xt, scale_factor=2, mode="bilinear"),
+            )
+        )
+        out.append(
+            (
+                f"upsample nearest x2 {tag[: tag.index(' ')]}",
+                lambda x=x: cn.upsample(x, scale_factor=2),
+                lambda xt=xt: F.interpolate(xt, scale_factor=2),
+            )
+        )
     return out
 
 
 def agrees(ours: object, theirs: object) -> bool:
     a = ours if isinstance(ours, tuple) else (ours,)
     b = theirs if isinstance(theirs, tuple) else (theirs,)
-    return all(np.allclose(u, v.numpy(), rtol=1e-9, atol=1e-12 * max(1.0, float(np.abs(v.numpy()).max())))
-               for u, v in zip(a, b, strict=True))
+    return all(
+        np.allclose(u, v.numpy(), rtol=1e-9, atol=1e-12 * max(1.0, float(np.abs(v.numpy()).max())))
+        for u, v in zip(a, b, strict=True)
+    )
 
 
-def measure(ours: Callable[[], object], theirs: Callable[[], object], rounds: int, sample: float
-            ) -> tuple[float, float, list[float]]:
+def measure(
+    ours: Callable[[], object], theirs: Callable[[], object], rounds: int, sample: float
+) -> tuple[float, float, list[float]]:
     """Best seconds per call of each side, and the per-round ratios, sampling the sides alternately."""
     n_ours, n_theirs = loops(ours, sample), loops(theirs, sample)
     a, b = [], []
@@ -131,8 +163,7 @@ def main() -> int:
         ratios.append(a / b)
         print(f"{name:36} {a * 1e6:9.1f}u {b * 1e6:9.1f}u {a / b:7.2f} {q[2] - q[0]:7.2f}", flush=True)
     median = statistics.median(ratios)
-    print(f"median ratio ours/torch: {median:.2f} over {len(ratios)} cases "
-          f"({time.perf_counter() - started:.0f} s)")
+    print(f"median ratio ours/torch: {median:.2f} over {len(ratios)} cases ({time.perf_counter() - started:.0f} s)")
     return 0 if median <= 2.0 else 1
 
 

@@ -46,11 +46,12 @@ async def http_case(client: httpx.AsyncClient, body: dict, repeat: int) -> list[
 
 async def main(repeat: int) -> None:
     app = create_app()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
-            await http_case(client, SYMBOLIC, 3)  # workers warm, imports done
-            summary("POST /v1/shapes depth-4 U-Net, numeric", await http_case(client, NUMERIC, repeat))
-            summary("POST /v1/shapes depth-4 U-Net, symbolic", await http_case(client, SYMBOLIC, max(10, repeat // 10)))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://b"
+    ) as client:
+        await http_case(client, SYMBOLIC, 3)  # workers warm, imports done
+        summary("POST /v1/shapes depth-4 U-Net, numeric", await http_case(client, NUMERIC, repeat))
+        summary("POST /v1/shapes depth-4 U-Net, symbolic", await http_case(client, SYMBOLIC, max(10, repeat // 10)))
     request = ShapesRequest.model_validate(NUMERIC)
     lib = []
     for _ in range(repeat):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import WORKLOADS, Result, Server, run_load  # noqa: E402
+from load import WORKLOADS, Result, Server, run_load
 
 
 def _rss_kb(pid: int) -> int:

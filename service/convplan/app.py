@@ -15,6 +15,7 @@ from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
 from convplan.api.routes import load_routers
+from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
 
@@ -26,7 +27,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Symbolic workers are processes: start them before the first request and
     # stop them on shutdown. (In-process clients that skip the lifespan still
     # work: the pool is created on first use.)
-    get_pool(app).warm()
+    if app.state.settings.symbolic_warm_up:
+        get_pool(app).warm()
     # Everything imported so far (SymPy, NumPy, Pydantic's schemas: a few
     # hundred thousand objects) lives as long as the process: move it out of
     # the collector's reach, so that a full collection under load does not
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Allow"],
             max_age=600,
         )
+    # Outermost: every response, refusals of the guard and CORS preflights included.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -20,7 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # KEY=VALUE words may follow options (`compute OP --input x k=2`), which a
+    # positional list does not take once options came between: a command that
+    # takes them (`params` in its namespace) gets the leftover words (it checks them).
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "params") and not any(word.startswith("-") for word in extra):
+        args.params = [*args.params, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return int(args.handler(args) or 0)
 
 

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     symbolic_workers: int = Field(
         2, ge=1, description="Worker processes that run time-limited symbolic work."
     )
+    symbolic_warm_up: bool = Field(
+        True,
+        description=(
+            "Start the symbolic workers when the app starts (a server), rather than at the first symbolic "
+            "request. The in-process client turns it off: a short script would otherwise exit while a worker "
+            "is still starting, leaving it orphaned."
+        ),
+    )
 
     # --- limits (published by GET /v1/limits) ---------------------------
     # 8 MB admits a compute body at max_input_elements: 250k floats printed to
@@ -136,6 +144,33 @@ class Settings(BaseSettings):
         10.0, "seconds",
         "Longest wait for a worker process; a request still waiting then is refused with 503 and Retry-After.",
         gt=0,
+    )
+
+    # --- server (`convplan serve`; an in-process app has no sockets) -------
+    # uvicorn arms no timer before a request head is complete and its
+    # httptools parser has no header limit: convplan.commands._http_protocol
+    # enforces these two below the app.
+    max_header_bytes: int = _limit(
+        32_768, "bytes", "Largest request line plus headers (`convplan serve`; 431 above).", ge=1024
+    )
+    request_timeout_seconds: float = _limit(
+        30.0, "seconds",
+        "Time a client has to send a whole request, head and body, from the connection or its first byte "
+        "(`convplan serve`; 408, or the connection closed, after).",
+        gt=0,
+    )
+    keep_alive_timeout_seconds: float = _limit(
+        5.0, "seconds", "How long an idle keep-alive connection stays open (`convplan serve`).", gt=0
+    )
+    max_connections: int = _limit(
+        1000, "connections",
+        "Most concurrent connections or requests per server process (`convplan serve`; 503 above).", ge=1,
+    )
+    shutdown_grace_seconds: int = _limit(
+        10, "seconds",
+        "On SIGTERM, how long requests in flight may finish before their connections are closed "
+        "(`convplan serve`).",
+        ge=0,
     )
 
     @field_validator("cors_origins", mode="before")

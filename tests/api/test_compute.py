@@ -224,3 +224,31 @@ async def test_openapi_documents_every_request_body(api_client: httpx.AsyncClien
     assert {"conv request", "pixel_unshuffle request"} <= {v["title"] for v in variants}
     assert all("input" in v["properties"] for v in variants)
     assert "413" in post_op["responses"] and "404" in post_op["responses"]
+
+
+class TestMaxPoolPaddingOnlyWindow:
+    """A window whose taps all fall in the padding was "the result overflows float64"."""
+
+    async def test_window_of_only_padding_is_named(self, api_client: httpx.AsyncClient) -> None:
+        # Size 2, kernel 2, dilation 3, padding 1: the one window's taps are at -1 and 2, both padding.
+        # PyTorch accepts it (padding 1 <= effective kernel 4 // 2) and returns -inf.
+        body = {"input": [[[1, 2]]], "kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}
+        response = await api_client.post("/v1/compute/max_pool", json=body)
+        assert response.status_code == 422
+        problem = response.json()
+        assert "overflows" not in problem["detail"]
+        assert "window 0 on axis 0 covers only padding" in problem["detail"]
+        assert problem["errors"][0]["loc"] == ["body", "padding"]
+        assert problem["errors"][0]["axis"] == 0
+
+    async def test_second_axis_is_named(self, api_client: httpx.AsyncClient) -> None:
+        body = {"input": [[[[1, 2], [3, 4]]]], "kernel_size": 2, "stride": 1, "padding": [0, 1], "dilation": [1, 3]}
+        response = await api_client.post("/v1/compute/max_pool", json=body)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["axis"] == 1
+
+    async def test_windows_touching_the_input_still_work(self, api_client: httpx.AsyncClient) -> None:
+        body = {"input": [[[1, 2, 3]]], "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}
+        response = await api_client.post("/v1/compute/max_pool", json=body)
+        assert response.status_code == 200
+        assert response.json()["output"] == [[[2.0]]]

@@ -39,6 +39,11 @@ EXPECTED_LIMITS = {
     "inline_work_seconds": 0.05,
     "max_queued_requests": 16,
     "max_queue_wait_seconds": 10.0,
+    "max_header_bytes": 32_768,
+    "request_timeout_seconds": 30.0,
+    "keep_alive_timeout_seconds": 5.0,
+    "max_connections": 1000,
+    "shutdown_grace_seconds": 10,
 }
 
 
@@ -167,11 +172,14 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused),
     # the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout), the numeric budgets and
     # the worker queue (tests/api/test_workers.py: a move to a worker, a 422 work-timeout, 503s), the
-    # receptive-field period (tests/api/test_shapes.py, phases null over it, not refused) and the valid-size
-    # scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason)
+    # receptive-field period (tests/api/test_shapes.py, phases null over it, not refused), the valid-size
+    # scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason) and the server's own
+    # limits against a real `convplan serve` (tests/cli/test_serve.py)
     elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "work_timeout_seconds",
                  "inline_work_seconds", "max_queued_requests", "max_queue_wait_seconds", "rf_period",
-                 "valid_sizes_max_period", "valid_sizes_max_scan", "valid_sizes_max_extra"}
+                 "valid_sizes_max_period", "valid_sizes_max_scan", "valid_sizes_max_extra", "max_header_bytes",
+                 "request_timeout_seconds", "keep_alive_timeout_seconds", "max_connections",
+                 "shutdown_grace_seconds"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

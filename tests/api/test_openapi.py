@@ -88,3 +88,56 @@ class TestOpenAPI:
             assert kind.uri in problem["description"]
         assert set(problem["required"]) >= {"type", "title", "status", "detail"}
         assert "ErrorItem" in schema["components"]["schemas"]
+
+
+def _request_examples(schema: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """``(id, method, url, body)`` for every request example in the document:
+    the media type's ``example``/``examples`` and the body schema's ``examples``.
+    A path parameter takes the value of its example of the same name (compute's
+    ``{op}``), else its only example."""
+    out = []
+    for path, method, operation in operations(schema):
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is None:
+            continue
+        bodies: dict[str, Any] = {name: e["value"] for name, e in content.get("examples", {}).items()}
+        if "example" in content:
+            bodies["example"] = content["example"]
+        ref = content.get("schema", {}).get("$ref")
+        if ref:
+            component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+            bodies.update({f"schema-{i}": value for i, value in enumerate(component.get("examples", []))})
+        for name, body in bodies.items():
+            url = path
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    values = {k: e["value"] for k, e in parameter.get("examples", {}).items()}
+                    value = values.get(name) or (next(iter(values.values())) if len(values) == 1 else None)
+                    assert value is not None, f"{method} {path}: no {parameter['name']} for example {name}"
+                    url = url.replace("{" + parameter["name"] + "}", str(value))
+            out.append((f"{method} {path} {name}", method, url, body))
+    return out
+
+
+COMMITTED_EXAMPLES = _request_examples(json.loads(COMMITTED.read_text(encoding="utf-8")))
+
+
+class TestExamples:
+    def test_every_operation_with_a_body_has_examples(self, schema: dict[str, Any]) -> None:
+        ids = {case[0].split(" ")[1] for case in _request_examples(schema)}
+        with_body = {path for path, _, operation in operations(schema) if "requestBody" in operation}
+        assert with_body <= ids
+
+    def test_every_compute_op_has_an_example(self, schema: dict[str, Any]) -> None:
+        from convplan.compute import REQUESTS
+
+        compute = [case for case in _request_examples(schema) if case[0].startswith("post /v1/compute/")]
+        assert sorted(url.rsplit("/", 1)[1] for _, _, url, _ in compute) == sorted(REQUESTS)
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(
+        ("case", "method", "url", "body"), COMMITTED_EXAMPLES, ids=[c[0] for c in COMMITTED_EXAMPLES]
+    )
+    async def test_example_answers_200(self, api_client: Any, case: str, method: str, url: str, body: Any) -> None:
+        response = await api_client.request(method.upper(), url, json=body)
+        assert response.status_code == 200, (case, response.text[:500])

@@ -55,7 +55,9 @@ def build_test_app(settings: Settings) -> FastAPI:
     @app.post("/test/raise/{kind}")
     async def raise_domain_error(kind: str, request: StackRequest) -> None:
         if kind == "layer":
-            raise LayerError.at("kernel wider than the padded input", loc=("body", "layers", 1, "kernel_size", 0), layer=1, axis=0)
+            raise LayerError.at(
+                "kernel wider than the padded input", loc=("body", "layers", 1, "kernel_size", 0), layer=1, axis=0
+            )
         if kind == "partial":
             raise LayerError("layer 2: size below 1", extra={"layers": [{"index": 0}, {"index": 1}], "status": 999})
         if kind == "timeout":
@@ -126,14 +128,18 @@ class TestProblems:
         assert ok.status_code == 200 and ok.json() == {"name": "a", "layers": 2}
         not_json = await client.post("/test/v1/stack/a", content=b"{}", headers={"content-type": "text/plain"})
         assert_problem(not_json, 415, "unsupported-media-type")
-        nan = await client.post("/test/v1/stack/a", content=b'{"scale": NaN}', headers={"content-type": "application/json"})
+        nan = await client.post(
+            "/test/v1/stack/a", content=b'{"scale": NaN}', headers={"content-type": "application/json"}
+        )
         assert_problem(nan, 422, "invalid-request")
         wrong_method = await client.put("/test/v1/stack/a", content=b"x", headers={"content-type": "text/plain"})
         assert_problem(wrong_method, 405, "method-not-allowed")
 
     async def test_json_with_suffix_media_type_is_json(self, client: httpx.AsyncClient) -> None:
         response = await client.post(
-            "/test/stack", content=b'{"input_size": [1], "layers": []}', headers={"content-type": "application/vnd.x+json; charset=utf-8"}
+            "/test/stack",
+            content=b'{"input_size": [1], "layers": []}',
+            headers={"content-type": "application/vnd.x+json; charset=utf-8"},
         )
         assert response.status_code == 200
 
@@ -203,7 +209,9 @@ class TestProblems:
         assert problem["limit"] == "max_json_depth"
 
     async def test_unclosed_deep_nesting_is_413_too(self, client: httpx.AsyncClient) -> None:
-        response = await client.post("/test/stack", content=b"[" * 100_000, headers={"content-type": "application/json"})
+        response = await client.post(
+            "/test/stack", content=b"[" * 100_000, headers={"content-type": "application/json"}
+        )
         assert_problem(response, 413, "limit-exceeded")
 
     async def test_nesting_at_limit_is_accepted(self, client: httpx.AsyncClient) -> None:
@@ -224,7 +232,10 @@ class TestProblems:
 
     # 422
     async def test_validation_error_is_located(self, client: httpx.AsyncClient) -> None:
-        body = {"input_size": [32, 32], "layers": [{"op": "relu"}, {"op": "conv", "kernel_size": 3, "padding": [1, [1, "x"]]}]}
+        body = {
+            "input_size": [32, 32],
+            "layers": [{"op": "relu"}, {"op": "conv", "kernel_size": 3, "padding": [1, [1, "x"]]}],
+        }
         problem = assert_problem(await client.post("/test/stack", json=body), 422, "invalid-request")
         # One error per union member; the deepest is the list-of-pairs member's.
         item = max(problem["errors"], key=lambda e: len(e["loc"]))
@@ -237,7 +248,13 @@ class TestProblems:
         body = {"input_size": [32], "layers": [{"op": "conv"}]}
         problem = assert_problem(await client.post("/test/stack", json=body), 422, "invalid-request")
         assert problem["errors"] == [
-            {"loc": ["body", "layers", 0, "kernel_size"], "msg": "Field required", "type": "missing", "layer": 0, "axis": None}
+            {
+                "loc": ["body", "layers", 0, "kernel_size"],
+                "msg": "Field required",
+                "type": "missing",
+                "layer": 0,
+                "axis": None,
+            }
         ]
 
     async def test_empty_body_is_422(self, client: httpx.AsyncClient) -> None:
@@ -259,7 +276,13 @@ class TestProblems:
     async def test_layer_error_carries_layer_and_axis(self, client: httpx.AsyncClient) -> None:
         problem = assert_problem(await client.post("/test/raise/layer", json=VALID), 422, "layer-error")
         assert problem["errors"] == [
-            {"loc": ["body", "layers", 1, "kernel_size", 0], "msg": "kernel wider than the padded input", "type": "layer", "layer": 1, "axis": 0}
+            {
+                "loc": ["body", "layers", 1, "kernel_size", 0],
+                "msg": "kernel wider than the padded input",
+                "type": "layer",
+                "layer": 1,
+                "axis": 0,
+            }
         ]
         assert problem["detail"].startswith("layer 1, axis 0")
 
@@ -344,3 +367,28 @@ class TestHelpers:
     )
     def test_json_media_types(self, content_type: str | None, ok: bool) -> None:
         assert is_json_media_type(content_type) is ok
+
+
+class TestSecurityHeaders:
+    @pytest.mark.parametrize(
+        ("method", "path", "body", "status"),
+        [
+            ("GET", "/v1/health", None, 200),
+            ("GET", "/nowhere", None, 404),
+            ("POST", "/v1/shapes", b"{", 400),  # refused by the body guard, outside FastAPI
+            ("POST", "/v1/shapes", b"{}", 422),
+            ("GET", "/docs", None, 200),
+            ("GET", "/static/docs/favicon.png", None, 200),
+        ],
+    )
+    async def test_every_response_carries_them(
+        self, api_client: httpx.AsyncClient, method: str, path: str, body: bytes | None, status: int
+    ) -> None:
+        response = await api_client.request(
+            method, path, content=body, headers={"Content-Type": "application/json"} if body else {}
+        )
+        assert response.status_code == status
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

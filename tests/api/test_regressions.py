@@ -143,7 +143,9 @@ def test_settings_dependency_is_async() -> None:
 ])
 async def test_scale_factor_beyond_float_range_is_422(api_client: httpx.AsyncClient, path: str,
                                                       body: dict[str, Any]) -> None:
-    r = await api_client.post(path, content=__import__("json").dumps(body), headers={"Content-Type": "application/json"})
+    r = await api_client.post(
+        path, content=__import__("json").dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM
     assert r.json()["errors"][0]["loc"][-1] in ("scale_factor", 0)
@@ -191,19 +193,90 @@ async def test_compute_uses_the_guards_parse(api_client: httpx.AsyncClient, monk
 
     import orjson
 
-    stub = types.SimpleNamespace(loads=no_parse, dumps=orjson.dumps, JSONDecodeError=orjson.JSONDecodeError,
-                                 OPT_SERIALIZE_NUMPY=orjson.OPT_SERIALIZE_NUMPY)
+    stub = types.SimpleNamespace(
+        loads=no_parse,
+        dumps=orjson.dumps,
+        JSONDecodeError=orjson.JSONDecodeError,
+        OPT_SERIALIZE_NUMPY=orjson.OPT_SERIALIZE_NUMPY,
+    )
     monkeypatch.setattr(route, "orjson", stub)
     r = await _post(api_client, "/v1/compute/conv", {"input": [[[1, 2, 3]]], "weight": [[[2]]]})
     assert r.status_code == 200 and r.json()["output"] == [[[2.0, 4.0, 6.0]]]
 
 
 async def test_malformed_compute_body_is_400(api_client: httpx.AsyncClient) -> None:
-    r = await api_client.post("/v1/compute/conv", content=b'{"input": [[[1]]], ',
-                              headers={"Content-Type": "application/json"})
+    r = await api_client.post(
+        "/v1/compute/conv", content=b'{"input": [[[1]]], ', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["loc"] == ["body"]
 
 
 async def test_empty_json_body_is_400(api_client) -> None:
     r = await api_client.post("/v1/shapes", content=b"", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+
+
+# Repeated keys were silently accepted (the last won): a body that says two
+# things is refused, naming the key and the object it is repeated in.
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"input_size": [8], "input_size": [9], "layers": []}', ["body", "input_size"]),
+        (
+            b'{"input_size": [8], "layers": [{"op": "conv", "kernel_size": 3, "kernel_size": 5}]}',
+            ["body", "layers", 0, "kernel_size"],
+        ),
+        (b'{"input_size": [8], "layers": [], "symbols": {"n": {"min": 1, "min": 2}}}', ["body", "symbols", "n", "min"]),
+    ],
+)
+async def test_duplicate_keys_are_a_located_400(api_client: httpx.AsyncClient, body: bytes, loc: list) -> None:
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert f"duplicate key {loc[-1]!r}" in problem["detail"]
+    assert ".".join(map(str, loc[:-1])) in problem["detail"]
+    assert problem["errors"][0]["loc"] == loc
+    assert problem["errors"][0]["type"] == "json_duplicate_key"
+
+
+async def test_duplicate_keys_inside_a_tensor_list_are_found(api_client: httpx.AsyncClient) -> None:
+    # A list that starts with a number is not walked on the fast path; the key count still tells.
+    body = b'{"input": [1, {"a": 1, "a": 2}], "kernel_size": 1}'
+    response = await api_client.post("/v1/compute/max_pool", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["loc"] == ["body", "input", 1, "a"]
+
+
+async def test_same_key_in_different_objects_is_fine(api_client: httpx.AsyncClient) -> None:
+    body = b'{"input_size": [8], "layers": [{"op": "conv", "kernel_size": 3}, {"op": "conv", "kernel_size": 3}]}'
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+
+
+# A 5000-digit integer literal was a 400 saying "use sys.set_int_max_str_digits()".
+async def test_huge_integer_literal_is_a_clean_400(api_client: httpx.AsyncClient) -> None:
+    body = b'{"input_size": [' + b"9" * 5000 + b'], "layers": []}'
+    response = await api_client.post("/v1/shapes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    text = response.text
+    assert "sys." not in text and "set_int_max_str_digits" not in text and "Exceeds" not in text
+    assert "5000 digits" in response.json()["detail"]
+
+
+async def test_invalid_utf8_is_a_clean_400(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post(
+        "/v1/shapes", content=b'{"a": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "codec" not in response.text
+
+
+# "the input has 2 spatial axises": the plural of axis is axes.
+@pytest.mark.parametrize(("input_size", "word"), [([8, 8], "2 spatial axes"), ([8], "1 spatial axis")])
+async def test_rank_mismatch_says_axes(api_client: httpx.AsyncClient, input_size: list[int], word: str) -> None:
+    body = {"input_size": input_size, "layers": [{"op": "conv", "kernel_size": [3, 3, 3]}]}
+    response = await api_client.post("/v1/shapes", json=body)
+    assert response.status_code == 422
+    assert word in response.text
+    assert "axises" not in response.text

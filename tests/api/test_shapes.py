@@ -116,9 +116,10 @@ class TestSymbolicBudget:
         from convplan.settings import Settings
 
         app = create_app(Settings.model_construct(symbolic_timeout_seconds=0.001, symbolic_workers=1))
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                yield client
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            yield client
 
     async def test_over_budget_is_422_and_the_next_request_still_works(self, slow_client: httpx.AsyncClient) -> None:
         body = {"input_size": ["H"], "layers": UNET_DOWN * 4}

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.client.client_helpers import closed_port
 
 from convplan.cli import main
+from tests.client.client_helpers import closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +151,25 @@ def test_plan_unet_same(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "plan", "unet", "--depth", "4", "--padding", "same", "--input", "576", "--json")
     assert code == 0, err
     assert json.loads(out)["output_size"] == [576]
+
+
+# A plan answered "not ok" exited 0, so a script could not tell it from a good one.
+def test_plan_not_ok_exits_1_and_still_prints_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", "unet", "--depth", "4", "--padding", "same", "--input", "572",
+                       "--align", "none")
+    assert code == 1
+    assert "NOT OK" in out and "mismatch:" in out
+    code, out, _ = run(capsys, "plan", "unet", "--depth", "4", "--padding", "same", "--input", "572",
+                       "--align", "none", "--json")
+    assert code == 1 and json.loads(out)["ok"] is False
+
+
+def test_plan_ok_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "plan", "unet", "--depth", "2", "--padding", "same", "--input", "64")
+    assert code == 0, err
+    assert "; ok" in out
+
+
+def test_plan_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "plan", "--help")
+    assert "1 it is not ok" in out

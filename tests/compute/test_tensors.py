@@ -34,7 +34,9 @@ def test_located_errors(value: object, loc: tuple) -> None:
 def test_integers_only_for_indices() -> None:
     with pytest.raises(InvalidRequest):
         measure([[1, 2.0]], ("body", "indices"), budget=10, limit=10, integer=True)
-    assert build(measure([[1, 2]], ("body", "indices"), budget=10, limit=10, integer=True), integer=True).dtype.kind == "i"
+    assert (
+        build(measure([[1, 2]], ("body", "indices"), budget=10, limit=10, integer=True), integer=True).dtype.kind == "i"
+    )
 
 
 def test_huge_integer_is_422() -> None:

@@ -91,7 +91,7 @@ def reference(text: str, values: dict[str, int] | None = None) -> Fraction:
             return f"T({values[token]})"
         return f"T({token})"
 
-    return eval(_ATOM.sub(wrap, text), dict(_ENV)).v  # noqa: S307 - test-generated text only
+    return eval(_ATOM.sub(wrap, text), dict(_ENV)).v
 
 
 # -- generators -------------------------------------------------------------------------------

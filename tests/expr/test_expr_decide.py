@@ -126,7 +126,7 @@ def _points(names: list[str]) -> list[dict[str, int]]:
     if len(names) <= 1:
         name = names[0] if names else "H"
         low = mins[name]
-        return [{name: v} for v in list(range(low, low + 70)) + [997, 10_007, 10**6 + 3]]
+        return [{name: v} for v in [*list(range(low, low + 70)), 997, 10007, 10 ** 6 + 3]]
     a, b = names
     return [{a: i, b: j} for i in range(mins[a], mins[a] + 14) for j in range(mins[b], mins[b] + 14)]
 
@@ -161,7 +161,13 @@ RELS = st.sampled_from([">=", ">", "<=", "<", "==", "!="])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(st.sampled_from(["H", "Z", "N"]).flatmap(lambda s: st.tuples(st.just(s), expression_text(symbols=(s,), small=9, depth=3))), RELS, st.integers(-6, 12))
+@given(
+    st.sampled_from(["H", "Z", "N"]).flatmap(
+        lambda s: st.tuples(st.just(s), expression_text(symbols=(s,), small=9, depth=3))
+    ),
+    RELS,
+    st.integers(-6, 12),
+)
 def test_one_symbol_decisions_are_sound_and_conditions_equivalent(case: tuple[str, str], rel: str, rhs: int) -> None:
     name, text = case
     _check(text, rel, rhs, [name])
@@ -174,8 +180,15 @@ def test_two_symbol_decisions_are_sound_and_conditions_equivalent(text: str, rel
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.integers(1, 9), st.integers(-9, 9), st.integers(1, 4), st.integers(-9, 9),
-       st.sampled_from(["floor", "ceil"]), RELS, st.integers(-3, 9))
+@given(
+    st.integers(1, 9),
+    st.integers(-9, 9),
+    st.integers(1, 4),
+    st.integers(-9, 9),
+    st.sampled_from(["floor", "ceil"]),
+    RELS,
+    st.integers(-3, 9),
+)
 def test_conv_like_conditions(k: int, p: int, s: int, extra: int, func: str, rel: str, rhs: int) -> None:
     """The shape checks a planner asks: f((H + 2p - k)/s) + 1 REL m must reduce to a bound on H."""
     text = f"{func}((H + {2 * p} - {k})/{s}) + {extra}"

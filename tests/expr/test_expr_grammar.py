@@ -81,7 +81,7 @@ def test_constant_rationals_are_exact() -> None:
 def test_floor_division_and_modulo_of_negatives_match_python(a: int, b: int) -> None:
     assert parse_scalar(f"({a})//({b})", table()) == a // b
     assert parse_scalar(f"({a})%({b})", table()) == a % b
-    assert parse_scalar(f"{a}//{b}".replace("--", "- -"), table()) == eval(f"{a}//{b}".replace("--", "- -"))  # noqa: S307
+    assert parse_scalar(f"{a}//{b}".replace("--", "- -"), table()) == eval(f"{a}//{b}".replace("--", "- -"))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -134,7 +134,6 @@ def test_symbol_assumptions_follow_min() -> None:
     assert t.symbol("N").is_integer and t.symbol("N").is_nonnegative is None
     assert t.min_of("H") == 1 and t.min_of("Z") == 0 and t.min_of("N") == -3
     assert t.symbol("H") is t.symbol("H")
-    assert t.symbols_in(parse_expression("H + Z*N", t)) == {"H", "Z", "N"}
 
 
 def test_table_accepts_objects_with_min() -> None:

@@ -32,7 +32,7 @@ def fresh_plans() -> Iterator[None]:
     _functions._cached_plan.cache_clear()
 
 
-def close(a: np.ndarray, b: "torch.Tensor") -> None:
+def close(a: np.ndarray, b: torch.Tensor) -> None:
     e = b.numpy()
     np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12 * max(1.0, float(np.abs(e).max(initial=0))))
 

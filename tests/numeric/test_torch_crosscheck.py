@@ -14,7 +14,7 @@ F = torch.nn.functional
 pytestmark = pytest.mark.torch
 
 
-def close(a: np.ndarray, b: "torch.Tensor") -> None:
+def close(a: np.ndarray, b: torch.Tensor) -> None:
     e = b.numpy()
     np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12 * max(1.0, float(np.abs(e).max(initial=0))))
 

@@ -46,7 +46,7 @@ def stacks(draw: Any) -> dict[str, Any]:
     for t in range(depth):
         down = level_downs[depth - 1 - t]
         stride = down.get("stride", down["kernel_size"])
-        up = draw(ups.filter(lambda u: u.get("stride", u.get("scale_factor")) == stride)
+        up = draw(ups.filter(lambda u, stride=stride: u.get("stride", u.get("scale_factor")) == stride)
                   | st.just({"op": "conv_transpose", "kernel_size": stride, "stride": stride}))
         skip = draw(st.sampled_from([depth - 1 - t, None]))
         decoder.append({"up": [up], "skip": skip, "layers": draw(convs)})

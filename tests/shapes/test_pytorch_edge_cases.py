@@ -31,7 +31,9 @@ class TestConv:
         assert layer["padding_resolved"] == [[1, 2]] and layer["output_size"] == [5]
 
     def test_5_same_with_dilation(self):
-        assert shapes([5], [conv(kernel_size=3, dilation=2, padding="same")])["layers"][0]["padding_resolved"] == [[2, 2]]
+        assert shapes([5], [conv(kernel_size=3, dilation=2, padding="same")])["layers"][0]["padding_resolved"] == [
+            [2, 2]
+        ]
 
     def test_6_same_with_stride_is_refused(self):
         err = refused([8], conv(kernel_size=3, stride=2, padding="same"))
@@ -61,7 +63,10 @@ class TestConvTranspose:
         assert sizes([3], convt(kernel_size=3, stride=2, padding=1, output_padding=1)) == [6]
 
     def test_11_output_padding_must_be_below_stride_or_dilation(self):
-        assert "smaller than either stride or dilation" in refused([3], convt(kernel_size=3, stride=2, output_padding=2)).detail
+        assert (
+            "smaller than either stride or dilation"
+            in refused([3], convt(kernel_size=3, stride=2, output_padding=2)).detail
+        )
         assert refused([3], convt(kernel_size=3, stride=1, output_padding=1)).status == 422
 
     def test_12_output_padding_below_dilation_is_legal(self):
@@ -142,8 +147,15 @@ class TestUnpoolUpsampleShuffle:
         assert "between 2 and 6" in err.detail
 
     def test_31_sizes_from_scale_in_double(self):
-        cases = [(5, 1.5, 7), (5, 0.5, 2), (9, 1 / 3, 3), (3, 2.9, 8), (100, 0.29, 28), (88, 120 / 88, 119),
-                 (32, 1.8, 57)]
+        cases = [
+            (5, 1.5, 7),
+            (5, 0.5, 2),
+            (9, 1 / 3, 3),
+            (3, 2.9, 8),
+            (100, 0.29, 28),
+            (88, 120 / 88, 119),
+            (32, 1.8, 57),
+        ]
         for i, f, o in cases:
             assert sizes([i], {"op": "upsample", "scale_factor": f}) == [o], (i, f)
         assert refused([5], {"op": "upsample", "scale_factor": 0.1}).status == 422
@@ -177,8 +189,9 @@ class TestErrors:
     def test_non_positive_stride(self, bad):
         assert refused([8], conv(kernel_size=3, stride=bad)).status == 422
 
-    @pytest.mark.parametrize("layer", [{"op": "max_unpool", "kernel_size": 2, "padding": "same"},
-                                       {"op": "pad", "padding": "valid"}])
+    @pytest.mark.parametrize(
+        "layer", [{"op": "max_unpool", "kernel_size": 2, "padding": "same"}, {"op": "pad", "padding": "valid"}]
+    )
     def test_mode_names_where_only_amounts_fit_are_refused_not_symbols(self, layer):
         err = refused([8], layer)
         assert err.errors[0].loc == ("body", "layers", 0, "padding") and "not available" in err.detail

@@ -43,7 +43,9 @@ def test_conv_transpose_with_every_parameter_a_symbol():
 
 def padded_unet(depth: int) -> list[dict]:
     down = [{"op": "conv", "kernel_size": 3, "padding": 1}, {"op": "relu"}] * 2 + [{"op": "max_pool", "kernel_size": 2}]
-    up = [{"op": "conv_transpose", "kernel_size": 2, "stride": 2}] + [{"op": "conv", "kernel_size": 3, "padding": 1}] * 2
+    up = [{"op": "conv_transpose", "kernel_size": 2, "stride": 2}] + [
+        {"op": "conv", "kernel_size": 3, "padding": 1}
+    ] * 2
     return down * depth + up * depth
 
 
@@ -56,8 +58,15 @@ def test_padded_unet_on_16n_comes_back_as_16n_with_bottleneck_n():
 
 
 def test_floor_chain_is_canonical():
-    out = shapes(["H"], [{"op": "conv", "kernel_size": 5}, {"op": "max_pool", "kernel_size": 2},
-                         {"op": "conv", "kernel_size": 5}, {"op": "max_pool", "kernel_size": 2}])
+    out = shapes(
+        ["H"],
+        [
+            {"op": "conv", "kernel_size": 5},
+            {"op": "max_pool", "kernel_size": 2},
+            {"op": "conv", "kernel_size": 5},
+            {"op": "max_pool", "kernel_size": 2},
+        ],
+    )
     text = out["output_size"][0]
     assert text.count("floor") == 1, text
     for h in range(14, 80):
@@ -80,11 +89,12 @@ def test_not_integer_valued_input_is_refused():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2), st.booleans(),
-       st.integers(0, 40))
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2), st.booleans(), st.integers(0, 40))
 def test_symbolic_result_substitutes_to_the_numeric_one(k, s, p, d, ceil, extra):
-    layers = [{"op": "conv", "kernel_size": k, "stride": s, "padding": p, "dilation": d},
-              {"op": "max_pool", "kernel_size": 2, "ceil_mode": ceil}]
+    layers = [
+        {"op": "conv", "kernel_size": k, "stride": s, "padding": p, "dilation": d},
+        {"op": "max_pool", "kernel_size": 2, "ceil_mode": ceil},
+    ]
     symbolic = shapes(["H"], layers)
     h = d * (k - 1) + 1 + 2 + extra  # large enough for both layers
     try:

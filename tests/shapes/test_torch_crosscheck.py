@@ -38,4 +38,6 @@ def test_engine_agrees_with_live_pytorch(kind: str, count: int) -> None:
         cases = gen.build(kind, count, SEED, stats)
     failures = {c["id"]: p for c in cases if (p := _check(c)) is not None}
     shown = "\n".join(f"{cid}: {msg}" for cid, msg in list(failures.items())[:20])
-    assert not failures, f"seed {SEED}: {len(failures)} of {len(cases)} disagree with torch {torch.__version__}:\n{shown}"
+    assert not failures, (
+        f"seed {SEED}: {len(failures)} of {len(cases)} disagree with torch {torch.__version__}:\n{shown}"
+    )

@@ -8,7 +8,8 @@ Before a request reaches FastAPI:
 2. for ``POST``/``PUT``/``PATCH`` to a route that exists, a non-empty body
    must be JSON (415), nested at most ``max_json_depth`` deep (413, checked
    by a scan *before* parsing, so a deeply nested body never reaches a
-   recursive parser), parseable (400) and free of non-finite numbers
+   recursive parser), parseable (400), free of repeated keys in an object
+   (400 naming the key and where: parsers silently keep the last) and of non-finite numbers
    (``NaN``, ``Infinity``, ``1e999``: 422), which Python's ``json`` accepts.
 
 The checked bytes are then replayed unchanged to FastAPI, which parses them
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 import orjson
@@ -35,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
-__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "json_depth_exceeds", "is_json_media_type"]
+__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "is_json_media_type", "json_depth_exceeds"]
 
 _METHODS_WITH_JSON_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -59,7 +61,12 @@ def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
     broken body) may each still cost the parser a level, so they count too;
     the parser itself reports such a body as malformed (400).
     """
-    brackets = _STRING.sub(b"", body).translate(_FOLD_BRACKETS, _NOT_BRACKETS)
+    return _depth_exceeds(_STRING.sub(b"", body), max_depth)
+
+
+def _depth_exceeds(blanked: bytes, max_depth: int) -> bool:
+    """``json_depth_exceeds`` of a body whose strings are already blanked."""
+    brackets = blanked.translate(_FOLD_BRACKETS, _NOT_BRACKETS)
     levels = 0
     while levels <= max_depth:
         peeled = brackets.replace(b"[]", b"")
@@ -86,7 +93,11 @@ class _NonFinite(Exception):
 
 
 class _Malformed(Exception):
-    """Not parseable as JSON (answered with 400)."""
+    """Not parseable as JSON, or ambiguous (a repeated key): answered with 400."""
+
+    def __init__(self, reason: str, loc: tuple[str | int, ...] = ("body",), type_: str = "json_invalid") -> None:
+        super().__init__(reason)
+        self.reason, self.loc, self.type = reason, loc, type_
 
 
 def _reject_constant(token: str) -> Any:
@@ -110,23 +121,80 @@ def check_json_body(body: bytes, max_depth: int) -> Any:
     stdlib, to tell a non-finite number (422) from malformed JSON (400), or to
     accept what only the stdlib takes (a lone surrogate in a string).
     """
-    if json_depth_exceeds(body, max_depth):
+    blanked = _STRING.sub(b"", body)
+    if _depth_exceeds(blanked, max_depth):
         raise LimitExceeded(
             f"JSON nesting deeper than {max_depth} levels",
             [ErrorItem(("body",), f"nesting deeper than {max_depth} levels", "json_depth")],
             extra={"limit": "max_json_depth", "value": max_depth},
         )
     try:
-        return orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass
+        parsed = _stdlib_parse(body)
+    # Both parsers keep the last of repeated keys. Every key is followed by a
+    # ':' outside strings, so fewer keys in the parse than such colons in the
+    # body means a key was repeated (or a tensor-looking list was skipped):
+    # only then is the body walked again, exactly.
+    if blanked.count(b":") != _count_keys(parsed):
+        _refuse_duplicate_keys(body)
+    return parsed
+
+
+def _stdlib_parse(body: bytes, **hooks: Any) -> Any:
     try:
-        return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float, **hooks)
     except _NonFinite as exc:
         msg = f"non-finite number {exc.token!r}: only finite numbers are accepted"
         raise InvalidRequest(msg, [ErrorItem(("body",), msg, "finite_number")]) from None
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints
+    except UnicodeDecodeError as exc:
+        raise _Malformed(f"not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
         raise _Malformed(str(exc)) from None
+    except ValueError:  # an integer literal over Python's conversion limit (4300 digits)
+        digits = max((len(run) for run in _DIGIT_RUN.findall(body)), default=0)
+        raise _Malformed(f"an integer literal of {digits} digits; at most {_MAX_INT_DIGITS} are read") from None
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise _Malformed("nested too deeply") from None
+
+
+_DIGIT_RUN = re.compile(rb"\d{100,}")
+_MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
+
+
+def _count_keys(value: Any) -> int:
+    """Keys of every object in a parsed body; lists of numbers (tensors) are skipped whole."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list) and item and not isinstance(item[0], (int, float)):
+            stack.extend(item)
+    return count
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object as its (key, value) pairs, repeats kept."""
+
+
+def _refuse_duplicate_keys(body: bytes) -> None:
+    """Raise a located 400 for the first repeated key, if any (else the body is fine)."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(("body",), _stdlib_parse(body, object_pairs_hook=_Pairs))]
+    while stack:
+        loc, item = stack.pop()
+        if isinstance(item, _Pairs):
+            seen: set[str] = set()
+            for key, _ in item:
+                if key in seen:
+                    where = ".".join(map(str, loc))
+                    msg = f"duplicate key {key!r} in the object at {where}"
+                    raise _Malformed(msg, (*loc, key), "json_duplicate_key")
+                seen.add(key)
+            stack.extend(((*loc, key), value) for key, value in reversed(item))
+        elif isinstance(item, list):
+            stack.extend(((*loc, index), value) for index, value in reversed(list(enumerate(item))))
 
 
 class BodyGuardMiddleware:
@@ -178,9 +246,8 @@ class BodyGuardMiddleware:
         except (LimitExceeded, InvalidRequest) as exc:
             return domain_problem_response(exc)
         except _Malformed as exc:
-            return problem_response(
-                400, f"malformed JSON: {exc}", error_items=[_item(("body",), str(exc), "json_invalid")]
-            )
+            items = [_item(exc.loc, exc.reason, exc.type)]
+            return problem_response(400, f"malformed JSON: {exc.reason}", error_items=items)
         return None
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -97,7 +97,9 @@ def validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     for error in exc.errors():
         loc = body_loc(tuple(error.get("loc", ())), exc.body)
         layer, axis = infer_layer_axis(loc)
-        items.append(DomainErrorItem(tuple(loc), str(error.get("msg", "")), str(error.get("type", "")), layer, axis).as_dict())
+        items.append(
+            DomainErrorItem(tuple(loc), str(error.get("msg", "")), str(error.get("type", "")), layer, axis).as_dict()
+        )
     return items
 
 

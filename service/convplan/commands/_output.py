@@ -110,8 +110,10 @@ def run_api_command(
     parser: argparse.ArgumentParser,
     build: Callable[[argparse.Namespace], tuple[str, Any]],
     render: Callable[[argparse.Namespace, dict[str, Any], Any], str],
+    failed: Callable[[Any], bool] | None = None,
 ) -> int:
-    """Build the request (spec errors: exit 2), call the API (refusals: exit 1), print the answer."""
+    """Build the request (spec errors: exit 2), call the API (refusals: exit 1), print the answer
+    (exit 1 too when ``failed(answer)`` says the answer is a negative one, as a plan that is not ok)."""
     from convplan.commands._api import ApiUnreachable, call, format_problem
 
     try:
@@ -137,4 +139,4 @@ def run_api_command(
         print_json(answer.body)
     else:
         emit(render(args, body, answer.body))
-    return 0
+    return 1 if failed is not None and failed(answer.body) else 0

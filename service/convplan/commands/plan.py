@@ -52,8 +52,9 @@ examples:
   convplan plan --file plan.json --input 101 --valid-sizes
 
 Without --url (or CONVPLAN_BASE_URL) the service runs in process.
-Exit status: 0 ok (also a plan that does not fit under --align none: see
-"ok"), 1 the API refused the request (reasons on stderr), 2 usage.
+Exit status: 0 the plan is ok; 1 it is not ok (a skip connection does not
+line up under --align none: the answer is printed, "ok" is false), or the
+API refused the request (reasons on stderr); 2 usage.
 """
 
 
@@ -92,10 +93,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group.add_argument("--valid-sizes", action="store_true", help="print the valid input sizes per axis")
     group.add_argument("--layers", action="store_true", help="print every layer of every stage")
     add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render))
+    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed=not_ok))
 
 
 _CONV_PADDING = {"valid": 0, "same": 1}
+
+
+def not_ok(response: Any) -> bool:
+    """A plan answered but not ok (a skip that does not line up under --align none): exit 1, as `check`."""
+    return isinstance(response, dict) and response.get("ok") is False
 
 
 def _template(args: argparse.Namespace) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def _template(args: argparse.Namespace) -> dict[str, Any]:
         if conv.pop("op") != "conv":
             raise SpecError(f"--conv must be a conv layer, got {args.conv!r}")
     if args.padding is not None:
-        padding = _CONV_PADDING.get(args.padding.lower(), None)
+        padding = _CONV_PADDING.get(args.padding.lower())
         conv.setdefault("kernel_size", 3)
         conv["padding"] = padding if padding is not None else parse_value(args.padding)
     if conv:

@@ -209,7 +209,9 @@ class _Decider:
             return self.run(bound + 1 - x, ">")
         return self.run(bound - x, ">=")  # ceil(X) <= b  <=>  X <= b
 
-    def _peel_min_max(self, d: sympy.Expr, func: sympy.Expr, a: sympy.Rational, k: sympy.Rational, rel: str) -> _Outcome:
+    def _peel_min_max(
+        self, d: sympy.Expr, func: sympy.Expr, a: sympy.Rational, k: sympy.Rational, rel: str
+    ) -> _Outcome:
         args = list(func.args)
         if len(args) > _MAX_BRANCHES:
             return None, d, rel

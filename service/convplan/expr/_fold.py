@@ -60,7 +60,9 @@ class Folder:
         try:
             check_magnitude(expr, self.limits)
         except ExpressionError as exc:
-            raise ExpressionError(f"{exc.message} (at {what}, position {position})", kind="limit", position=position) from None
+            raise ExpressionError(
+                f"{exc.message} (at {what}, position {position})", kind="limit", position=position
+            ) from None
         return expr
 
     def _nonzero(self, divisor: Value, what: str, position: int) -> None:
@@ -133,8 +135,7 @@ class Folder:
         e = exponent.numerator
         if e < 0:
             raise ExpressionError(
-                f"exponent {e} of '**' at position {position} is negative; exponents must be "
-                f"between 0 and {limit}",
+                f"exponent {e} of '**' at position {position} is negative; exponents must be between 0 and {limit}",
                 kind="limit",
                 position=position,
             )

@@ -176,7 +176,7 @@ def to_latex(value: int | Fraction | sympy.Expr) -> str | None:
     """LaTeX for display; None for integer constants (they need no typesetting)."""
     if isinstance(value, bool):
         raise TypeError("booleans are not expression values")
-    if isinstance(value, int) or isinstance(value, sympy.Integer):
+    if isinstance(value, (int, sympy.Integer)):
         return None
     if isinstance(value, Fraction):
         if value.denominator == 1:

@@ -115,11 +115,5 @@ class SymbolTable:
         self._symbols[name] = sym
         return sym
 
-    def symbols_in(self, expr: object) -> set[str]:
-        """Names of the free symbols of ``expr`` (empty for plain numbers)."""
-        if isinstance(expr, sympy.Basic):
-            return {s.name for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
-        return set()
-
     def __repr__(self) -> str:
         return f"SymbolTable({self._mins!r}, closed={self.closed})"

@@ -113,9 +113,10 @@ def windows(
     k_eff = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     view = sliding_window_view(xp, k_eff, axis=tuple(range(2, 2 + rank)))
     select = (
-        (slice(None), slice(None))
-        + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out, stride))
-        + tuple(slice(None, None, d) for d in dilation)
+        slice(None),
+        slice(None),
+        *tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out, stride)),
+        *tuple(slice(None, None, d) for d in dilation),
     )
     return view[select]
 
@@ -144,8 +145,12 @@ def prepare_conv(
     # The column view (N, C, *K, *O) straight from the padded buffer's strides.
     st = contiguous_strides(padded)
     view_shape = (n, c_in, *kernel, *out)
-    view_strides = (st[0], st[1], *(st[2 + a] * dilation[a] for a in range(rank)),
-                    *(st[2 + a] * stride[a] for a in range(rank)))
+    view_strides = (
+        st[0],
+        st[1],
+        *(st[2 + a] * dilation[a] for a in range(rank)),
+        *(st[2 + a] * stride[a] for a in range(rank)),
+    )
     # Bound the copied columns: split the first output axis into row blocks.
     rest = pixels // out[0]
     rows = max(1, _COLUMN_BUDGET // max(1, n * cg * taps * rest))
@@ -185,8 +190,17 @@ def conv_nd(
     padding_mode: str = "zeros",
 ) -> np.ndarray:
     """``x (N, C_in, *i)``, ``weight (C_out, C_in/groups, *k)`` -> ``(N, C_out, *out)``."""
-    return prepare_conv(x.shape, weight.shape[2:], weight.shape[0], pads=pads, stride=stride, dilation=dilation,
-                        groups=groups, out=out, padding_mode=padding_mode)(x, weight, bias)
+    return prepare_conv(
+        x.shape,
+        weight.shape[2:],
+        weight.shape[0],
+        pads=pads,
+        stride=stride,
+        dilation=dilation,
+        groups=groups,
+        out=out,
+        padding_mode=padding_mode,
+    )(x, weight, bias)
 
 
 def prepare_conv_transpose(
@@ -207,8 +221,9 @@ def prepare_conv_transpose(
     c_out, cg = og * groups, c_in // groups
     pixels = prod(size)
     if all(s == 1 for s in stride) or n * c_in * prod(kernel) * prod(out) <= _AS_CONV_BUDGET:
-        return _transpose_as_conv(shape, kernel, og, pads=pads, stride=stride, dilation=dilation, groups=groups,
-                                  out=out)
+        return _transpose_as_conv(
+            shape, kernel, og, pads=pads, stride=stride, dilation=dilation, groups=groups, out=out
+        )
     # Uncropped extent: index m*s + t*d for every m, t; the buffer also reaches
     # p_before + out (output_padding may read past the last tap).
     extent = [
@@ -219,8 +234,14 @@ def prepare_conv_transpose(
     whole = n * og * len(taps) * pixels <= _COLUMN_BUDGET
     # Where each tap's contribution lands in the buffer, and where it sits in
     # the GEMM result (N, og, *K, *size).
-    dest = [(slice(None), slice(None), *(slice(t * d, t * d + (i - 1) * s + 1, s)
-                                         for t, d, i, s in zip(tap, dilation, size, stride))) for tap in taps]
+    dest = [
+        (
+            slice(None),
+            slice(None),
+            *(slice(t * d, t * d + (i - 1) * s + 1, s) for t, d, i, s in zip(tap, dilation, size, stride)),
+        )
+        for tap in taps
+    ]
     source = [(slice(None), slice(None), *tap) for tap in taps]
     crop = (slice(None), slice(None), *(slice(pl, pl + o) for (pl, _), o in zip(pads, out)))
     bias_shape = (1, c_out, *([1] * len(size)))
@@ -273,8 +294,9 @@ def _transpose_as_conv(
     low = [d * (k - 1) - pl for k, d, (pl, _) in zip(kernel, dilation, pads)]
     # The high side follows from the output size: z + low + high - d*(k-1) = out.
     sides = [(lo, o + d * (k - 1) - z - lo) for lo, o, d, k, z in zip(low, out, dilation, kernel, inserted)]
-    conv = prepare_conv((n, c_in, *inserted), kernel, c_out, pads=sides, stride=[1] * rank, dilation=dilation,
-                        groups=groups, out=out)
+    conv = prepare_conv(
+        (n, c_in, *inserted), kernel, c_out, pads=sides, stride=[1] * rank, dilation=dilation, groups=groups, out=out
+    )
     spread = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
     strided_input = any(s > 1 for s in stride)
     flip = (slice(None), slice(None), *([slice(None, None, -1)] * rank))
@@ -307,5 +329,6 @@ def conv_transpose_nd(
     ``out`` already includes ``output_padding``: the extra high-side rows are
     real computed values (taps landing there), not zeros.
     """
-    return prepare_conv_transpose(x.shape, weight.shape[2:], weight.shape[1], pads=pads, stride=stride,
-                                  dilation=dilation, groups=groups, out=out)(x, weight, bias)
+    return prepare_conv_transpose(
+        x.shape, weight.shape[2:], weight.shape[1], pads=pads, stride=stride, dilation=dilation, groups=groups, out=out
+    )(x, weight, bias)

@@ -22,6 +22,7 @@ __all__ = [
     "avg_pool_nd",
     "max_pool_nd",
     "max_unpool_nd",
+    "padding_only_window",
     "prepare_avg_pool",
     "prepare_max_pool",
     "torch_argmax",
@@ -51,11 +52,34 @@ def torch_argmax(values: np.ndarray) -> np.ndarray:
 def _cover(size: Sequence[int], pads: Pairs, kernel_eff: Sequence[int], stride: Sequence[int],
            out: Sequence[int]) -> list[tuple[int, int]]:
     """Paddings that make every window fit: a ceil_mode window may run past the right padding."""
-    return [(pl, max(0, (o - 1) * s + ke - i - pl)) for i, (pl, _), ke, s, o in zip(size, pads, kernel_eff, stride, out)]
+    return [
+        (pl, max(0, (o - 1) * s + ke - i - pl)) for i, (pl, _), ke, s, o in zip(size, pads, kernel_eff, stride, out)
+    ]
 
 
-def _tap_views(xp: np.ndarray, tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
-               out: Sequence[int]) -> np.ndarray:
+def padding_only_window(
+    size: Sequence[int], pads: Pairs, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+    out: Sequence[int],
+) -> tuple[int, int] | None:
+    """``(axis, window)`` of the first window with no tap on the input, or None.
+
+    Such a window reads only padding: ATen's ``cpu_max_pool`` finds no
+    in-bounds tap, so its maximum stays ``-inf`` (and its index points outside
+    the input). PyTorch's "pad should be at most half of effective kernel
+    size" check does not exclude it: with dilation the taps can straddle a
+    small input (size 2, kernel 2, dilation 3, padding 1: taps at -1 and 2).
+    """
+    for axis, (i, (pl, _), k, s, d, o) in enumerate(zip(size, pads, kernel, stride, dilation, out)):
+        taps = np.arange(o)[:, None] * s - pl + np.arange(k)[None, :] * d
+        empty = ~((taps >= 0) & (taps < i)).any(axis=1)
+        if empty.any():
+            return axis, int(empty.argmax())
+    return None
+
+
+def _tap_views(
+    xp: np.ndarray, tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int], out: Sequence[int]
+) -> np.ndarray:
     """The input value under kernel tap ``tap`` for every output position: ``(N, C, *out)``."""
     sl = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, out, stride))
     return xp[(slice(None), slice(None), *sl)]
@@ -139,8 +163,12 @@ def prepare_max_pool(
     pad, padded = padder(shape, _cover(size, pads, k_eff, stride, out), value=-np.inf)
     st = contiguous_strides(padded)
     view_shape = (n, c, *out, *kernel)
-    view_strides = (st[0], st[1], *(st[2 + a] * stride[a] for a in range(rank)),
-                    *(st[2 + a] * dilation[a] for a in range(rank)))
+    view_strides = (
+        st[0],
+        st[1],
+        *(st[2 + a] * stride[a] for a in range(rank)),
+        *(st[2 + a] * dilation[a] for a in range(rank)),
+    )
     # Per output position and tap: the flat index in the unpadded plane, and
     # whether the tap is in bounds; laid out (*out, *kernel) like the view.
     # Per output position and tap: the flat index in the unpadded plane, laid
@@ -151,8 +179,9 @@ def prepare_max_pool(
     for a in range(rank):
         start = np.arange(out[a]) * stride[a] - pads[a][0]
         pos = start[:, None] + np.arange(kernel[a]) * dilation[a]
-        index = index * size[a] + pos.reshape([out[a] if b == a else 1 for b in range(rank)]
-                                              + [kernel[a] if b == a else 1 for b in range(rank)])
+        index = index * size[a] + pos.reshape(
+            [out[a] if b == a else 1 for b in range(rank)] + [kernel[a] if b == a else 1 for b in range(rank)]
+        )
         first = first * size[a] + np.maximum(start, start % dilation[a]).reshape(_grid(out, a).shape)
     index = np.ascontiguousarray(np.broadcast_to(index, (*out, *kernel))).reshape(pixels, taps)
     first = np.broadcast_to(first, tuple(out)).reshape(pixels)
@@ -191,10 +220,11 @@ def prepare_avg_pool(
     time (k adds per axis rather than k**rank; the same values, summed in a
     different order), over a precomputed divisor."""
     size = shape[2:]
-    rank = len(size)
     pad, _ = padder(shape, _cover(size, pads, kernel, stride, out))
-    steps = [[(slice(None),) * (2 + a) + (slice(t, t + (o - 1) * s + 1, s),) for t in range(k)]
-             for a, (k, s, o) in enumerate(zip(kernel, stride, out))]
+    steps = [
+        [(slice(None),) * (2 + a) + (slice(t, t + (o - 1) * s + 1, s),) for t in range(k)]
+        for a, (k, s, o) in enumerate(zip(kernel, stride, out))
+    ]
     divisor: np.ndarray | int
     if divisor_override is not None:
         divisor = divisor_override
@@ -216,8 +246,14 @@ def prepare_avg_pool(
     return avg_pool
 
 
-def _avg_divisor(size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], pads: Pairs,
-                 out: Sequence[int], count_include_pad: bool) -> np.ndarray:
+def _avg_divisor(
+    size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pads: Pairs,
+    out: Sequence[int],
+    count_include_pad: bool,
+) -> np.ndarray:
     """AvgPoolKernel.cpp: the window is clipped to [-p, i + p) for the
     include-pad divisor and to [0, i) for the exclude-pad one. Windows with no
     real element give 0: their sum is of padding zeros, so a divisor of 1 does."""
@@ -246,8 +282,15 @@ def avg_pool_nd(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> np.ndarray:
-    return prepare_avg_pool(x.shape, kernel=kernel, stride=stride, pads=pads, out=out,
-                            count_include_pad=count_include_pad, divisor_override=divisor_override)(x)
+    return prepare_avg_pool(
+        x.shape,
+        kernel=kernel,
+        stride=stride,
+        pads=pads,
+        out=out,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )(x)
 
 
 def _adaptive_windows(i: int, o: int) -> tuple[np.ndarray, np.ndarray]:

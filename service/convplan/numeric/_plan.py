@@ -39,10 +39,6 @@ class Plan:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def batch(self) -> int:
-        return self.input_shape[0] if self.batched else 1
-
-    @property
     def output_elements(self) -> int:
         return prod(self.output_shape)
 
@@ -64,7 +60,9 @@ def _strip_tags(loc: tuple[Any, ...], payload: Mapping[str, Any] | None) -> tupl
     out: list[Any] = []
     current: Any = payload
     for position, part in enumerate(loc):
-        if isinstance(current, Mapping) and isinstance(part, str) and part in current or isinstance(current, list) and type(part) is int and -len(current) <= part < len(current):
+        if (isinstance(current, Mapping) and isinstance(part, str) and part in current) or (
+            isinstance(current, list) and type(part) is int and -len(current) <= part < len(current)
+        ):
             current = current[part]
         elif isinstance(current, Mapping) and position == len(loc) - 1:
             current = None
@@ -81,8 +79,9 @@ def _axis_of(loc: tuple[Any, ...]) -> int | None:
     return None
 
 
-def _rank(op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any], spatial_rank: int | None,
-          loc: Loc) -> tuple[int, bool]:
+def _rank(
+    op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any], spatial_rank: int | None, loc: Loc
+) -> tuple[int, bool]:
     """Spatial rank and batchedness (contract section 4): hints from
     ``spatial_rank``, the weight, and any per-axis list; conflicting hints
     are a 422; with none the tensor is batched."""
@@ -105,19 +104,25 @@ def _rank(op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any]
         rank = ranks.pop()
         if not 1 <= rank <= 3:
             where, _, why = hints[0]
-            raise InvalidRequest(f"{why} implies spatial rank {rank}; 1 to 3 are supported",
-                                 [ErrorItem(where, "spatial rank must be 1 to 3", "value_error.rank")])
+            raise InvalidRequest(
+                f"{why} implies spatial rank {rank}; 1 to 3 are supported",
+                [ErrorItem(where, "spatial rank must be 1 to 3", "value_error.rank")],
+            )
         if ndim == rank + 2:
             return rank, True
         if ndim == rank + 1:
             return rank, False
-        msg = (f"input has {ndim} dimensions; spatial rank {rank} needs {rank + 2} (N, C, *spatial) or "
-               f"{rank + 1} (C, *spatial)")
+        msg = (
+            f"input has {ndim} dimensions; spatial rank {rank} needs {rank + 2} (N, C, *spatial) or "
+            f"{rank + 1} (C, *spatial)"
+        )
         raise InvalidRequest(msg, [ErrorItem((*loc, "input"), msg, "value_error.shape")])
     rank = ndim - 2
     if not 1 <= rank <= 3:
-        msg = (f"input has {ndim} dimensions: batched (N, C, *spatial) with 1 to 3 spatial axes needs 3 to 5 "
-               "(an unbatched input needs spatial_rank or another rank hint)")
+        msg = (
+            f"input has {ndim} dimensions: batched (N, C, *spatial) with 1 to 3 spatial axes needs 3 to 5 "
+            "(an unbatched input needs spatial_rank or another rank hint)"
+        )
         raise InvalidRequest(msg, [ErrorItem((*loc, "input"), msg, "value_error.shape")])
     return rank, True
 

@@ -165,7 +165,7 @@ class LayerContext:
             if len(value) != self.rank:
                 self.fail(
                     f"{name} has {len(value)} values but the input has {self.rank} spatial "
-                    f"axis{'es' if self.rank != 1 else ''}",
+                    f"ax{'es' if self.rank != 1 else 'is'}",
                     param=name,
                     type="value_error.rank",
                 )

@@ -18,7 +18,8 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from convplan.kernels.pool import prepare_avg_pool, prepare_max_pool
+from convplan.errors import ErrorItem, InvalidRequest
+from convplan.kernels.pool import padding_only_window, prepare_avg_pool, prepare_max_pool
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._compute import (
     Arrays,
@@ -192,6 +193,15 @@ class MaxPool(_PoolFamily):
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         x = shapes["input"]
         assert x is not None
+        found = padding_only_window(x[-len(shape.output_size):], pad_pairs(shape), resolved_ints(shape, "kernel_size"),
+                                    resolved_ints(shape, "stride"), resolved_ints(shape, "dilation"),
+                                    output_ints(shape))
+        if found is not None:
+            axis, window = found
+            msg = (f"max_pool window {window} on axis {axis} covers only padding (no input element): PyTorch gives "
+                   "-inf there, which JSON cannot carry; use less padding or dilation")
+            raise InvalidRequest(msg, [ErrorItem(("body", "padding"), msg, "value_error.padding_only_window",
+                                                 axis=axis)])
         pool = prepare_max_pool(x, kernel=resolved_ints(shape, "kernel_size"), stride=resolved_ints(shape, "stride"),
                                 dilation=resolved_ints(shape, "dilation"), pads=pad_pairs(shape),
                                 out=output_ints(shape))

@@ -157,7 +157,7 @@ class RetryPolicy:
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.max_backoff, self.backoff * 2.0**attempt)
-        return delay * (1.0 - 0.25 * random.random())  # noqa: S311 - jitter, not crypto
+        return delay * (1.0 - 0.25 * random.random())
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

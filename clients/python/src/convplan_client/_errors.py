@@ -85,7 +85,7 @@ class ApiError(ConvplanError):
         self,
         status: int,
         *,
-        type: str = "about:blank",  # noqa: A002 - the contract's field name
+        type: str = "about:blank",
         title: str = "",
         detail: str = "",
         errors: list[ErrorItem] | None = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import importlib
 import importlib.util
 import math
@@ -52,12 +53,23 @@ def service_installed() -> bool:
 
 
 def load_app() -> Any:
-    """A fresh ASGI app from the installed service, or ``ConfigurationError``."""
+    """A fresh ASGI app from the installed service, or ``ConfigurationError``.
+
+    The app starts its symbolic workers on demand, not at start-up: a worker
+    still starting when a short script exits would be left behind, and print a
+    broken-pipe traceback when it found its parent gone. Workers started on
+    demand are idle by ``close()``, which stops them.
+    """
     if not service_installed():
         raise ConfigurationError(NO_TARGET_MESSAGE)
     module = importlib.import_module("convplan.app")
     factory = getattr(module, "create_app", None)
-    return factory() if callable(factory) else module.app
+    if not callable(factory):
+        return module.app
+    settings = importlib.import_module("convplan.settings").get_settings()
+    if "symbolic_warm_up" in type(settings).model_fields:
+        return factory(settings.model_copy(update={"symbolic_warm_up": False}))
+    return factory()  # an older service: no such setting
 
 
 class Lifespan:
@@ -97,7 +109,7 @@ class Lifespan:
         async def run() -> None:
             try:
                 await self._app(scope, to_app_recv.receive, from_app_send.send)
-            except BaseException as exc:  # noqa: BLE001 - reported through the stream
+            except BaseException as exc:
                 from_app_send.send_nowait({"type": "_error", "exc": exc})
                 if not isinstance(exc, Exception):
                     raise
@@ -147,7 +159,7 @@ class Portal:
         def main() -> None:
             try:
                 anyio.run(serve, backend="asyncio")
-            except BaseException as exc:  # noqa: BLE001 - surfaced to the constructor
+            except BaseException as exc:
                 if not ready.done():
                     ready.set_exception(exc)
 
@@ -165,8 +177,6 @@ class Portal:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is already gone (interpreter shutdown)
             self._portal.call(self._portal.stop)
-        except RuntimeError:  # the loop is already gone (interpreter shutdown)
-            pass
         self._thread.join(timeout=10)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from convplan.api.body_guard import PARSED_BODY
 from convplan.api.deps import SettingsDep
+from convplan.api.examples import COMPUTE_EXAMPLES, openapi_examples
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import array_response
 from convplan.compute import REQUESTS, run_compute
@@ -41,7 +42,8 @@ def _request_schema() -> dict[str, Any]:
             "required": True,
             "description": "The op's parameters (numbers only) and its tensors; the variant is chosen by `op` in "
                            "the path.",
-            "content": {"application/json": {"schema": {"oneOf": variants}}},
+            "content": {"application/json": {"schema": {"oneOf": variants},
+                                             "examples": openapi_examples(COMPUTE_EXAMPLES)}},
         }
     }
 
@@ -73,7 +75,10 @@ class ComputeResponse(BaseModel):
 async def compute(
     request: Request,
     settings: SettingsDep,
-    op: str = Path(description=f"The op: {', '.join(_OPS)}; any other is a 404.", json_schema_extra={"enum": _OPS}),
+    op: str = Path(description=f"The op: {', '.join(_OPS)}; any other is a 404.", json_schema_extra={"enum": _OPS},
+                   # Examples named as the body's: pick the same name in both.
+                   openapi_examples={op: {"summary": summary, "value": op}
+                                     for op, (summary, _) in COMPUTE_EXAMPLES.items()}),
 ) -> Response:
     if PARSED_BODY in request.scope:
         body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard

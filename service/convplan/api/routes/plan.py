@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from convplan.api.examples import PLAN_EXAMPLES, openapi_examples
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.symbolic import numeric_first
@@ -32,6 +33,7 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
         "rounding caused it). Bad stacks are 422s located in the body."
     ),
     response_model=None,
+    openapi_extra={"requestBody": {"content": {"application/json": {"examples": openapi_examples(PLAN_EXAMPLES)}}}},
     responses={200: {"model": PlanResponse, "description": "The plan."},
                **problem_responses(400, 413, 415, 422, 503)},
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from convplan.api.examples import SHAPES_EXAMPLES, openapi_examples
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.symbolic import numeric_first
@@ -26,6 +27,7 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
         "422 naming the layer, the axis and the reason, with the layers computed before it."
     ),
     response_model=None,
+    openapi_extra={"requestBody": {"content": {"application/json": {"examples": openapi_examples(SHAPES_EXAMPLES)}}}},
     responses={200: {"model": ShapesResponse, "description": "Sizes after every layer."},
                **problem_responses(400, 413, 415, 422, 503)},
 )
