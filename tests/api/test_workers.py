@@ -169,7 +169,7 @@ class TestDisconnectedClient:
         assert done["status"] == 200
         # Queued behind three slow requests that still ran, the cheap one would finish about three slow
         # requests after the kept one; dropped, right after it.
-        assert cheap_done - done["kept"] < done["one_slow"]
+        assert cheap_done - done["kept"] < 2 * done["one_slow"]
 
 
 class TestHeavyNumericRequest:
