@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         500_000_000, "multiply-adds",
         "Most multiply-adds (or window reads) of one compute request, a bound on its time (413).", ge=1,
     )
+    svg_panels: int = _limit(
+        64, "panels", "Most output positions drawn as panels in a conv_transpose SVG; the rest are listed, not drawn.",
+        ge=1, le=4096,
+    )
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
     )

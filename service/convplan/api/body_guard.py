@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
-__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "json_depth_exceeds", "is_json_media_type"]
+__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "is_json_media_type", "json_depth_exceeds"]
 
 _METHODS_WITH_JSON_BODY = frozenset({"POST", "PUT", "PATCH"})
 

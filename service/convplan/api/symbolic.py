@@ -15,7 +15,7 @@ from convplan.api.responses import DataResponse
 from convplan.ops import NeedsSymbolic
 from convplan.symbolic import SymbolicPool
 
-__all__ = ["close_symbolic_pool", "get_pool", "numeric_first", "symbolic_pool"]
+__all__ = ["close_symbolic_pool", "get_pool", "numeric_first", "numeric_first_result", "symbolic_pool"]
 
 _lock = threading.Lock()
 
@@ -49,13 +49,20 @@ async def numeric_first(
 ) -> DataResponse:
     """Run ``run(body, settings, symbolic=False)`` inline (plain integers, fast);
     when a value turns out symbolic, run ``entry`` in a worker under the budget."""
+    return DataResponse(await numeric_first_result(request, body, settings, run, entry))
+
+
+async def numeric_first_result(
+    request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str
+) -> dict[str, Any]:
+    """``numeric_first``'s result as the dict, for routes that answer it in another format."""
     try:
         result = run(body, settings, symbolic=False)
     except NeedsSymbolic:
         payload = body.model_dump(mode="json", exclude_unset=True)
         result = await anyio.to_thread.run_sync(symbolic_pool(request).run, entry, payload, settings,
                                                 limiter=_symbolic_limiter(request.app))
-    return DataResponse(result)
+    return result
 
 
 def _symbolic_limiter(app: FastAPI) -> anyio.CapacityLimiter:

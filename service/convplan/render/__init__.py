@@ -1,0 +1,1 @@
+"""Renderers: the computed results drawn or printed for people (``svg``)."""
