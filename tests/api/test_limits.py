@@ -27,6 +27,7 @@ EXPECTED_LIMITS = {
     "max_output_elements": 1_000_000,
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
+    "svg_panels": 64,
     "symbolic_timeout_seconds": 5.0,
 }
 
@@ -146,7 +147,8 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     tested = {case[0].split(" ")[0] for case in ENFORCED}
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
     # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds"}
+    # and the SVG panels (tests/api/test_svg_answers.py: the rest listed, not drawn)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "svg_panels"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 
