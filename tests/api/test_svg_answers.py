@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
-
 from convplan.settings import Settings
 
 pytestmark = pytest.mark.anyio
