@@ -151,3 +151,12 @@ def test_plan_unet_same(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "plan", "unet", "--depth", "4", "--padding", "same", "--input", "576", "--json")
     assert code == 0, err
     assert json.loads(out)["output_size"] == [576]
+
+
+def test_plan_writes_svg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "unet.svg"
+    assert main(["plan", "unet", "--depth", "2", "--input", "64", "--svg", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
