@@ -110,8 +110,10 @@ class TestPage:
         page.wait_for_function("() => document.querySelectorAll('#layer-table tr[data-index]').length === 3",
                                timeout=10_000)
         wait_text(page, "#layer-table", "11")
-        page.fill("#layers", "conv:k=64")
+        page.fill("#layers", "conv:k=3 conv:k=64")
         wait_text(page, "#error", "kernel")
+        page.wait_for_selector("#layer-table tr.error-row[data-index='1']", timeout=10_000)
+        assert "encoder/0/layers/1/kernel_size" in page.text_content("#layer-table tr.error-row")
         page.fill("#layers", "conv:k=3,,s=1")
         wait_text(page, "#error", "empty item")
 

@@ -122,6 +122,20 @@
     });
   }
 
+  // A refusal from a layer carries the layers computed before it: show them, and the refused one inline.
+  function showPartial(problem) {
+    if (!problem || !Array.isArray(problem.layers)) return;
+    showTable(problem.layers.filter((layer) => layer && typeof layer === "object"));
+    const body = $("layer-table").tBodies[0];
+    for (const item of problem.errors || []) {
+      if (!Number.isInteger(item.layer)) continue;
+      const tr = el("tr", null, { "data-index": String(item.layer), class: "error-row" });
+      tr.append(el("td", item.layer), el("td", Array.isArray(item.loc) ? item.loc.slice(1).join("/") : ""));
+      tr.append(el("td", item.msg, { colspan: "6" }));
+      body.append(tr);
+    }
+  }
+
   function showSkips(result) {
     const box = $("skips");
     box.replaceChildren();
@@ -188,7 +202,7 @@
     const [json, svg] = await Promise.all([post(req.path, req.body, false), post(req.path, req.body, true)]);
     if (mine !== generation) return; // a newer edit is on its way
     $("status").textContent = "";
-    if (!json.ok) { showError(json.payload); return; }
+    if (!json.ok) { showError(json.payload); showPartial(json.payload); return; }
     showError(null);
     showResult(json.payload);
     if (svg.ok) showSvg(svg.payload);

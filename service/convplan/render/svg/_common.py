@@ -56,8 +56,8 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def sample(value: Any) -> float | None:
-    """A number to draw a size by: the integer, or an expression with every symbol at 256."""
+def sample(value: Any, **fixed: int) -> float | None:
+    """A number to draw a size by: the integer, or an expression with every symbol at 256 (or ``fixed``)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -67,7 +67,8 @@ def sample(value: Any) -> float | None:
     try:
         expr = parse_expression(value, SymbolTable())
         names = {getattr(s, "name", str(s)) for s in getattr(expr, "free_symbols", ())}
-        return float(substitute(expr, dict.fromkeys(names, _SAMPLE_SYMBOL_VALUE)))
+        values = {name: fixed.get(name, _SAMPLE_SYMBOL_VALUE) for name in names}
+        return float(substitute(expr, values))
     except (ExpressionError, TypeError, ValueError, ZeroDivisionError):
         return None
 
@@ -126,18 +127,32 @@ def is_pointwise(layer: dict[str, Any]) -> bool:
             and _same(layer.get("in_channels"), layer.get("out_channels")) and layer.get("macs") == 0)
 
 
-def layer_kind(layer: dict[str, Any]) -> str:
-    """The arrow kind of a layer, from its sizes and parameters (see the module docstring)."""
+#: The input size at which a layer's formula is read for its resolution ratio: large, so that a valid
+#: 7x7 conv (``i - 6``) reads as keeping the resolution and a stride-2 one (``floor((i - 1)/2) + 1``) as halving it.
+_RATIO_INPUT = 4096
+
+
+def _ratio(layer: dict[str, Any]) -> float | None:
+    formula = layer.get("formula")
+    if isinstance(formula, list) and formula:
+        value = sample(formula[0], i=_RATIO_INPUT)
+        if value is not None:
+            return value / _RATIO_INPUT
     inputs = layer.get("input_size")
     if inputs and isinstance(inputs[0], list):  # a graph node: one list per input
         inputs = inputs[0]
     outputs = layer.get("output_size")
     before = sample(inputs[0]) if isinstance(inputs, list) and inputs else None
     after = sample(outputs[0]) if isinstance(outputs, list) and outputs else None
+    return None if before is None or after is None or before <= 0 else after / before
+
+
+def layer_kind(layer: dict[str, Any]) -> str:
+    """The arrow kind of a layer, from its size formula (or sizes) and parameters (see the module docstring)."""
+    ratio = _ratio(layer)
     learned = layer.get("params") != 0
-    if before is None or after is None or before <= 0:
+    if ratio is None:
         return "other"
-    ratio = after / before
     if ratio > 1.5:
         return "up_learned" if learned else "up"
     if ratio < 0.75:
