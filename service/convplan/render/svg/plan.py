@@ -246,11 +246,12 @@ def _connect(doc: SvgDocument, a: _Map, b: _Map) -> None:
         doc.open("g", class_="arrow", data_kind=b.kind)
         # Vertical arrows run between the label blocks (channels above a box, size and op below).
         start_y = a.cy + a.h / 2 + _BELOW - 4 if b.cy > a.cy else a.cy - a.h / 2 - _ABOVE + 2
+        end_y = b.cy - b.h / 2 - _ABOVE + 2 if b.cy > a.cy else b.cy + b.h / 2 + _BELOW - 4
         if abs(a.cx - b.cx) < 1:
-            end_y = b.cy - b.h / 2 - _ABOVE + 2 if b.cy > a.cy else b.cy + b.h / 2 + _BELOW - 4
             arrow(doc, [(a.cx, start_y), (b.cx, end_y)], colour)
-        else:
-            arrow(doc, [(a.cx, start_y), (a.cx, b.cy), (b.x - b.copy_width - 2, b.cy)], colour)
+        else:  # across the gap between the rows, then straight into the map
+            middle = (start_y + end_y) / 2
+            arrow(doc, [(a.cx, start_y), (a.cx, middle), (b.cx, middle), (b.cx, end_y)], colour)
     doc.close()
 
 
