@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from convplan.expr import ExpressionError, SymbolTable, parse_expression, substitute
@@ -64,11 +65,17 @@ def sample(value: Any, **fixed: int) -> float | None:
         return float(value)
     if not isinstance(value, str):
         return None
+    return _sample_text(value, tuple(sorted(fixed.items())))
+
+
+@lru_cache(maxsize=4096)
+def _sample_text(text: str, fixed: tuple[tuple[str, int], ...]) -> float | None:
+    # Cached: a plan repeats the same few formulas (``i - 2``, ``floor(i/2)``) on every stage.
+    values = dict(fixed)
     try:
-        expr = parse_expression(value, SymbolTable())
+        expr = parse_expression(text, SymbolTable())
         names = {getattr(s, "name", str(s)) for s in getattr(expr, "free_symbols", ())}
-        values = {name: fixed.get(name, _SAMPLE_SYMBOL_VALUE) for name in names}
-        return float(substitute(expr, values))
+        return float(substitute(expr, {name: values.get(name, _SAMPLE_SYMBOL_VALUE) for name in names}))
     except (ExpressionError, TypeError, ValueError, ZeroDivisionError):
         return None
 

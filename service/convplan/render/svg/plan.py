@@ -41,7 +41,7 @@ __all__ = ["plan_svg"]
 _MARGIN = 20.0
 _GAP = 30.0
 _ABOVE = 18.0  # room for the channel label over a box
-_BELOW = 34.0  # room for the size and op labels under a box
+_LINE = 12.0  # one label line under a box: each size line, then the op
 
 
 @dataclass
@@ -66,11 +66,25 @@ class _Map:
 
     @property
     def footprint(self) -> float:
-        labels = [fmt_size(self.size), self._op_text()]
+        labels = [*self.size_lines, self._op_text()]
         return max(self.w, *(text_width(t, 10) for t in labels))
 
     def _op_text(self) -> str:
         return ", ".join(dict.fromkeys(self.ops))
+
+    @property
+    def size_lines(self) -> list[str]:
+        """``572x572`` on one line; symbolic sizes of several axes one axis per line (they get long)."""
+        text = fmt_size(self.size)
+        if len(text) <= 24 or not isinstance(self.size, list) or len(self.size) == 1:
+            return [text]
+        return [f"{'?' if v is None else v}," if k + 1 < len(self.size) else str(v)
+                for k, v in enumerate(self.size)]
+
+    @property
+    def below(self) -> float:
+        """Room for the labels under the box."""
+        return _LINE * (len(self.size_lines) + 1) + 10
 
     @property
     def left(self) -> float:
@@ -162,11 +176,12 @@ class _Builder:
             m.w, m.h = box_width(m.channels), box_height(first, largest)
         levels = sorted({m.level for m in maps})
         tallest = {lv: max(m.h for m in maps if m.level == lv) for lv in levels}
+        below = {lv: max(m.below for m in maps if m.level == lv) for lv in levels}
         top, centre = 40.0, {}
         for lv in range(max(levels) + 1):
             height = tallest.get(lv, 0.0)
             centre[lv] = top + _ABOVE + height / 2
-            top += _ABOVE + height + _BELOW + 12
+            top += _ABOVE + height + below.get(lv, 0.0) + 12
         self.bottom = top
         cursor: dict[int, float] = {}
         previous: _Map | None = None
@@ -245,8 +260,8 @@ def _connect(doc: SvgDocument, a: _Map, b: _Map) -> None:
     else:
         doc.open("g", class_="arrow", data_kind=b.kind)
         # Vertical arrows run between the label blocks (channels above a box, size and op below).
-        start_y = a.cy + a.h / 2 + _BELOW - 4 if b.cy > a.cy else a.cy - a.h / 2 - _ABOVE + 2
-        end_y = b.cy - b.h / 2 - _ABOVE + 2 if b.cy > a.cy else b.cy + b.h / 2 + _BELOW - 4
+        start_y = a.cy + a.h / 2 + a.below - 4 if b.cy > a.cy else a.cy - a.h / 2 - _ABOVE + 2
+        end_y = b.cy - b.h / 2 - _ABOVE + 2 if b.cy > a.cy else b.cy + b.h / 2 + b.below - 4
         if abs(a.cx - b.cx) < 1:
             arrow(doc, [(a.cx, start_y), (b.cx, end_y)], colour)
         else:  # across the gap between the rows, then straight into the map
@@ -317,7 +332,10 @@ def _box(doc: SvgDocument, m: _Map, reason: str | None) -> None:
             stroke_width=3 if reason is not None else 1)
     channels = "?" if m.channels is None else str(m.channels)
     doc.text(m.cx, m.cy - m.h / 2 - 5, channels, text_anchor="middle", font_size=10, class_="channels")
-    doc.text(m.cx, m.cy + m.h / 2 + 13, fmt_size(m.size), text_anchor="middle", font_size=10, class_="size")
-    doc.text(m.cx, m.cy + m.h / 2 + 26, ", ".join(dict.fromkeys(m.ops)), text_anchor="middle", font_size=9,
+    lines = m.size_lines
+    for k, line in enumerate(lines):
+        doc.text(m.cx, m.cy + m.h / 2 + 13 + k * _LINE, line, text_anchor="middle", font_size=10, class_="size")
+    doc.text(m.cx, m.cy + m.h / 2 + 13 + len(lines) * _LINE, ", ".join(dict.fromkeys(m.ops)), text_anchor="middle",
+             font_size=9,
              fill=MISMATCH_RED if reason is not None else "#666666", class_="op")
     doc.close()
