@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -70,7 +71,34 @@ class TestComputeSvg:
 
     async def test_openapi_documents_svg(self, api_client: httpx.AsyncClient) -> None:
         schema = (await api_client.get("/openapi.json")).json()
-        for path in ("/v1/plan", "/v1/compute/{op}"):
+        for path in ("/v1/plan", "/v1/compute/{op}", "/v1/graph"):
             operation = schema["paths"][path]["post"]
             assert "image/svg+xml" in operation["responses"]["200"]["content"]
             assert any(p["name"] == "format" and p["in"] == "query" for p in operation["parameters"])
+
+
+class TestGraphSvg:
+    BODY: ClassVar[dict[str, Any]] = {
+        "inputs": [{"name": "x", "size": [9, 9], "channels": 1}], "align": "none",
+        "nodes": [{"id": "c1", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1, "out_channels": 8},
+                  {"id": "p1", "op": "max_pool", "inputs": ["c1"], "kernel_size": 2},
+                  {"id": "c2", "op": "conv", "inputs": ["p1"], "kernel_size": 3, "padding": 1, "out_channels": 16},
+                  {"id": "u1", "op": "conv_transpose", "inputs": ["c2"], "kernel_size": 2, "stride": 2,
+                   "out_channels": 8},
+                  {"id": "cat", "op": "concat", "inputs": ["c1", "u1"]},
+                  {"id": "head", "op": "conv", "inputs": ["cat"], "kernel_size": 1, "out_channels": 2}]}
+
+    async def test_mismatch_and_culprit(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/graph?format=svg", json=self.BODY)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/svg+xml"
+        groups = {(g.get("data-node"), g.get("data-merge")): g for g in ET.fromstring(response.content).iter(f"{NS}g")}
+        assert groups[(None, "cat")].get("class") == "mismatch"
+        assert groups[("p1", None)].get("class") == "culprit"
+        assert {node for node, _ in groups if node} == {"x", "c1", "p1", "c2", "u1", "cat", "head"}
+
+    async def test_applied_crop_is_labelled(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/graph", json={**self.BODY, "align": "crop"},
+                                         headers={"Accept": "image/svg+xml"})
+        texts = ["".join(t.itertext()) for t in ET.fromstring(response.content).iter(f"{NS}text")]
+        assert "crop [0, 1] x [0, 1]" in texts and "8x8" in texts

@@ -1,1 +1,1 @@
-"""Renderers: the computed results drawn or printed for people (``svg``)."""
+"""Renderers: typed results to the API's JSON (and, for the CLI, tables); ``svg`` draws them."""

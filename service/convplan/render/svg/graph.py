@@ -54,8 +54,10 @@ def _graph_inputs(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if name in ids or name in found:
                 continue
             size = sizes[k] if isinstance(sizes, list) and k < len(sizes) else None
-            found[name] = {"id": name, "op": "input", "output_size": size, "out_channels": node.get("in_channels")
-                           if k == 0 else None}
+            channels = node.get("in_channels")  # per input on graph nodes
+            if isinstance(channels, list):
+                channels = channels[k] if k < len(channels) else None
+            found[name] = {"id": name, "op": "input", "output_size": size, "out_channels": channels}
     return list(found.values())
 
 
@@ -105,6 +107,9 @@ def graph_svg(response: dict[str, Any]) -> str:
             bad_merges[str(name)] = reason
             if isinstance(culprit, dict) and isinstance(culprit.get("node"), str):
                 blamed[culprit["node"]] = reason
+    failure = response.get("failure")
+    if isinstance(failure, dict) and isinstance(failure.get("node"), str):  # a node PyTorch refuses
+        blamed.setdefault(failure["node"], str(failure.get("detail") or failure.get("msg") or "this node fails"))
     right = max((_MARGIN + layout.x[n] + widths[n] / 2 for n in by_id), default=200.0) + _MARGIN
     depth = 1 + max(layout.layer.values(), default=0)
     ok = response.get("ok", True)
