@@ -146,6 +146,19 @@ class TestPage:
         assert page.locator("#layer-table tr.culprit").count() == 1
         page.screenshot(path=str(shots / "mismatch.png"), full_page=True)
 
+    def test_a_graph_body_goes_to_the_graph_endpoint(self, page: Any, shots: Path) -> None:
+        graph = {"inputs": [{"name": "x", "size": [32, 32], "channels": 16}], "nodes": [
+            {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1, "out_channels": 16},
+            {"id": "b", "op": "conv", "inputs": ["a"], "kernel_size": 3, "stride": 2, "padding": 1},
+            {"id": "up", "op": "upsample", "inputs": ["b"], "scale_factor": 2},
+            {"id": "sum", "op": "add", "inputs": ["x", "up"]}]}
+        page.fill("#input-size", "31x31")
+        page.fill("#layers", json.dumps(graph))
+        page.wait_for_selector("#diagram svg g[data-merge='sum'].mismatch", timeout=10_000)
+        assert page.locator("#layer-table tr[data-index]").count() == 4
+        assert page.locator("#diagram svg g[data-node='b'].culprit").count() == 1
+        page.screenshot(path=str(shots / "graph.png"), full_page=True)
+
     def test_an_onnx_file_is_uploaded(self, page: Any) -> None:
         page.set_input_files("#onnx-file", files=[{"name": "model.onnx", "mimeType": "application/octet-stream",
                                                    "buffer": b"\x08\x07not a real model"}])
