@@ -14,6 +14,7 @@ from convplan.api.body_guard import BodyGuardMiddleware
 from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
+from convplan.api.page import install_page
 from convplan.api.routes import load_routers
 from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in load_routers():
         app.include_router(router)
     install_docs(app)
+    install_page(app)
     install_openapi(app)
     install_exception_handlers(app)
 

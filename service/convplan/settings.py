@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         "Longest receptive-field period tracked: beyond it `phases` (and the sizes, start and centre they give) are "
         "null, only `jump` is reported (not an error).", ge=1, le=4096,
     )
+    svg_panels: int = _limit(
+        64, "panels", "Most output positions drawn as panels in a conv_transpose SVG; the rest are listed, not drawn.",
+        ge=1, le=4096,
+    )
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
     )

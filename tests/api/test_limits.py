@@ -34,6 +34,7 @@ EXPECTED_LIMITS = {
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
     "rf_period": 64,
+    "svg_panels": 64,
     "symbolic_timeout_seconds": 5.0,
     "work_timeout_seconds": 5.0,
     "inline_work_seconds": 0.05,
@@ -174,12 +175,13 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     # the worker queue (tests/api/test_workers.py: a move to a worker, a 422 work-timeout, 503s), the
     # receptive-field period (tests/api/test_shapes.py, phases null over it, not refused), the valid-size
     # scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason) and the server's own
-    # limits against a real `convplan serve` (tests/cli/test_serve.py)
+    # limits against a real `convplan serve` (tests/cli/test_serve.py); the SVG panels
+    # (tests/api/test_svg_answers.py: the rest listed, not drawn)
     elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "work_timeout_seconds",
                  "inline_work_seconds", "max_queued_requests", "max_queue_wait_seconds", "rf_period",
                  "valid_sizes_max_period", "valid_sizes_max_scan", "valid_sizes_max_extra", "max_header_bytes",
                  "request_timeout_seconds", "keep_alive_timeout_seconds", "max_connections",
-                 "shutdown_grace_seconds"}
+                 "shutdown_grace_seconds", "svg_panels"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

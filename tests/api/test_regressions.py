@@ -31,7 +31,7 @@ def _client(**overrides: Any) -> httpx.AsyncClient:
 # an enum, and any other op is still the contract's 404.
 def test_compute_op_is_documented_as_an_enum() -> None:
     schema = create_app(Settings.model_construct()).openapi()
-    (param,) = schema["paths"]["/v1/compute/{op}"]["post"]["parameters"]
+    (param,) = [p for p in schema["paths"]["/v1/compute/{op}"]["post"]["parameters"] if p["in"] == "path"]
     assert param["schema"]["enum"][:2] == ["conv", "conv_transpose"]
     assert "404" in schema["paths"]["/v1/compute/{op}"]["post"]["responses"]
 

@@ -173,3 +173,10 @@ def test_plan_ok_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 def test_plan_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "plan", "--help")
     assert "1 it is not ok" in out
+def test_plan_writes_svg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "unet.svg"
+    assert main(["plan", "unet", "--depth", "2", "--input", "64", "--svg", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"

@@ -70,3 +70,18 @@ def test_sizes_and_assumptions() -> None:
     assert parse_assumption("p>=0") == ("p", {"min": 0})
     with pytest.raises(SpecError):
         parse_assumption("p>0")
+
+
+def test_shared_fixture_with_the_page() -> None:
+    """tests/fixtures/layer_syntax.json: the same cases run through the page's layers.js (tests/web)."""
+    import json
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parent.parent / "fixtures" / "layer_syntax.json").read_text())["cases"]
+    assert any(c.get("error") for c in cases) and any("layers" in c for c in cases)
+    for case in cases:
+        if case.get("error"):
+            with pytest.raises(SpecError):
+                [parse_layer(t) for t in case["text"].split()]
+        else:
+            assert [parse_layer(t) for t in case["text"].split()] == case["layers"], case["text"]

@@ -38,12 +38,12 @@ from convplan.errors import (
 from convplan.ops import NeedsSymbolic
 from convplan.symbolic import Job, JobCancelled, SymbolicPool
 
-__all__ = ["close_symbolic_pool", "get_pool", "numeric_first", "symbolic_pool"]
+__all__ = ["CLIENT_GONE", "close_symbolic_pool", "get_pool", "numeric_first", "numeric_first_result", "symbolic_pool"]
 
 _lock = threading.Lock()
 
 # nginx's "client closed request": the answer to a request whose client left (nobody reads it).
-_CLIENT_GONE = 499
+CLIENT_GONE = 499
 
 
 def symbolic_pool(request: Request) -> SymbolicPool:
@@ -75,9 +75,18 @@ async def numeric_first(
 ) -> Response:
     """Run ``run(body, settings, symbolic=False)`` inline (plain integers, fast) within the inline budget;
     when a value turns out symbolic, or the budget runs out, run ``entry`` in a worker under the full budget."""
+    result = await numeric_first_result(request, body, settings, run, entry)
+    return Response(status_code=CLIENT_GONE) if result is None else DataResponse(result)
+
+
+async def numeric_first_result(
+    request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str
+) -> dict[str, Any] | None:
+    """``numeric_first``'s result as the dict, for routes that answer it in another format (SVG); None when the
+    client went away while its work waited or ran in a worker."""
     try:
         with budget.limit(settings.inline_work_seconds):
-            return DataResponse(run(body, settings, symbolic=False))
+            return run(body, settings, symbolic=False)
     except NeedsSymbolic:
         seconds, error = settings.symbolic_timeout_seconds, SymbolicTimeout
     except BudgetExhausted:
@@ -87,7 +96,7 @@ async def numeric_first(
 
 
 async def _in_worker(request: Request, entry: str, payload: dict[str, Any], settings: Any, seconds: float,
-                     error: type[OverBudget]) -> Response:
+                     error: type[OverBudget]) -> dict[str, Any] | None:
     """``entry(payload)`` in a worker: queued, and dropped or stopped when the client disconnects."""
     job = Job()
     outcome: list[Any] = []
@@ -95,17 +104,17 @@ async def _in_worker(request: Request, entry: str, payload: dict[str, Any], sett
         group.start_soon(_cancel_on_disconnect, request.receive, job, group.cancel_scope)
         try:
             async with _queue(request.app).turn():
-                outcome.append(DataResponse(await anyio.to_thread.run_sync(
+                outcome.append(await anyio.to_thread.run_sync(
                     lambda: symbolic_pool(request).run(entry, payload, settings, seconds=seconds, error=error,
                                                        job=job),
-                    limiter=_threads(request.app))))
+                    limiter=_threads(request.app)))
         except JobCancelled:
             pass
         except Exception as exc:  # raised below, outside the task group (which would wrap it in a group)
             outcome.append(exc)
         group.cancel_scope.cancel()  # stop watching
     if not outcome:  # cancelled: queued work dropped, or running work stopped
-        return Response(status_code=_CLIENT_GONE)
+        return None
     if isinstance(outcome[0], Exception):
         raise outcome[0]
     return outcome[0]  # type: ignore[no-any-return]

@@ -50,6 +50,7 @@ examples:
   convplan plan unet --depth 3 --input 100 --align pad --json
   convplan plan fcn --variant 8s --input 500x500 -c 3 --valid-sizes
   convplan plan --file plan.json --input 101 --valid-sizes
+  convplan plan unet --depth 4 --padding valid --input 572x572 --svg unet.svg
 
 Without --url (or CONVPLAN_BASE_URL) the service runs in process.
 Exit status: 0 the plan is ok; 1 it is not ok (a skip connection does not
@@ -92,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group = parser.add_argument_group("output")
     group.add_argument("--valid-sizes", action="store_true", help="print the valid input sizes per axis")
     group.add_argument("--layers", action="store_true", help="print every layer of every stage")
+    group.add_argument("--svg", metavar="FILE", help="also write the plan drawn as the U-Net figure (SVG) to FILE")
     add_api_options(parser)
     parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed=not_ok))
 
@@ -238,8 +240,21 @@ def _valid_sizes(response: dict[str, Any], request: dict[str, Any]) -> list[str]
     return lines
 
 
+def _write_svg(path: str, request: dict[str, Any], response: dict[str, Any]) -> str:
+    from convplan.render.svg import plan_svg
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(plan_svg(response, request))
+    except OSError as exc:
+        return f"could not write {path}: {exc}"
+    return f"wrote {path}"
+
+
 def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str, Any]) -> str:
     lines: list[str] = []
+    if args.svg and "skips" in response:  # a plan, not the partial stack of a refusal
+        lines += [_write_svg(args.svg, request, response), ""]
     head = "plan" + (f" ({args.template})" if args.template else "")
     stages = _stages(response)
     first = stages[0][1] if stages else {}

@@ -1,1 +1,1 @@
-"""Renderers: typed results to the API's JSON (and, for the CLI, tables)."""
+"""Renderers: typed results to the API's JSON (and, for the CLI, tables); ``svg`` draws them."""

@@ -22,8 +22,9 @@ from convplan.api.deps import SettingsDep
 from convplan.api.examples import COMPUTE_EXAMPLES, openapi_examples
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import array_response
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
 from convplan.compute import REQUESTS, run_compute
-from convplan.errors import ErrorItem
+from convplan.errors import ErrorItem, InvalidRequest
 
 router = APIRouter(prefix="/v1", tags=["compute"])
 
@@ -38,6 +39,7 @@ def _request_schema() -> dict[str, Any]:
         schema["title"] = f"{op} request"
         variants.append(schema)
     return {
+        "parameters": [FORMAT_PARAMETER],
         "requestBody": {
             "required": True,
             "description": "The op's parameters (numbers only) and its tensors; the variant is chosen by `op` in "
@@ -65,10 +67,13 @@ class ComputeResponse(BaseModel):
         f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
         "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
         "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
-        "`max_output_elements` are a 413."
+        "`max_output_elements` are a 413. `?format=svg` (or `Accept: image/svg+xml`) on conv_transpose implies "
+        "`explain` and draws it as convolution-arithmetic panels, one per output position up to `svg_panels`; "
+        "on other ops it is a 422."
     ),
     response_model=None,
-    responses={200: {"model": ComputeResponse, "description": "The result."},
+    responses={200: {"model": ComputeResponse, "description": "The result (JSON), or for conv_transpose its "
+                                                              "drawing (SVG).", "content": SVG_CONTENT},
                **problem_responses(400, 404, 413, 415, 422)},
     openapi_extra=_request_schema(),
 )
@@ -92,5 +97,14 @@ async def compute(
             except ValueError as exc:
                 return problem_response(400, f"malformed JSON: {exc}",
                                         error_items=[ErrorItem(("body",), str(exc), "json_invalid").as_dict()])
+    svg = wants_svg(request)
+    if svg:
+        if op != "conv_transpose" and op in REQUESTS:  # an unknown op stays a 404
+            raise InvalidRequest(f"format svg draws conv_transpose only, not {op!r}",
+                                 [ErrorItem(("query", "format"), "svg is drawn for conv_transpose only", "enum")])
+        if isinstance(body, dict):
+            body = {**body, "explain": True}
     result = await anyio.to_thread.run_sync(run_compute, op, body, settings)
+    if svg:
+        return await render_svg("conv_transpose", result, body, settings)
     return array_response(result)

@@ -7,7 +7,8 @@ from fastapi.responses import Response
 
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.symbolic import numeric_first
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
+from convplan.api.symbolic import CLIENT_GONE, numeric_first, numeric_first_result
 from convplan.graph.schema import GraphRequest
 from convplan.render.graph_schema import GraphResponse
 from convplan.run.graph import run_graph
@@ -30,11 +31,20 @@ _SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
         "and per axis of the first input three exact sets of `valid_input_sizes`: `runs` (PyTorch executes "
         "it), `clean` (nothing dropped, every merge registered) and `same_size` (outputs keep the input's "
         "size). A node PyTorch would refuse at these sizes makes `ok` false (`failure` names it); a malformed "
-        "graph (unknown name, cycle, wrong number of inputs) is a 422 naming the node."
+        "graph (unknown name, cycle, wrong number of inputs) is a 422 naming the node. `?format=svg` (or `Accept: "
+        "image/svg+xml`) draws the graph as a layered DAG, the mismatched merge and its culprit in red."
     ),
     response_model=None,
-    responses={200: {"model": GraphResponse, "description": "The analysed graph."},
+    responses={200: {"model": GraphResponse, "description": "The analysed graph (JSON), or its drawing (SVG).",
+                     "content": SVG_CONTENT},
                **problem_responses(400, 413, 415, 422, 503)},
+    openapi_extra={"parameters": [FORMAT_PARAMETER]},
 )
 async def graph(body: GraphRequest, request: Request) -> Response:
-    return await numeric_first(request, body, request.app.state.settings, run_graph, _SYMBOLIC_ENTRY)
+    settings = request.app.state.settings
+    if wants_svg(request):
+        result = await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY)
+        if result is None:
+            return Response(status_code=CLIENT_GONE)
+        return await render_svg("graph", result, None, settings)
+    return await numeric_first(request, body, settings, run_graph, _SYMBOLIC_ENTRY)

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, Response
 from convplan.api.examples import PLAN_EXAMPLES, openapi_examples
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.symbolic import numeric_first
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
+from convplan.api.symbolic import CLIENT_GONE, numeric_first, numeric_first_result
 from convplan.plan import PlanRequest, run_plan
 from convplan.plan.schema import PlanResponse
 
@@ -30,12 +31,22 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
         "the stack takes cleanly, as residues modulo a minimal period above a minimum, with the nearest valid "
         "sizes around the requested one and the output size as an expression in `i`. With `align: \"none\"` "
         "the first mismatch stops the walk (200, `ok: false`, `mismatch` names the skip and the layer whose "
-        "rounding caused it). Bad stacks are 422s located in the body."
+        "rounding caused it). Bad stacks are 422s located in the body. `?format=svg` (or `Accept: image/svg+xml`) "
+        "draws the plan as the U-Net paper's figure: a box per feature map, the skips with their fixes, the "
+        "mismatch and its culprit in red."
     ),
     response_model=None,
-    openapi_extra={"requestBody": {"content": {"application/json": {"examples": openapi_examples(PLAN_EXAMPLES)}}}},
-    responses={200: {"model": PlanResponse, "description": "The plan."},
+    responses={200: {"model": PlanResponse, "description": "The plan (JSON), or its drawing (SVG).",
+                     "content": SVG_CONTENT},
                **problem_responses(400, 413, 415, 422, 503)},
+    openapi_extra={"parameters": [FORMAT_PARAMETER],
+                   "requestBody": {"content": {"application/json": {"examples": openapi_examples(PLAN_EXAMPLES)}}}},
 )
 async def plan(body: PlanRequest, request: Request) -> Response:
-    return await numeric_first(request, body, request.app.state.settings, run_plan, _SYMBOLIC_ENTRY)
+    settings = request.app.state.settings
+    if wants_svg(request):
+        result = await numeric_first_result(request, body, settings, run_plan, _SYMBOLIC_ENTRY)
+        if result is None:
+            return Response(status_code=CLIENT_GONE)
+        return await render_svg("plan", result, body.model_dump(mode="json", exclude_unset=True), settings)
+    return await numeric_first(request, body, settings, run_plan, _SYMBOLIC_ENTRY)
