@@ -78,6 +78,12 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
     ),
     _from_error(errors.LayerError, "A layer cannot be applied (as PyTorch would refuse it)."),
     _from_error(errors.SymbolicTimeout, "Symbolic work ran over its time budget."),
+    _from_error(errors.NotOnnx, "The uploaded model is not ONNX (not a parseable ModelProto)."),
+    _from_error(errors.InvalidModel, "The ONNX model is malformed: a cycle, an unknown tensor, an impossible shape."),
+    _from_error(
+        errors.UnsupportedModel,
+        "The ONNX model has ops or shape computations with no convplan meaning; `errors` lists every one.",
+    ),
     ProblemType("internal-error", 500, "Internal error", "A bug; never expected. The traceback is logged."),
 )
 
