@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
-__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "is_json_media_type", "json_depth_exceeds"]
+__all__ = ["PARSED_BODY", "BodyGuardMiddleware", "check_json_body", "json_depth_exceeds", "is_json_media_type"]
 
 _METHODS_WITH_JSON_BODY = frozenset({"POST", "PUT", "PATCH"})
 

@@ -176,7 +176,10 @@ class Importer:
             outs = handler(self, node, ins)
         except Unsupported as exc:
             self.unsupported[node.op_type].append((self.label(node), exc.reason))
-            outs = [Poison()] * len(node.output)
+            # Read on as if the node kept its input's shape, so that every later unsupported node is
+            # reported too; the model is refused anyway.
+            through = next((v for v in ins if isinstance(v, Feature | Flat)), None)
+            outs = [through or Poison()] * len(node.output)
         if outs is not None:
             self._set(node, outs)
 
@@ -319,7 +322,7 @@ class Importer:
     def _refuse(self) -> None:
         parts, errors = [], []
         for op_type, where in self.unsupported.items():
-            parts.append(f"{op_type} ({', '.join(name for name, _ in where)})")
+            parts.append(f"{op_type} ({', '.join(f'{name}: {reason}' for name, reason in where)})")
             for name, reason in where:
                 errors.append(ErrorItem(("model", "graph", "node", name), f"{op_type}: {reason}", "onnx_unsupported"))
         raise UnsupportedModel(

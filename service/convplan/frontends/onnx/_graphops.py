@@ -221,7 +221,8 @@ def _expand(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
 # --- reshapes, heads ----------------------------------------------------------------------------------
 
 def _is_batch(item: Any) -> bool:
-    return item == 0 or item == leaf("", 0) or item == -1
+    """A Reshape target's first entry that keeps the batch: 0 (copy), -1, the batch size, or a number."""
+    return item == leaf("", 0) or (isinstance(item, int) and (item >= 0 or item == -1))
 
 
 def _flatten(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:

@@ -213,7 +213,8 @@ def _resize(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     axes = imp.attr(node, "axes")
     axes = [a % (x.rank + 2) for a in axes] if axes is not None else list(range(x.rank + 2))
     if node.op_type == "Upsample" and imp.opset < 9:
-        scales_value: Value | None = Known(np.array(list(imp.attr(node, "scales", [])), dtype=object), True)
+        scales_value: Value | None = Known(np.array([Fraction(v) for v in imp.attr(node, "scales", [])],
+                                                    dtype=object), True)
         sizes_value = None
     elif node.op_type == "Upsample" or imp.opset < 11:
         scales_value, sizes_value = ins[1], None
@@ -331,15 +332,23 @@ def _constant_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: di
 
 def _computed_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
     by_anchor: dict[str, dict[int, str]] = {}
+    offsets = [0] * x.rank
     for a, (s, e) in per_axis.items():
         big = x.dim(a)
         worlds = sample_worlds([s, e], larger=leaves(big))
         target = _size_on_axis(make("sub", e, s), a, worlds, exclude=x.canon[a])
         anchor = _anchor(s, big, leaf(target, 2 + a), worlds) if target is not None else None
+        if anchor is None and target is not None and isinstance(s, int) and s > 0:
+            # Caffe's crop at a fixed offset (FCN: score_pool4[5:5 + n]): drop the offset first, then crop
+            # to the target's size from the start.
+            offsets[a], anchor = s, "start"
         if anchor is None:
             raise Unsupported("Slice bounds computed from tensor sizes that are not a crop to another tensor's size "
-                              "(from floor(D/2), 0 or D)")
+                              "(from floor(D/2), 0, D or a constant offset)")
         by_anchor.setdefault(anchor, {})[a] = target  # type: ignore[assignment]
+    if any(offsets):
+        x = _new(imp, node, x, "crop", x.channels, name=f"{node.output[0]}_offset",
+                 new_axes=[a for a, o in enumerate(offsets) if o], crop=[[o, 0] for o in offsets])
     return _size_of_nodes(imp, node, x, "crop", by_anchor, {})
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import onnx
+import onnx.inliner
 from google.protobuf.message import DecodeError
 
 from convplan.errors import ErrorItem, InvalidModel, LimitExceeded, NotOnnx
