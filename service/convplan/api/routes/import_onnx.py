@@ -59,11 +59,14 @@ async def _model_bytes(request: Request, settings: Settings) -> bytes | Response
         except Exception as exc:  # noqa: BLE001 - python-multipart's errors have no common public class
             raise NotOnnx(f"malformed multipart body: {exc}",
                           [ErrorItem(("body",), "malformed multipart", "multipart")]) from None
-        upload = form.get("model")
-        if upload is None or isinstance(upload, str):
-            raise NotOnnx("multipart body without a file in field `model`",
-                          [ErrorItem(("body", "model"), "missing file", "missing")])
-        return await upload.read()
+        try:
+            upload = form.get("model")
+            if upload is None or isinstance(upload, str):
+                raise NotOnnx("multipart body without a file in field `model`",
+                              [ErrorItem(("body", "model"), "missing file", "missing")])
+            return await upload.read()
+        finally:
+            await form.close()  # the spooled temporary files
     if media not in ("application/octet-stream", "application/onnx", "application/x-protobuf"):
         return problem_response(415, f"expected the model as application/octet-stream or multipart/form-data, got "
                                      f"{media or 'no Content-Type'}")
