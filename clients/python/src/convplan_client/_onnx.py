@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import Field
+
 from convplan_client._models import Model
 
 __all__ = ["OnnxImportResult", "onnx_request"]
@@ -22,7 +24,7 @@ class OnnxImportResult(Model):
     model: dict[str, Any]
     graph: dict[str, Any]
     analysis: dict[str, Any] | None = None
-    warnings: list[str] = []
+    warnings: list[str] = Field(default_factory=list)
 
 
 def onnx_request(path_or_bytes: str | os.PathLike[str] | bytes, query: dict[str, Any]) -> tuple[str, bytes]:

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import DataResponse
-from convplan.errors import ConvplanError, ErrorItem, NotOnnx
+from convplan.api.symbolic import symbolic_pool
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, NotOnnx
 from convplan.frontends.onnx import ModelLimits, import_onnx
 from convplan.frontends.onnx.example import example_model
+from convplan.graph.schema import GraphRequest
+from convplan.ops import NeedsSymbolic
+from convplan.run.graph import run_graph
 from convplan.settings import Settings
 
 __all__ = ["IMPORT_ONNX_PATH", "router"]
 
 IMPORT_ONNX_PATH = "/v1/import/onnx"
 _EXAMPLE_PATH = "/v1/import/onnx/example.onnx"
+_SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
 
 router = APIRouter(tags=["import"])
 
@@ -73,13 +77,24 @@ async def _model_bytes(request: Request, settings: Settings) -> bytes | Response
     return await request.body()
 
 
-def _analyse(graph: dict[str, Any]) -> dict[str, Any] | None:
-    """The /v1/graph response for ``graph``, when the graph core is present in this build."""
-    if importlib.util.find_spec("convplan.graph") is None:
-        return None
-    module = importlib.import_module("convplan.graph")
-    request = module.GraphRequest.model_validate(graph)
-    return module.run_graph(request)
+def _graph_request(graph: dict[str, Any]) -> GraphRequest:
+    """The imported body as the /v1/graph request model; a body the schema refuses is a 422 located in
+    ``graph`` (it would be an importer bug or a value over a limit, e.g. a size above ``max_size``)."""
+    try:
+        return GraphRequest.model_validate(graph)
+    except ValidationError as exc:
+        items = [ErrorItem(("graph", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        raise InvalidRequest(f"the imported graph is not a valid /v1/graph body: {items[0].msg}", items) from None
+
+
+async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The /v1/graph response for ``graph``, numeric inline, symbolic in a worker (as POST /v1/graph)."""
+    body = await run_in_threadpool(_graph_request, graph)
+    try:
+        return await run_in_threadpool(run_graph, body, settings, symbolic=False)
+    except NeedsSymbolic:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        return await run_in_threadpool(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
 
 
 @router.post(
@@ -124,7 +139,7 @@ async def import_onnx_model(
         # The frontend locates errors in the model (``["model", "graph", "node", name]``); the model is the body.
         exc.errors = [replace(e, loc=("body", *e.loc[1:])) if e.loc[:1] == ("model",) else e for e in exc.errors]
         raise
-    analysis = await run_in_threadpool(_analyse, result.graph) if analyse else None
+    analysis = await _analyse(request, result.graph, settings) if analyse else None
     return DataResponse({"model": result.model, "graph": result.graph, "analysis": analysis,
                          "warnings": result.warnings})
 

@@ -20,6 +20,7 @@ from convplan.errors import ErrorItem, InvalidModel, UnsupportedModel
 from convplan.frontends.onnx._names import NameSpace
 from convplan.frontends.onnx._shapes import Leaf, leaf, print_expr
 from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
+from convplan.ops import OPS
 
 __all__ = ["Importer", "Unsupported"]
 
@@ -72,6 +73,14 @@ class Importer:
         node_id = self.ids.name(node_name, key=f"node:{node_name}")
         self.nodes.append({"id": node_id, "op": op, "inputs": inputs, **params})
         return node_id
+
+    def emit_neutral(self, node: onnx.NodeProto, op: str, inputs: list[str], **params: Any) -> str:
+        """A shape-neutral node: by its torch.nn name when this service has the op, else ``identity`` with a
+        warning (the sizes are the same; its parameters and PyTorch's size refusals are not counted)."""
+        if op not in OPS:
+            self.warn(node, f"{op} is not an op of this service yet: read as identity (same sizes)")
+            op, params = "identity", {}
+        return self.emit(node.output[0], op, inputs, **params)
 
     def register(self, feature: Feature) -> Feature:
         """Record a feature map with new sizes, for :meth:`tensor_with`."""

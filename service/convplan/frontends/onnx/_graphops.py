@@ -13,7 +13,7 @@ from convplan.frontends.onnx._convert import Importer, Unsupported
 from convplan.frontends.onnx._layers import LAYER_HANDLERS, _feature, _new, _same
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input, reshape_target
 from convplan.frontends.onnx._shapes import leaf, same_function, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Value, Weight
+from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Unsqueezed, Value, Weight
 
 __all__ = ["HANDLERS"]
 
@@ -36,14 +36,16 @@ _UNARY = {
 def _unary(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if isinstance(x, Flat):
-        return [Flat(imp.emit(node.output[0], _UNARY[node.op_type], [x.id]), x.features)]
+        return [Flat(imp.emit_neutral(node, _UNARY[node.op_type], [x.id]), x.features)]
     return [_same(imp, node, _feature(x, node), _UNARY[node.op_type])]
 
 
 def _dropout(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
+    if isinstance(x, Unsqueezed):
+        return [x, x]  # identity for sizes: the Squeeze after it gives the map back
     if isinstance(x, Flat):
-        out: Value = Flat(imp.emit(node.output[0], "dropout", [x.id]), x.features)
+        out: Value = Flat(imp.emit_neutral(node, "dropout", [x.id]), x.features)
     else:
         out = _same(imp, node, _feature(x, node), "dropout")
     return [out, out]
@@ -66,7 +68,7 @@ def _softmax(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     if isinstance(x, Flat):
         if imp.attr(node, "axis", 1) % 2 != 1:
             raise Unsupported("softmax over the batch")
-        return [Flat(imp.emit(node.output[0], op, [x.id], dim=1), x.features)]
+        return [Flat(imp.emit_neutral(node, op, [x.id], dim=1), x.features)]
     x = _feature(x, node)
     axis = imp.attr(node, "axis", 1 if imp.opset < 13 else -1) % (x.rank + 2)
     if axis != 1:
@@ -338,6 +340,27 @@ def _shape_only(op_type: str) -> Handler:
     return handler
 
 
+def _axes(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> tuple[int, ...]:
+    if len(ins) > 1 and ins[1] is not None:
+        return tuple(imp.ints(ins[1], "axes"))
+    return tuple(imp.attr(node, "axes", ()))
+
+
+def _unsqueeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+    if is_shape_input(ins[0]):
+        return SHAPE_HANDLERS["Unsqueeze"](imp, node, ins)
+    return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins))]
+
+
+def _squeeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+    if is_shape_input(ins[0]):
+        return SHAPE_HANDLERS["Squeeze"](imp, node, ins)
+    x = ins[0]
+    if not isinstance(x, Unsqueezed) or _axes(imp, node, ins) != x.axes:
+        raise Unsupported("Squeeze of a feature map (only undoing an Unsqueeze of the same axes)")
+    return [x.feature]
+
+
 def _unary_or_shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
     if node.op_type in SHAPE_HANDLERS and all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS[node.op_type](imp, node, ins)
@@ -371,4 +394,6 @@ HANDLERS: dict[str, Handler] = {
     "Gemm": _gemm,
     "MatMul": _gemm,
     "Transpose": _transpose,
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
 }

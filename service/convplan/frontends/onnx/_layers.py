@@ -33,7 +33,7 @@ def _feature(value: Value | None, node: onnx.NodeProto) -> Feature:
 
 def _same(imp: Importer, node: onnx.NodeProto, x: Feature, op: str, **params: Any) -> Feature:
     """A shape-neutral node: same sizes, so the same canonical tensor."""
-    node_id = imp.emit(node.output[0], op, [x.id], **params)
+    node_id = imp.emit_neutral(node, op, [x.id], **params)
     return Feature(node_id, x.rank, x.channels, x.canon)
 
 

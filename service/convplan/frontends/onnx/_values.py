@@ -63,6 +63,15 @@ class Grouped:
 
 
 @dataclass(frozen=True)
+class Unsqueezed:
+    """A feature map with size-1 axes inserted (``axes``), as PyTorch's Dropout2d/3d exports around
+    itself on a map of lower rank; only a Squeeze of the same axes (through Dropout) gives it back."""
+
+    feature: Feature
+    axes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Known:
     """Integers or floats known as exact values or shape expressions (object array)."""
 
@@ -82,7 +91,7 @@ class Poison:
     """The output of a node already reported as unsupported: its consumers are not reported again."""
 
 
-Value = Feature | Flat | Grouped | Known | Weight | Poison
+Value = Feature | Flat | Grouped | Unsqueezed | Known | Weight | Poison
 
 
 def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
@@ -94,6 +103,9 @@ def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
     if (count > MAX_KNOWN or any(d < 0 for d in dims) or tensor.data_type not in _FLOATS | _INTS
             or tensor.data_location == onnx.TensorProto.EXTERNAL):
         return Weight(dims)
+    if not (tensor.raw_data or tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data
+            or tensor.uint64_data):
+        return Weight(dims)  # stripped: dims without data
     try:
         values = numpy_helper.to_array(tensor)  # reads only this tensor's own bytes (count <= MAX_KNOWN)
     except (ValueError, TypeError):  # stripped: dims without data
