@@ -169,3 +169,22 @@ class TestImportOnnxHostile:
             response = await post(api_client, data[:cut], "?analyse=false")
             assert response.status_code in (200, 422), (cut, response.text)
 
+
+
+class TestImportOnnxAnalysis:
+    async def test_the_graph_round_trips_through_post_graph(self, api_client: httpx.AsyncClient) -> None:
+        data = (FIXTURES / "unet_paper.onnx").read_bytes()
+        body = (await post(api_client, data, "?input=1x1x572x572")).json()
+        assert body["analysis"]["ok"] is True
+        again = await api_client.post("/v1/graph", json=body["graph"])
+        assert again.status_code == 200 and again.json() == body["analysis"]
+        assert body["analysis"]["outputs"][0]["size"] == [532, 532]  # depth 2: 572 -> 568 -> 284 -> ... -> 532
+
+    async def test_symbolic_dims_are_analysed_in_the_worker(self, api_client: httpx.AsyncClient) -> None:
+        response = await post(api_client, example_model())
+        analysis = response.json()["analysis"]
+        assert analysis["ok"] is True and analysis["outputs"][0]["size"] == ["H", "W"]
+
+    async def test_a_model_that_fails_at_its_size_is_ok_false(self, api_client: httpx.AsyncClient) -> None:
+        body = (await post(api_client, example_model(), "?input=1x1x31x31")).json()
+        assert body["analysis"]["ok"] is False and body["analysis"]["mismatch"]["node"] == "out"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convplan.commands._output import fmt_axes, fmt_channels, table
+from convplan.commands._output import fmt_axes, fmt_channels, fmt_int, table
 
 __all__ = ["graph_report"]
 
@@ -15,8 +15,18 @@ def _sizes(node: dict[str, Any]) -> str:
     return f"{first} -> {fmt_axes(node.get('output_size'))}"
 
 
+def _channels(node: dict[str, Any]) -> str:
+    """``in -> out``; a merge's inputs as ``a + b`` (concat) or ``a, b``."""
+    cin = node.get("in_channels")
+    if isinstance(cin, list):
+        joined = (" + " if node.get("op") == "concat" else ", ").join(fmt_int(c) for c in cin)
+        return fmt_channels({"in_channels": joined if len(cin) > 1 else (cin[0] if cin else None),
+                             "out_channels": node.get("out_channels")})
+    return fmt_channels(node)
+
+
 def _nodes(analysis: dict[str, Any]) -> str:
-    rows = [[str(n.get("id")), str(n.get("op")), _sizes(n), fmt_channels(n)] for n in analysis.get("nodes") or []]
+    rows = [[str(n.get("id")), str(n.get("op")), _sizes(n), _channels(n)] for n in analysis.get("nodes") or []]
     return table(["node", "op", "size", "channels"], rows)
 
 
@@ -33,13 +43,17 @@ def _merges(analysis: dict[str, Any]) -> str:
 def _size_set(entry: Any) -> str:
     if not isinstance(entry, dict):
         return "none" if entry is None else str(entry)
-    residues = entry.get("residues")
+    residues = entry.get("residues") or []
     modulus = entry.get("modulus")
     low, high = entry.get("min"), entry.get("max")
+    extra = entry.get("extra") or []
+    if not residues:
+        return f"only {extra}" if extra else "none"
     text = f"i mod {modulus} in {residues}" if modulus not in (None, 1) else "every i"
     bounds = f", {low} <= i" + (f" <= {high}" if high is not None else "") if low is not None else ""
-    extra = entry.get("extra") or []
-    return text + bounds + (f", and {extra}" if extra else "")
+    nearest = entry.get("nearest") or {}
+    near = [str(nearest[k]) for k in ("below", "above") if nearest.get(k) is not None]
+    return text + bounds + (f", and {extra}" if extra else "") + (f" (nearest: {' / '.join(near)})" if near else "")
 
 
 def _valid(analysis: dict[str, Any]) -> list[str]:
@@ -56,9 +70,6 @@ def _valid(analysis: dict[str, Any]) -> list[str]:
         for name in ("runs", "clean", "same_size"):
             if name in axis:
                 lines.append(f"    {name:9} {_size_set(axis[name])}")
-        nearest = axis.get("nearest")
-        if nearest:
-            lines.append(f"    nearest   {nearest}")
     return lines
 
 
