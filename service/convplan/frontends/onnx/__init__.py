@@ -81,4 +81,4 @@ def import_onnx(
         "producer": producer or None,
         "inputs": [{"name": info.onnx_name, "shape": info.shape} for info in importer.inputs],
     }
-    return OnnxImport(model=meta, graph=graph, warnings=importer.warnings)
+    return OnnxImport(model=meta, graph=graph, warnings=importer.all_warnings())

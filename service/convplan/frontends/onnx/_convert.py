@@ -57,6 +57,7 @@ class Importer:
     inputs: list[InputInfo] = field(default_factory=list)
     consumers: dict[str, list[onnx.NodeProto]] = field(default_factory=lambda: defaultdict(list))
     absorbed: set[int] = field(default_factory=set)   # ids of ONNX nodes folded into an earlier one
+    stand_ins: dict[str, int] = field(default_factory=dict)   # op -> nodes written as identity
     _by_canon: list[Feature] = field(default_factory=list)
     _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
     _declared: dict[str, list[int | None]] | None = None
@@ -78,7 +79,7 @@ class Importer:
         """A shape-neutral node: by its torch.nn name when this service has the op, else ``identity`` with a
         warning (the sizes are the same; its parameters and PyTorch's size refusals are not counted)."""
         if op not in OPS:
-            self.warn(node, f"{op} is not an op of this service yet: read as identity (same sizes)")
+            self.stand_ins[op] = self.stand_ins.get(op, 0) + 1
             op, params = "identity", {}
         return self.emit(node.output[0], op, inputs, **params)
 
@@ -303,6 +304,11 @@ class Importer:
             Feature(info.name, len(info.size), info.channels, (info.name,) * len(info.size)))
 
     # --- results --------------------------------------------------------------------
+    def all_warnings(self) -> list[str]:
+        return self.warnings + [f"{op} is not an op of this service yet: {n} node(s) read as identity (same "
+                                f"sizes; parameters and PyTorch's size checks of {op} not counted)"
+                                for op, n in self.stand_ins.items()]
+
     def outputs(self) -> list[str]:
         out: list[str] = []
         for vi in self.model.graph.output:
