@@ -11,7 +11,7 @@ the closed form ``min(ceil((i+pl+pr-k_eff)/s), floor((i+pl-1)/s)) + 1``
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -96,6 +96,8 @@ class MaxPool(_PoolFamily):
     """Max pooling, as ``torch.nn.MaxPool1d/2d/3d``."""
 
     names = ("max_pool",)
+    #: Its indices can feed a max_unpool (a plan's ``indices_from``).
+    provides_indices: ClassVar[bool] = True
 
     op: Literal["max_pool"]
     dilation: PerAxis = 1
