@@ -33,6 +33,9 @@ EXPECTED_LIMITS = {
     "max_output_elements": 1_000_000,
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
+    "max_model_bytes": 256_000_000,
+    "max_model_nodes": 20_000,
+    "max_model_nesting": 16,
     "symbolic_timeout_seconds": 5.0,
 }
 
@@ -162,8 +165,10 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
     # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
     # and the valid-size scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason)
+    # and the model limits (tests/api/test_import_onnx.py, TestImportOnnxLimits: the body is a model, not JSON)
     elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "valid_sizes_max_period",
-                 "valid_sizes_max_scan", "valid_sizes_max_extra"}
+                 "valid_sizes_max_scan", "valid_sizes_max_extra", "max_model_bytes", "max_model_nodes",
+                 "max_model_nesting"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

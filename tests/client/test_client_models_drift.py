@@ -21,6 +21,7 @@ import pytest
 from pydantic import BaseModel
 
 from convplan_client import ComputeResult, Health, Limits, PlanResult, Problem, ShapesResult
+from convplan_client._onnx import OnnxImportResult
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
@@ -30,6 +31,7 @@ ENDPOINT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/v1/shapes"): ShapesResult,
     ("post", "/v1/plan"): PlanResult,
     ("post", "/v1/compute/{op}"): ComputeResult,
+    ("post", "/v1/import/onnx"): OnnxImportResult,
 }
 
 
