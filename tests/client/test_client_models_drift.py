@@ -20,7 +20,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from convplan_client import ComputeResult, Health, Limits, PlanResult, Problem, ShapesResult
+from convplan_client import (
+    CompareUpsamplersResult,
+    ComputeResult,
+    Health,
+    Limits,
+    PlanResult,
+    Problem,
+    ShapesResult,
+)
 from convplan_client._onnx import OnnxImportResult
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -32,6 +40,7 @@ ENDPOINT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/v1/plan"): PlanResult,
     ("post", "/v1/compute/{op}"): ComputeResult,
     ("post", "/v1/import/onnx"): OnnxImportResult,
+    ("post", "/v1/compare/upsamplers"): CompareUpsamplersResult,
 }
 
 

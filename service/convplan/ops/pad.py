@@ -7,8 +7,9 @@ circular at most the input (``torch/nn/functional.py::pad`` and ATen's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -74,6 +75,8 @@ class Pad(_FitToSize, OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
+    cli_keys: ClassVar[Mapping[str, str]] = {"p": "padding", "m": "mode"}
+    cli_main = "padding"
 
     op: Literal["pad"]
     padding: PadAmounts | None = Field(default=None, description="Required unless `size_of` is given.")
@@ -124,6 +127,7 @@ class Crop(_FitToSize, OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
+    cli_main = "crop"
 
     op: Literal["crop"]
     crop: CropAmounts | None = None

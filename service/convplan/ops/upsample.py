@@ -8,18 +8,28 @@ only integer or dyadic scale factors are exact, so only those are accepted.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
+from convplan.kernels.interp import prepare_interpolate
 from convplan.ops._base import LayerShape, NoClosedForm, OpModel, register
+from convplan.ops._compute import (
+    ComputeParams,
+    IntPerAxis,
+    Runner,
+    Shapes,
+    Tensor,
+    output_ints,
+)
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import NodeRef, PerAxis, ScaleFactor
 from convplan.ops._formula import floor_scaled
 from convplan.ops._values import Value, fdiv, norm
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsampleParams", "UpsampleRequest"]
 
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _NEAREST = ("nearest", "nearest-exact")
@@ -29,11 +39,33 @@ _NEAREST = ("nearest", "nearest-exact")
 _MAX_DYADIC_DENOMINATOR = 1 << 16
 
 
+_Number = StrictFloat | StrictInt
+
+
+class UpsampleParams(ComputeParams):
+    size: IntPerAxis | None = None
+    scale_factor: _Number | Annotated[list[_Number], Field(min_length=1, max_length=3)] | None = None
+    mode: Literal["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+    align_corners: StrictBool | None = None
+    recompute_scale_factor: StrictBool | None = None
+    antialias: StrictBool = False
+
+
+class UpsampleRequest(UpsampleParams):
+    input: Tensor
+
+
 @register
 class Upsample(OpModel):
     """Resize by a scale factor or to a size."""
 
     names = ("upsample",)
+    cli_names: ClassVar[Mapping[str, str]] = {"up": "upsample", "interpolate": "upsample"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"sf": "scale_factor", "scale": "scale_factor", "m": "mode", "ac": "align_corners"}
+    cli_main = "scale_factor"
+    compute_params = UpsampleParams
+    compute_request = UpsampleRequest
+    compute_order = 80
 
     op: Literal["upsample"]
     scale_factor: ScaleFactor | None = None
@@ -65,6 +97,20 @@ class Upsample(OpModel):
                 formula.append(text)
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"scale_factor": scales})
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x = shapes["input"]
+        assert x is not None
+        # F.interpolate hands the kernel scale_factor only when sizes were not
+        # given and recompute_scale_factor is falsy; otherwise the scale is in/out.
+        rank = len(shape.output_size)
+        scales = shape.resolved.get("scale_factor") or [None] * rank
+        if self.recompute_scale_factor:
+            scales = [None] * rank
+        run = prepare_interpolate(x, output_ints(shape), mode=self.mode,
+                                  scales=[None if s is None else float(s) for s in scales],
+                                  align_corners=bool(self.align_corners), antialias=self.antialias)
+        return lambda x, a: {"output": run(x)}
 
     def _check_options(self, ctx: LayerContext) -> None:
         # Same order of checks as torch.nn.functional.interpolate.
@@ -122,7 +168,7 @@ class Upsample(OpModel):
         return exact
 
 
-def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool) -> tuple[Value, Value | str]:
+def _scaled(ctx: LayerContext, axis: int, i: Value, f: float, listed: bool) -> tuple[Value, Value | str]:
     try:
         finite = math.isfinite(f)
     except OverflowError:  # an integer beyond the float range

@@ -19,6 +19,7 @@ def run_plan(request: PlanRequest, limits: Any = None, *, symbolic: bool = True)
     request in a worker under the symbolic time budget)."""
     program, expanded = build_program(request, limits)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     walker = Walker(program, resolver, len(size))
     walker.run(size, channels)

@@ -160,6 +160,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
                                 "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     result = infer_stack(request.layers, size, channels, resolver)
     return render_result(result, resolver)

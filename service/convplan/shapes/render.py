@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convplan.ops import Resolver, Value
+from convplan.ops import AxisOverlap, Resolver, Value
 from convplan.ops._context import latex_or_none, text
 from convplan.ops._formula import Formula
 from convplan.ops._values import norm, vsum
@@ -16,7 +16,7 @@ from convplan.ops._values import norm, vsum
 if TYPE_CHECKING:
     from convplan.shapes.engine import LayerRecord, StackResult
 
-__all__ = ["put", "render_layer", "render_result", "total"]
+__all__ = ["overlap_json", "put", "render_layer", "render_result", "total"]
 
 
 def _t(value: Any) -> Any:
@@ -70,6 +70,7 @@ def render_layer(record: LayerRecord, symbolic: bool = True) -> dict[str, Any]:
     put(out, "overhang", shape.overhang, symbolic)
     put(out, "params", shape.params, symbolic)
     put(out, "macs", shape.macs, symbolic)
+    out["overlap"] = overlap_json(shape.overlap)
     out["warnings"] = list(record.warnings)
     return out
 
@@ -102,8 +103,14 @@ def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
         "params_latex": None,
         "macs": shape.macs,
         "macs_latex": None,
+        "overlap": overlap_json(shape.overlap),
         "warnings": list(record.warnings),
     }
+
+
+def overlap_json(axes: list[AxisOverlap | None] | None) -> list[dict[str, Any] | None] | None:
+    """Contract section 10: per axis ``{taps, uniform, holes}`` (null where symbolic), null for other ops."""
+    return None if axes is None else [None if a is None else a.as_dict() for a in axes]
 
 
 def total(values: list[Value | None]) -> Value | None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ConditionOut", "LayerOut", "ShapesResponse", "SizeValue"]
+__all__ = ["AxisOverlapOut", "ConditionOut", "LayerOut", "ShapesResponse", "SizeValue"]
 
 SizeValue = Annotated[
     int | str,
@@ -29,6 +29,21 @@ class ConditionOut(BaseModel):
     expr: str = Field(description="The condition, e.g. `H >= 6`.")
     expr_latex: Latex
     where: str | None = Field(default=None, description="What the check guards.")
+
+
+class AxisOverlapOut(BaseModel):
+    """How a conv_transpose's (or max_unpool's) windows overlap on one axis, in the interior."""
+
+    taps: list[list[int]] | None = Field(
+        description="Entry `r` (0 to stride - 1): the taps `t` in `0..k-1` reaching interior outputs `y = r mod "
+        "stride`, those with `r + padding_before - t*dilation = 0 (mod stride)`; max_unpool as dilation 1 (the "
+        "windows covering `y`, at most one of which writes). Null when `kernel_size + stride` is over 4096.",
+        examples=[[[1, 3], [0, 2]]],
+    )
+    uniform: bool = Field(description="Every phase gets as many taps: exactly when gcd(dilation, stride) = 1 and "
+                                      "stride divides kernel_size. Otherwise `warnings` names the checkerboard "
+                                      "risk (Odena, Dumoulin, Olah, Distill 2016).")
+    holes: bool = Field(description="Some phase gets no tap (outputs no input reaches).")
 
 
 class LayerOut(BaseModel):
@@ -58,6 +73,9 @@ class LayerOut(BaseModel):
     params_latex: Latex
     macs: SizeValue | None = Field(description="Multiply-accumulates per sample; null when unknown.")
     macs_latex: Latex
+    overlap: list[AxisOverlapOut | None] | None = Field(
+        description="conv_transpose and max_unpool: per axis (null where a parameter is symbolic); null for other "
+                    "ops.")
     warnings: list[str]
 
 

@@ -31,6 +31,8 @@ from convplan_client._errors import (
     UnsupportedMediaTypeError,
 )
 from convplan_client._models import (
+    AxisOverlap,
+    CompareUpsamplersResult,
     ComputeResult,
     Condition,
     ErrorItem,
@@ -49,6 +51,7 @@ from convplan_client._models import (
     ShapesResult,
     Skip,
     StageResult,
+    UpsamplerResult,
     ValidInputSizes,
 )
 from convplan_client._version import __version__
@@ -59,8 +62,10 @@ __all__ = [
     "ENV_BASE_URL",
     "ApiError",
     "AsyncClient",
+    "AxisOverlap",
     "BadRequestError",
     "Client",
+    "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
     "ConfigurationError",
@@ -91,6 +96,7 @@ __all__ = [
     "TransportError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
+    "UpsamplerResult",
     "ValidInputSizes",
     "__version__",
 ]

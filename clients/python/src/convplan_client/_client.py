@@ -25,7 +25,7 @@ from convplan_client._base import (
 )
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
-from convplan_client._models import ComputeResult, Health, Limits, PlanResult, ShapesResult
+from convplan_client._models import CompareUpsamplersResult, ComputeResult, Health, Limits, PlanResult, ShapesResult
 from convplan_client._onnx import OnnxImportResult, onnx_request
 
 __all__ = ["AsyncClient", "Client"]
@@ -232,6 +232,11 @@ class Client(_Common):
         path, data = onnx_request(path_or_bytes, query)
         return parse(self.request("POST", path, data), OnnxImportResult)
 
+    def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
+
 
 class AsyncClient(_Common):
     """Asynchronous twin of ``Client``: the same constructor and methods, as coroutines.
@@ -352,4 +357,9 @@ class AsyncClient(_Common):
         """``POST /v1/import/onnx`` (see ``Client.import_onnx``)."""
         path, data = onnx_request(path_or_bytes, query)
         return parse(await self.request("POST", path, data), OnnxImportResult)
+
+    async def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(await self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
 

@@ -17,6 +17,8 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AxisOverlap",
+    "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
     "ErrorItem",
@@ -35,6 +37,7 @@ __all__ = [
     "ShapesResult",
     "Skip",
     "StageResult",
+    "UpsamplerResult",
     "ValidInputSizes",
 ]
 
@@ -123,6 +126,15 @@ class Condition(Model):
     where: str | None = None
 
 
+class AxisOverlap(Model):
+    """One axis of a ``conv_transpose`` / ``max_unpool`` layer's ``overlap`` (contract section 10)."""
+
+    taps: list[list[int]] | None = None
+    """Entry ``r``: the taps reaching interior outputs ``y = r mod stride`` (null for huge kernels)."""
+    uniform: bool
+    holes: bool
+
+
 class LayerResult(Model):
     """One layer of a ``shapes`` (or plan stage) result."""
 
@@ -148,6 +160,7 @@ class LayerResult(Model):
     params_latex: Latex = None
     macs: Scalar | None = None
     macs_latex: Latex = None
+    overlap: list[AxisOverlap | None] | None = None
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -330,3 +343,39 @@ class ComputeResult(Model):
     def output_array(self) -> Any:
         """``to_numpy("output")``."""
         return self.to_numpy("output")
+
+
+# --- compare -------------------------------------------------------------
+
+
+class UpsamplerResult(Model):
+    """One method of ``compare_upsamplers``: ``output`` and ``shape``; conv_transpose adds ``coverage``,
+    ``overlap``, ``kernel_size``, ``padding``, ``output_padding`` and ``weight_init``."""
+
+    output: Any
+    shape: list[int]
+    coverage: Any = None
+    overlap: list[AxisOverlap] | None = None
+    kernel_size: list[int] | None = None
+    padding: list[int] | None = None
+    output_padding: list[int] | None = None
+    weight_init: str | None = None
+
+    def to_numpy(self, field: str = "output") -> Any:
+        """``output`` (float64) or ``coverage`` (int64) as a NumPy array (requires NumPy)."""
+        value = getattr(self, field)
+        if value is None:
+            raise ValueError(f"{field} is null")
+        return _to_numpy(value, "int64" if field == "coverage" else "float64")
+
+
+class CompareUpsamplersResult(Model):
+    """``POST /v1/compare/upsamplers``: ``methods[name]`` for every method that ran, in order."""
+
+    scale_factor: int
+    input_shape: list[int]
+    methods: dict[str, UpsamplerResult] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def __getitem__(self, method: str) -> UpsamplerResult:
+        return self.methods[method]
