@@ -227,6 +227,18 @@ class TestNeutralAndMerges:
         assert [n["op"] for n in nodes_of(data)] == ["batch_norm", known("leaky_relu"), "dropout", "identity",
                                                      known("sigmoid"), known("softmax"), "identity"]
 
+    @pytest.mark.parametrize(("opset", "bounds", "expected"), [
+        (6, {"min": 0.0, "max": 6.0}, "relu6"), (11, (0.0, 6.0), "relu6"), (11, (0.0, None), "relu"),
+        (13, (-1.0, 2.0), "hardtanh"), (13, (None, 2.0), "identity")])
+    def test_clip_as_pytorch_writes_relu6_relu_hardtanh(self, opset: int, bounds: Any, expected: str) -> None:
+        if opset < 11:
+            data = model([node("Clip", ["x"], ["c"], **bounds)], opset=opset)
+        else:
+            names = [f"b{k}" if b is not None else "" for k, b in enumerate(bounds)]
+            inits = [const(n, b, np.float32) for n, b in zip(names, bounds) if b is not None]
+            data = model([node("Clip", ["x", *names], ["c"])], opset=opset, inits=inits)
+        assert nodes_of(data)[0]["op"] == known(expected)
+
     def test_softmax_default_axis_of_opset_13_is_the_last(self) -> None:
         with pytest.raises(UnsupportedModel, match="only over channels"):
             import_onnx(model([node("Softmax", ["x"], ["s"])], opset=13))

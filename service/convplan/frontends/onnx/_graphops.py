@@ -25,7 +25,7 @@ _UNARY = {
     "Relu": "relu", "LeakyRelu": "leaky_relu", "Elu": "elu", "Selu": "selu", "Celu": "celu",
     "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish",
     "Softplus": "softplus", "Softsign": "softsign", "Mish": "mish", "Gelu": "gelu",
-    "ThresholdedRelu": "identity", "Clip": "identity",
+    "ThresholdedRelu": "identity",
     "Exp": "identity", "Log": "identity", "Sqrt": "identity", "Reciprocal": "identity", "Abs": "identity",
     "Neg": "identity", "Erf": "identity", "Floor": "identity", "Ceil": "identity", "Round": "identity",
     "Sign": "identity", "Sin": "identity", "Cos": "identity", "Cast": "identity", "Identity": "identity",
@@ -38,6 +38,32 @@ def _unary(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
     if isinstance(x, Flat):
         return [Flat(imp.emit_neutral(node, _UNARY[node.op_type], [x.id]), x.features)]
     return [_same(imp, node, _feature(x, node), _UNARY[node.op_type])]
+
+
+def _clip_bound(imp: Importer, node: onnx.NodeProto, ins: list[Value | None], name: str, index: int) -> float | None:
+    """A Clip bound: an attribute before opset 11, an optional constant input from 11; None when absent."""
+    if imp.opset < 11:
+        value = imp.attr(node, name)
+        return None if value is None or abs(value) > 1e30 else float(value)
+    if len(ins) <= index or ins[index] is None:
+        return None
+    items = imp.known(ins[index], f"Clip {name}").array.reshape(-1).tolist()
+    return float(items[0]) if items else None
+
+
+def _clip(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+    """ReLU6 (0, 6), ReLU (0, none), Hardtanh (both bounds): as PyTorch's modules export; else identity."""
+    if all(is_shape_input(v) for v in ins):
+        raise Unsupported("Clip on a shape computation")
+    x = _feature(ins[0], node)
+    low, high = _clip_bound(imp, node, ins, "min", 1), _clip_bound(imp, node, ins, "max", 2)
+    if (low, high) == (0.0, 6.0):
+        return [_same(imp, node, x, "relu6")]
+    if low == 0.0 and high is None:
+        return [_same(imp, node, x, "relu")]
+    if low is not None and high is not None:
+        return [_same(imp, node, x, "hardtanh", min_val=low, max_val=high)]
+    return [_same(imp, node, x, "identity")]
 
 
 def _dropout(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
@@ -374,6 +400,7 @@ HANDLERS: dict[str, Handler] = {
     "Cast": _cast_or_identity,
     "Identity": _cast_or_identity,
     "Dropout": _dropout,
+    "Clip": _clip,
     "PRelu": _prelu,
     "Softmax": _softmax,
     "LogSoftmax": _softmax,
