@@ -16,6 +16,7 @@ from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
 from convplan.api.page import install_page
 from convplan.api.routes import load_routers
+from convplan.api.routes.import_onnx import IMPORT_ONNX_PATH
 from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
+        binary_paths={IMPORT_ONNX_PATH: (settings.max_model_bytes, "max_model_bytes")},
     )
     if settings.cors_origins:
         app.add_middleware(

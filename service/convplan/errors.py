@@ -14,16 +14,19 @@ __all__ = [
     "BudgetExhausted",
     "ConvplanError",
     "ErrorItem",
+    "InvalidModel",
     "InvalidRequest",
     "LayerError",
     "LimitExceeded",
     "OverBudget",
     "ServiceBusy",
+    "NotOnnx",
     "SymbolicTimeout",
     "Unavailable",
     "UnknownOp",
     "WorkTimeout",
     "WorkerCrashed",
+    "UnsupportedModel",
 ]
 
 Loc = tuple[str | int, ...]
@@ -187,3 +190,24 @@ class UnknownOp(ConvplanError):
     slug = "unknown-op"
     title = "Unknown op"
 
+
+
+class NotOnnx(ConvplanError):
+    """Bytes that do not parse as an ONNX model."""
+
+    slug = "not-onnx"
+    title = "Not an ONNX model"
+
+
+class InvalidModel(ConvplanError):
+    """An ONNX model that parses but is malformed (a cycle, an unknown tensor, an impossible shape)."""
+
+    slug = "invalid-model"
+    title = "Malformed ONNX model"
+
+
+class UnsupportedModel(ConvplanError):
+    """An ONNX model with ops or shape computations that have no convplan meaning; lists every one."""
+
+    slug = "unsupported-model"
+    title = "Model has unsupported ops"

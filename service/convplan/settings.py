@@ -125,6 +125,18 @@ class Settings(BaseSettings):
         64, "panels", "Most output positions drawn as panels in a conv_transpose SVG; the rest are listed, not drawn.",
         ge=1, le=4096,
     )
+    # Sized for real segmentation models with their weights (a 3-D U-Net in float32 is ~100-200 MB);
+    # the import route is exempt from max_body_bytes and checked against this instead.
+    max_model_bytes: int = _limit(
+        256_000_000, "bytes", "Largest ONNX model accepted by POST /v1/import/onnx (413 before parsing).", ge=1
+    )
+    max_model_nodes: int = _limit(
+        20_000, "nodes", "Most ONNX nodes in an imported model, local functions inlined (413).", ge=1
+    )
+    # protobuf's own decoder stops at 100 levels; ONNX nests graphs only in attributes (If, Loop, Scan).
+    max_model_nesting: int = _limit(
+        16, "levels", "Deepest nesting of graphs inside node attributes of an imported model (413).", ge=1, le=64
+    )
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
     )

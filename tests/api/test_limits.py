@@ -35,6 +35,9 @@ EXPECTED_LIMITS = {
     "max_compute_work": 500_000_000,
     "rf_period": 64,
     "svg_panels": 64,
+    "max_model_bytes": 256_000_000,
+    "max_model_nodes": 20_000,
+    "max_model_nesting": 16,
     "symbolic_timeout_seconds": 5.0,
     "work_timeout_seconds": 5.0,
     "inline_work_seconds": 0.05,
@@ -176,12 +179,14 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     # receptive-field period (tests/api/test_shapes.py, phases null over it, not refused), the valid-size
     # scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason) and the server's own
     # limits against a real `convplan serve` (tests/cli/test_serve.py); the SVG panels
-    # (tests/api/test_svg_answers.py: the rest listed, not drawn)
+    # (tests/api/test_svg_answers.py: the rest listed, not drawn); the model limits (tests/api/test_import_onnx.py,
+    # TestImportOnnxLimits: the body is a model, not JSON)
     elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "work_timeout_seconds",
                  "inline_work_seconds", "max_queued_requests", "max_queue_wait_seconds", "rf_period",
                  "valid_sizes_max_period", "valid_sizes_max_scan", "valid_sizes_max_extra", "max_header_bytes",
                  "request_timeout_seconds", "keep_alive_timeout_seconds", "max_connections",
-                 "shutdown_grace_seconds", "svg_panels"}
+                 "shutdown_grace_seconds", "svg_panels", "max_model_bytes",
+                 "max_model_nodes", "max_model_nesting"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

@@ -90,6 +90,18 @@ class TestOpenAPI:
         assert "ErrorItem" in schema["components"]["schemas"]
 
 
+def _binary_examples(schema: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(path, method, media type, external URL)`` for every request example given by ``externalValue`` (a
+    model upload's bytes, served by the app itself)."""
+    out = []
+    for path, method, operation in operations(schema):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            for example in content.get("examples", {}).values():
+                if "externalValue" in example:
+                    out.append((path, method, media, example["externalValue"]))
+    return out
+
+
 def _request_examples(schema: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     """``(id, method, url, body)`` for every request example in the document:
     the media type's ``example``/``examples`` and the body schema's ``examples``.
@@ -125,8 +137,20 @@ COMMITTED_EXAMPLES = _request_examples(json.loads(COMMITTED.read_text(encoding="
 class TestExamples:
     def test_every_operation_with_a_body_has_examples(self, schema: dict[str, Any]) -> None:
         ids = {case[0].split(" ")[1] for case in _request_examples(schema)}
+        ids |= {path for path, _, _, _ in _binary_examples(schema)}
         with_body = {path for path, _, operation in operations(schema) if "requestBody" in operation}
         assert with_body <= ids
+
+    @pytest.mark.anyio
+    async def test_binary_examples_answer_200(self, api_client: Any, schema: dict[str, Any]) -> None:
+        cases = _binary_examples(schema)
+        assert cases
+        for path, method, media, external in cases:
+            fetched = await api_client.get(external)
+            assert fetched.status_code == 200, external
+            response = await api_client.request(method.upper(), path, content=fetched.content,
+                                                headers={"Content-Type": media})
+            assert response.status_code == 200, (path, response.text[:500])
 
     def test_every_compute_op_has_an_example(self, schema: dict[str, Any]) -> None:
         from convplan.compute import REQUESTS

@@ -29,6 +29,7 @@ from convplan_client import (
     Problem,
     ShapesResult,
 )
+from convplan_client._onnx import OnnxImportResult
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
@@ -38,6 +39,7 @@ ENDPOINT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/v1/shapes"): ShapesResult,
     ("post", "/v1/plan"): PlanResult,
     ("post", "/v1/compute/{op}"): ComputeResult,
+    ("post", "/v1/import/onnx"): OnnxImportResult,
     ("post", "/v1/compare/upsamplers"): CompareUpsamplersResult,
 }
 

@@ -27,6 +27,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -198,26 +199,33 @@ def _refuse_duplicate_keys(body: bytes) -> None:
 
 
 class BodyGuardMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+    """``binary_paths``: paths whose body is not JSON (an uploaded model), each with its own byte
+    limit and the name of the setting that sets it; only the size is checked there."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int,
+                 binary_paths: Mapping[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.binary_paths = dict(binary_paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _announces_body(scope):
             await self.app(scope, receive, send)
             return
+        binary = self.binary_paths.get(scope["path"])
+        limit, limit_name = binary or (self.max_body_bytes, "max_body_bytes")
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._too_large(scope, receive, send, limit, limit_name)
             return
-        body, outcome = await _read_body(receive, self.max_body_bytes)
+        body, outcome = await _read_body(receive, limit)
         if outcome == "too_large":
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit, limit_name)
             return
         if outcome == "disconnected":
             return  # nobody to answer
-        refusal = self._refusal(scope, body) if body else None
+        refusal = self._refusal(scope, body) if body and binary is None else None
         if refusal is not None:
             await refusal(scope, _replay(body, receive), send)
             return
@@ -250,14 +258,13 @@ class BodyGuardMiddleware:
             return problem_response(400, f"malformed JSON: {exc.reason}", error_items=items)
         return None
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.max_body_bytes
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int, limit_name: str) -> None:
         response = problem_response(
             413,
             f"request body larger than {limit} bytes",
             slug=LimitExceeded.slug,
             error_items=[_item(("body",), f"larger than {limit} bytes", "body_bytes")],
-            extra={"limit": "max_body_bytes", "value": limit},
+            extra={"limit": limit_name, "value": limit},
             # The unread rest of the body is abandoned: ask the client to close.
             headers={"Connection": "close"},
         )

@@ -82,6 +82,12 @@ PROBLEM_TYPES: tuple[ProblemType, ...] = (
         errors.WorkTimeout,
         "Numeric work ran over its time budget (`work_timeout_seconds`), e.g. valid input sizes over a long period.",
     ),
+    _from_error(errors.NotOnnx, "The uploaded model is not ONNX (not a parseable ModelProto)."),
+    _from_error(errors.InvalidModel, "The ONNX model is malformed: a cycle, an unknown tensor, an impossible shape."),
+    _from_error(
+        errors.UnsupportedModel,
+        "The ONNX model has ops or shape computations with no convplan meaning; `errors` lists every one.",
+    ),
     ProblemType("internal-error", 500, "Internal error", "A bug; never expected. The traceback is logged."),
     _from_error(
         errors.ServiceBusy,

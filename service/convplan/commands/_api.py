@@ -38,13 +38,21 @@ class ApiUnreachable(Exception):
     """No answer from the server given by ``--url`` / ``CONVPLAN_BASE_URL``."""
 
 
-def call(method: str, path: str, body: Any = None, *, url: str | None = None, timeout: float = 60.0) -> ApiAnswer:
-    """One request: to ``url`` (or ``$CONVPLAN_BASE_URL``) when set, else to the app in process."""
+def call(method: str, path: str, body: Any = None, *, url: str | None = None, timeout: float = 60.0,
+         binary: bytes | None = None) -> ApiAnswer:
+    """One request: to ``url`` (or ``$CONVPLAN_BASE_URL``) when set, else to the app in process.
+
+    ``body`` is sent as JSON; ``binary`` (an uploaded model) as ``application/octet-stream``.
+    ``path`` may carry a query string.
+    """
     base = url or os.environ.get(ENV_BASE_URL, "").strip() or None
     payload = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    media = "application/json"
+    if binary is not None:
+        payload, media = binary, "application/octet-stream"
     if base is not None:
-        return _call_http(base.rstrip("/"), method, path, payload, timeout)
-    return asyncio.run(_call_app(method, path, payload))
+        return _call_http(base.rstrip("/"), method, path, payload, timeout, media)
+    return asyncio.run(_call_app(method, path, payload, media))
 
 
 def _decode(status: int, raw: bytes) -> ApiAnswer:
@@ -54,13 +62,13 @@ def _decode(status: int, raw: bytes) -> ApiAnswer:
         return ApiAnswer(status, raw.decode("utf-8", "replace"))
 
 
-def _call_http(base: str, method: str, path: str, payload: bytes | None, timeout: float) -> ApiAnswer:
+def _call_http(base: str, method: str, path: str, payload: bytes | None, timeout: float, media: str) -> ApiAnswer:
     if not base.startswith(("http://", "https://")):
         raise ApiUnreachable(f"--url must start with http:// or https://, got {base!r}")
     request = urllib.request.Request(f"{base}{path}", data=payload, method=method)
     request.add_header("Accept", "application/json, application/problem+json")
     if payload is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", media)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return _decode(response.status, response.read())
@@ -71,14 +79,14 @@ def _call_http(base: str, method: str, path: str, payload: bytes | None, timeout
         raise ApiUnreachable(f"no answer from {base}: {reason}") from exc
 
 
-async def _call_app(method: str, path: str, payload: bytes | None) -> ApiAnswer:
+async def _call_app(method: str, path: str, payload: bytes | None, media: str) -> ApiAnswer:
     from convplan.app import create_app
 
     app = create_app()
     # One request: skip the lifespan (it warms symbolic workers that a numeric
     # request never needs); a pool created on demand is closed afterwards.
     try:
-        return await _asgi_request(app, method, path, payload)
+        return await _asgi_request(app, method, path, payload, media)
     finally:
         _close_symbolic_pool(app)
 
@@ -91,10 +99,11 @@ def _close_symbolic_pool(app: Any) -> None:
         close(app)
 
 
-async def _asgi_request(app: Any, method: str, path: str, payload: bytes | None) -> ApiAnswer:
+async def _asgi_request(app: Any, method: str, path: str, payload: bytes | None, media: str) -> ApiAnswer:
     headers = [(b"host", b"convplan.inprocess"), (b"accept", b"application/json")]
     if payload is not None:
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        headers += [(b"content-type", media.encode()), (b"content-length", str(len(payload)).encode())]
+    path, _, query = path.partition("?")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -104,7 +113,7 @@ async def _asgi_request(app: Any, method: str, path: str, payload: bytes | None)
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query.encode(),
         "headers": headers,
         "client": ("127.0.0.1", 0),
         "server": ("convplan.inprocess", 80),

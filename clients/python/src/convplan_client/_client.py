@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -25,11 +26,19 @@ from convplan_client._base import (
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
 from convplan_client._models import CompareUpsamplersResult, ComputeResult, Health, Limits, PlanResult, ShapesResult
+from convplan_client._onnx import OnnxImportResult, onnx_request
 
 __all__ = ["AsyncClient", "Client"]
 
 _MOCK_BASE_URL = "http://convplan.local"
 _Timeout = float | httpx.Timeout | None
+
+
+def _payload(body: Any) -> dict[str, Any]:
+    """httpx's arguments for a body: bytes (an uploaded model) as octet-stream, anything else as JSON."""
+    if isinstance(body, bytes):
+        return {"content": body, "headers": {"Content-Type": "application/octet-stream"}}
+    return {"json": body}
 
 
 def _headers(extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -158,13 +167,13 @@ class Client(_Common):
 
     async def _send_in_loop(self, method: str, path: str, body: Any) -> httpx.Response:
         await self._lifespan.start()
-        return await self._ahttp.request(method, path, json=body)
+        return await self._ahttp.request(method, path, **_payload(body))
 
     def _send_once(self, method: str, path: str, body: Any) -> httpx.Response:
         if self._portal is not None:
             return self._portal.call(self._send_in_loop, method, path, body)
         assert self._http is not None
-        return self._http.request(method, path, json=body)
+        return self._http.request(method, path, **_payload(body))
 
     def request(self, method: str, path: str, body: Any = None) -> httpx.Response:
         """Send one request (with retries) and return the final response, raising only ``TransportError``."""
@@ -216,6 +225,12 @@ class Client(_Common):
     def compute(self, op: str, /, **fields: Any) -> ComputeResult:
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
+
+    def import_onnx(self, path_or_bytes: str | os.PathLike[str] | bytes, **query: Any) -> OnnxImportResult:
+        """``POST /v1/import/onnx``: a model file (path or bytes); query ``analyse``, ``align``, ``training``,
+        ``input`` (a string or a list of ``[NAME:]SHAPE``)."""
+        path, data = onnx_request(path_or_bytes, query)
+        return parse(self.request("POST", path, data), OnnxImportResult)
 
     def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
         """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
@@ -296,7 +311,7 @@ class AsyncClient(_Common):
         attempt = 0
         while True:
             try:
-                response = await self._http.request(method, path, json=body)
+                response = await self._http.request(method, path, **_payload(body))
             except httpx.TransportError as exc:
                 delay = self._retry.retry_exception(exc, attempt)
                 if delay is None:
@@ -337,6 +352,11 @@ class AsyncClient(_Common):
     async def compute(self, op: str, /, **fields: Any) -> ComputeResult:
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(await self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
+
+    async def import_onnx(self, path_or_bytes: str | os.PathLike[str] | bytes, **query: Any) -> OnnxImportResult:
+        """``POST /v1/import/onnx`` (see ``Client.import_onnx``)."""
+        path, data = onnx_request(path_or_bytes, query)
+        return parse(await self.request("POST", path, data), OnnxImportResult)
 
     async def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
         """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and

@@ -277,6 +277,7 @@ class MismatchLayer(Model):
     index: int
     op: str
     loc: list[str | int] = Field(default_factory=list)
+    reason: str | None = None  # the culprit rule's reason (drops_rows, overhang, output_padding, border, scale)
 
 
 class Mismatch(Model):

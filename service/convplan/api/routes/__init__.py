@@ -15,7 +15,7 @@ from fastapi import APIRouter
 
 __all__ = ["ROUTER_MODULES", "load_routers"]
 
-ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan", "graph", "compare")
+ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan", "graph", "compare", "import_onnx")
 _OPTIONAL = frozenset({"shapes", "compute", "plan", "graph", "compare"})
 
 

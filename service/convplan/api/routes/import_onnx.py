@@ -1,0 +1,157 @@
+"""POST /v1/import/onnx: an ONNX model as a /v1/graph body, and its analysis (contract section 8)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from convplan.api.problems import problem_response, problem_responses
+from convplan.api.responses import DataResponse
+from convplan.api.symbolic import symbolic_pool
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, NotOnnx
+from convplan.frontends.onnx import ModelLimits, import_onnx
+from convplan.frontends.onnx.example import example_model
+from convplan.graph.schema import GraphRequest
+from convplan.ops import NeedsSymbolic
+from convplan.run.graph import run_graph
+from convplan.settings import Settings
+
+__all__ = ["IMPORT_ONNX_PATH", "router"]
+
+IMPORT_ONNX_PATH = "/v1/import/onnx"
+_EXAMPLE_PATH = "/v1/import/onnx/example.onnx"
+_SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
+
+router = APIRouter(tags=["import"])
+
+_BODY_DOC = {
+    "required": True,
+    "description": (
+        "The model: the `.onnx` file's bytes (`curl --data-binary @model.onnx -H 'Content-Type: "
+        "application/octet-stream'`), or a `multipart/form-data` upload with the file in field `model`. "
+        f"A tiny working example: `GET {_EXAMPLE_PATH}`."
+    ),
+    "content": {
+        "application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"},
+            "examples": {"tiny": {"summary": "conv, pool, upsample to the input's size, concat",
+                                  "externalValue": _EXAMPLE_PATH}},
+        },
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["model"],
+                       "properties": {"model": {"type": "string", "format": "binary"}}},
+        },
+    },
+}
+
+
+def _limits(settings: Settings) -> ModelLimits:
+    return ModelLimits(max_nodes=settings.max_model_nodes, max_nesting=settings.max_model_nesting,
+                       max_size=settings.max_size)
+
+
+async def _model_bytes(request: Request, settings: Settings) -> bytes | Response:
+    media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media == "multipart/form-data":
+        try:
+            form = await request.form(max_files=1, max_fields=8, max_part_size=settings.max_model_bytes)
+        except Exception as exc:  # noqa: BLE001 - python-multipart's errors have no common public class
+            raise NotOnnx(f"malformed multipart body: {exc}",
+                          [ErrorItem(("body",), "malformed multipart", "multipart")]) from None
+        try:
+            upload = form.get("model")
+            if upload is None or isinstance(upload, str):
+                raise NotOnnx("multipart body without a file in field `model`",
+                              [ErrorItem(("body", "model"), "missing file", "missing")])
+            return await upload.read()
+        finally:
+            await form.close()  # the spooled temporary files
+    if media not in ("application/octet-stream", "application/onnx", "application/x-protobuf"):
+        return problem_response(415, f"expected the model as application/octet-stream or multipart/form-data, got "
+                                     f"{media or 'no Content-Type'}")
+    return await request.body()
+
+
+def _graph_request(graph: dict[str, Any]) -> GraphRequest:
+    """The imported body as the /v1/graph request model; a body the schema refuses is a 422 located in
+    ``graph`` (it would be an importer bug or a value over a limit, e.g. a size above ``max_size``)."""
+    try:
+        return GraphRequest.model_validate(graph)
+    except ValidationError as exc:
+        items = [ErrorItem(("graph", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        raise InvalidRequest(f"the imported graph is not a valid /v1/graph body: {items[0].msg}", items) from None
+
+
+async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The /v1/graph response for ``graph``, numeric inline, symbolic in a worker (as POST /v1/graph)."""
+    body = await run_in_threadpool(_graph_request, graph)
+    try:
+        return await run_in_threadpool(run_graph, body, settings, symbolic=False)
+    except NeedsSymbolic:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        return await run_in_threadpool(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
+
+
+@router.post(
+    IMPORT_ONNX_PATH,
+    operation_id="import_onnx",
+    summary="Import an ONNX model: its graph and every size, merge and valid input size",
+    description=(
+        "Parses the model with the `onnx` package (nothing is executed, no external data is read, weights "
+        "are read by their dims only, so stripped models work; local functions are inlined) and answers "
+        "`model` (opset, producer, inputs with their declared shapes), `graph` (a /v1/graph request body "
+        "that round-trips: posting it to /v1/graph gives the same analysis) and, with `analyse` (default), "
+        "`analysis` (the /v1/graph response). Inputs are read as `(N, C, *spatial)` (or NHWC through their "
+        "only consumer, a Transpose); a `dim_param` becomes a symbol. Computations on shapes (Shape, Gather, "
+        "Slice, Concat, Cast, Div...) are evaluated symbolically: `F.interpolate(x, size=y.shape[2:])` "
+        "becomes `upsample` with `size_of: y`, centre crops and pads to a computed size `crop`/`pad` with "
+        "`size_of`. A model with unsupported ops is a 422 listing every such op with its nodes; bytes "
+        "that are not ONNX: 422; over `max_model_bytes`, `max_model_nodes` or `max_model_nesting`: 413."
+    ),
+    response_model=None,
+    openapi_extra={"requestBody": _BODY_DOC},
+    responses={200: {"description": "`model`, `graph`, `analysis` and the import's `warnings`."},
+               **problem_responses(400, 413, 415, 422)},
+)
+async def import_onnx_model(
+    request: Request,
+    analyse: Annotated[bool, Query(description="Also analyse the graph (the /v1/graph response).")] = True,
+    align: Annotated[Literal["none", "crop", "pad"], Query(description="The graph's `align`.")] = "none",
+    training: Annotated[bool, Query(description="The graph's `training`.")] = False,
+    input: Annotated[list[str] | None, Query(
+        description="Repeatable: `SHAPE` for the first input or `NAME:SHAPE`, `x`-separated integers or names "
+                    "(`1x3xHxW`); rank, batch and channels must match the model's.",
+        examples=["1x3xHxW"])] = None,
+) -> Response:
+    settings: Settings = request.app.state.settings
+    data = await _model_bytes(request, settings)
+    if isinstance(data, Response):
+        return data
+    try:
+        result = await run_in_threadpool(import_onnx, data, limits=_limits(settings), inputs=input or (),
+                                         align=align, training=training)
+    except ConvplanError as exc:
+        # The frontend locates errors in the model (``["model", "graph", "node", name]``); the model is the body.
+        exc.errors = [replace(e, loc=("body", *e.loc[1:])) if e.loc[:1] == ("model",) else e for e in exc.errors]
+        raise
+    analysis = await _analyse(request, result.graph, settings) if analyse else None
+    return DataResponse({"model": result.model, "graph": result.graph, "analysis": analysis,
+                         "warnings": result.warnings})
+
+
+@router.get(
+    _EXAMPLE_PATH,
+    operation_id="import_onnx_example",
+    summary="A tiny ONNX model to try POST /v1/import/onnx with",
+    description="A 5-node model (conv, max pool, upsample to the input's size, concat) built with onnx.helper.",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                     "description": "The model's bytes."}},
+)
+async def import_onnx_example() -> Response:
+    return Response(example_model(), media_type="application/octet-stream")

@@ -1,0 +1,347 @@
+"""The walk: ONNX nodes in topological order, each mapped by its handler.
+
+State lives in :class:`Importer`: the value of every ONNX tensor, the
+convplan nodes emitted so far, the unsupported nodes (all of them are
+collected, then refused at once), warnings, and the names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from convplan.errors import ErrorItem, InvalidModel, UnsupportedModel
+from convplan.frontends.onnx._names import NameSpace
+from convplan.frontends.onnx._shapes import Leaf, leaf, print_expr
+from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
+from convplan.ops import OPS
+
+__all__ = ["Importer", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """Raised by a handler: this node has no convplan meaning (``reason`` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class InputInfo:
+    name: str          # legal id
+    onnx_name: str
+    shape: list[int | str | None]
+    size: list[int | str]
+    channels: int | str | None
+    nhwc: bool
+
+
+@dataclass
+class Importer:
+    model: onnx.ModelProto
+    max_size: int
+    handlers: dict[str, Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value] | None]]
+    values: dict[str, Value] = field(default_factory=dict)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unsupported: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    ids: NameSpace = field(default_factory=lambda: NameSpace(symbols=False))
+    symbols: NameSpace = field(default_factory=lambda: NameSpace(symbols=True))
+    inputs: list[InputInfo] = field(default_factory=list)
+    consumers: dict[str, list[onnx.NodeProto]] = field(default_factory=lambda: defaultdict(list))
+    absorbed: set[int] = field(default_factory=set)   # ids of ONNX nodes folded into an earlier one
+    stand_ins: dict[str, int] = field(default_factory=dict)   # op -> nodes written as identity
+    _by_canon: list[Feature] = field(default_factory=list)
+    _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
+    _declared: dict[str, list[int | None]] | None = None
+
+    @property
+    def opset(self) -> int:
+        for entry in self.model.opset_import:
+            if entry.domain in ("", "ai.onnx"):
+                return int(entry.version)
+        return 1
+
+    # --- emission -----------------------------------------------------------------
+    def emit(self, node_name: str, op: str, inputs: list[str], **params: Any) -> str:
+        node_id = self.ids.name(node_name, key=f"node:{node_name}")
+        self.nodes.append({"id": node_id, "op": op, "inputs": inputs, **params})
+        return node_id
+
+    def emit_neutral(self, node: onnx.NodeProto, op: str, inputs: list[str], **params: Any) -> str:
+        """A shape-neutral node: by its torch.nn name when this service has the op, else ``identity`` with a
+        warning (the sizes are the same; its parameters and PyTorch's size refusals are not counted)."""
+        if op not in OPS:
+            self.stand_ins[op] = self.stand_ins.get(op, 0) + 1
+            op, params = "identity", {}
+        return self.emit(node.output[0], op, inputs, **params)
+
+    def register(self, feature: Feature) -> Feature:
+        """Record a feature map with new sizes, for :meth:`tensor_with`."""
+        self._by_canon.append(feature)
+        return feature
+
+    def tensor_with(self, sizes: dict[int, str]) -> str | None:
+        """The first tensor whose spatial axis ``a`` has the canonical size ``sizes[a]`` for every ``a``."""
+        return next((f.id for f in self._by_canon if all(f.canon[a] == t for a, t in sizes.items())), None)
+
+    def warn(self, node: onnx.NodeProto, text: str) -> None:
+        self.warnings.append(f"{node.op_type} {self.label(node)}: {text}")
+
+    @staticmethod
+    def label(node: onnx.NodeProto) -> str:
+        return node.name or (node.output[0] if node.output else node.op_type)
+
+    def attr(self, node: onnx.NodeProto, name: str, default: Any = None) -> Any:
+        for a in node.attribute:
+            if a.name == name:
+                value = helper.get_attribute_value(a)
+                return value.decode() if isinstance(value, bytes) else value
+        return default
+
+    # --- reading values -------------------------------------------------------------
+    def known(self, value: Value | None, what: str) -> Known:
+        if isinstance(value, Known):
+            return value
+        if isinstance(value, Weight):
+            raise Unsupported(f"{what} is a tensor whose values are not in the model (stripped or external)")
+        raise Unsupported(f"{what} is not a constant or a computation on shapes")
+
+    def ints(self, value: Value | None, what: str) -> list[int]:
+        known = self.known(value, what)
+        items = known.array.reshape(-1).tolist()
+        if not all(isinstance(v, int) for v in items):
+            raise Unsupported(f"{what} depends on tensor sizes: only constants are meaningful here")
+        return items
+
+    def name_of_leaf(self, item: Leaf) -> str | int | None:
+        """An input's spatial size (its symbol or number), for printing shape expressions."""
+        sizes = self._input_sizes.get(item.tensor)
+        if sizes is None or item.axis < 2:
+            return None
+        return sizes[item.axis - 2]
+
+    def printable(self, item: Any) -> str | int | None:
+        return print_expr(item, self.name_of_leaf)
+
+    def declared_dims(self, tensor: str) -> list[int | None] | None:
+        """Dims of ``tensor`` by ONNX shape inference (for exports whose shapes were folded to constants)."""
+        if self._declared is None:
+            self._declared = {}
+            try:
+                inferred = onnx.shape_inference.infer_shapes(self.model, data_prop=True)
+            except Exception:  # noqa: BLE001 - inference failing only means no declared dims
+                inferred = self.model
+            graph = inferred.graph
+            for info in [*graph.value_info, *graph.input, *graph.output]:
+                if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
+                    self._declared[info.name] = [d.dim_value if d.HasField("dim_value") else None
+                                                 for d in info.type.tensor_type.shape.dim]
+        return self._declared.get(tensor)
+
+    # --- the walk -----------------------------------------------------------------
+    def prepare(self) -> None:
+        """Initializers and inputs (before any input override)."""
+        graph = self.model.graph
+        for init in graph.initializer:
+            self.values[init.name] = constant_of(init)
+        for sparse in graph.sparse_initializer:
+            self.values[sparse.values.name] = Weight(tuple(int(d) for d in sparse.dims))
+        self._read_inputs(graph)
+        if not self.inputs:
+            raise InvalidModel("the model has no input tensor", [ErrorItem(("model", "graph", "input"), "none",
+                                                                           "onnx_input")])
+
+    def walk(self) -> None:
+        graph = self.model.graph
+        order = self._topological(graph)
+        for node in order:
+            for name in node.input:
+                if name:
+                    self.consumers[name].append(node)
+        for node in order:
+            if id(node) in self.absorbed:
+                continue
+            self._visit(node)
+        if self.unsupported:
+            self._refuse()
+
+    def _visit(self, node: onnx.NodeProto) -> None:
+        ins = [self.values.get(name) if name else None for name in node.input]
+        if any(isinstance(v, Poison) for v in ins):
+            self._set(node, [Poison()] * len(node.output))
+            return
+        handler = self.handlers.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        try:
+            if handler is None:
+                domain = f" (domain {node.domain})" if node.domain not in ("", "ai.onnx") else ""
+                raise Unsupported(f"no convplan meaning{domain}")
+            outs = handler(self, node, ins)
+        except Unsupported as exc:
+            self.unsupported[node.op_type].append((self.label(node), exc.reason))
+            # Read on as if the node kept its input's shape, so that every later unsupported node is
+            # reported too; the model is refused anyway.
+            through = next((v for v in ins if isinstance(v, Feature | Flat)), None)
+            outs = [through or Poison()] * len(node.output)
+        if outs is not None:
+            self._set(node, outs)
+
+    def _set(self, node: onnx.NodeProto, outs: list[Value]) -> None:
+        for name, value in zip(node.output, outs):
+            if name:
+                self.values[name] = value
+
+    def _topological(self, graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+        """Kahn's order (ONNX requires one; a hostile file may not keep it); cycles and unknown names refused."""
+        available = set(self.values)
+        producer: dict[str, int] = {}
+        for index, node in enumerate(graph.node):
+            for out in node.output:
+                if out in producer or (out and out in available):
+                    raise InvalidModel(f"tensor {out!r} is produced twice",
+                                       [ErrorItem(("model", "graph", "node", index), "output written twice",
+                                                  "onnx_graph")])
+                if out:
+                    producer[out] = index
+        waiting = [0] * len(graph.node)
+        readers: dict[int, list[int]] = defaultdict(list)
+        for index, node in enumerate(graph.node):
+            for name in set(node.input):
+                if not name or name in available:
+                    continue
+                if name not in producer:
+                    raise InvalidModel(f"node {self.label(node)!r} reads {name!r}, which nothing produces",
+                                       [ErrorItem(("model", "graph", "node", index), f"unknown tensor {name!r}",
+                                                  "onnx_graph")])
+                waiting[index] += 1
+                readers[producer[name]].append(index)
+        ready = deque(i for i, w in enumerate(waiting) if w == 0)
+        order = []
+        while ready:
+            index = ready.popleft()
+            order.append(graph.node[index])
+            for reader in readers[index]:
+                waiting[reader] -= 1
+                if waiting[reader] == 0:
+                    ready.append(reader)
+        if len(order) < len(graph.node):
+            stuck = [self.label(graph.node[i]) for i, w in enumerate(waiting) if w > 0]
+            raise InvalidModel(f"the graph has a cycle through {', '.join(stuck[:10])}",
+                               [ErrorItem(("model", "graph", "node"), f"cycle through {name!r}", "onnx_cycle")
+                                for name in stuck[:10]])
+        return order
+
+    # --- inputs -------------------------------------------------------------------
+    def _read_inputs(self, graph: onnx.GraphProto) -> None:
+        for index, vi in enumerate(graph.input):
+            if vi.name in self.values:  # opset < 9: initializers are listed as inputs too
+                continue
+            loc = ("model", "graph", "input", index)
+            if not vi.type.HasField("tensor_type"):
+                raise InvalidModel(f"input {vi.name!r} is not a tensor", [ErrorItem(loc, "not a tensor", "onnx_input")])
+            dims = list(vi.type.tensor_type.shape.dim)
+            shape: list[int | str | None] = [
+                int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None) for d in dims]
+            for axis, d in enumerate(shape):
+                if isinstance(d, int) and not 1 <= d <= self.max_size:
+                    raise InvalidModel(f"input {vi.name!r} axis {axis} has size {d}, outside 1..{self.max_size}",
+                                       [ErrorItem(loc, f"dim {axis} is {d}", "onnx_dim")])
+            if not 3 <= len(shape) <= 5:
+                raise InvalidModel(
+                    f"input {vi.name!r} has rank {len(shape)}: expected (N, C, *spatial) with 1 to 3 spatial axes",
+                    [ErrorItem(loc, f"rank {len(shape)}", "onnx_input_rank")])
+            nhwc = self._only_consumer_is_nchw_transpose(graph, vi.name, len(shape))
+            name = self.ids.name(vi.name, key=f"input:{vi.name}")
+            channel_dim = shape[-1] if nhwc else shape[1]
+            spatial = list(range(1, len(shape) - 1)) if nhwc else list(range(2, len(shape)))
+            size: list[int | str] = []
+            for a, axis in enumerate(spatial):
+                d = shape[axis]
+                size.append(d if isinstance(d, int) else self.symbols.name(d or f"{vi.name}_{a}"))
+            channels = channel_dim if isinstance(channel_dim, int) else None
+            self.inputs.append(InputInfo(name, vi.name, shape, size, channels, nhwc))
+            self._input_sizes[name] = size
+            self.values[vi.name] = self.register(Feature(name, len(size), channels, (name,) * len(size)))
+
+    def _only_consumer_is_nchw_transpose(self, graph: onnx.GraphProto, name: str, rank: int) -> bool:
+        readers = [n for n in graph.node if name in n.input]
+        if len(readers) != 1 or readers[0].op_type != "Transpose":
+            return False
+        perm = self.attr(readers[0], "perm")
+        return perm is not None and list(perm) == [0, rank - 1, *range(1, rank - 1)]
+
+    def set_input_shape(self, key: str | None, shape: list[int | str]) -> None:
+        """Apply a ``--input``/``input=`` override: ``key`` an ONNX input name or None for the first."""
+        info = self.inputs[0] if key is None else next((i for i in self.inputs if key in (i.onnx_name, i.name)),
+                                                     None)
+        where = ("query", "input")
+        if info is None:
+            raise InvalidModel(f"the model has no input {key!r}", [ErrorItem(where, f"no input {key!r}", "input")])
+        if len(shape) != len(info.shape):
+            raise InvalidModel(f"input {info.onnx_name!r} has rank {len(info.shape)}, the shape given {len(shape)}",
+                               [ErrorItem(where, "rank differs from the model's", "input")])
+        fixed = [0, len(shape) - 1] if info.nhwc else [0, 1]
+        for axis in fixed:
+            declared = info.shape[axis]
+            if isinstance(declared, int) and isinstance(shape[axis], int) and declared != shape[axis]:
+                what = "batch" if axis == 0 else "channels"
+                raise InvalidModel(f"input {info.onnx_name!r}: {what} {shape[axis]} differs from the model's "
+                                   f"{declared}", [ErrorItem(where, f"{what} differs from the model's", "input")])
+        spatial = list(range(1, len(shape) - 1)) if info.nhwc else list(range(2, len(shape)))
+        info.size = [shape[a] if isinstance(shape[a], int) else self.symbols.name(str(shape[a])) for a in spatial]
+        channel = shape[fixed[1]]
+        if isinstance(channel, int):
+            info.channels = channel
+        self._input_sizes[info.name] = info.size
+        self.values[info.onnx_name] = self.register(
+            Feature(info.name, len(info.size), info.channels, (info.name,) * len(info.size)))
+
+    # --- results --------------------------------------------------------------------
+    def all_warnings(self) -> list[str]:
+        return self.warnings + [f"{op} is not an op of this service yet: {n} node(s) read as identity (same "
+                                f"sizes; parameters and PyTorch's size checks of {op} not counted)"
+                                for op, n in self.stand_ins.items()]
+
+    def outputs(self) -> list[str]:
+        out: list[str] = []
+        for vi in self.model.graph.output:
+            value = self.values.get(vi.name)
+            if isinstance(value, Feature | Flat) and value.id not in out:
+                out.append(value.id)
+        return out
+
+    def shape_of(self, value: Value) -> np.ndarray:
+        """``Shape(x)`` as expressions: batch one leaf, channels as known, spatial sizes as leaves."""
+        if isinstance(value, Feature):
+            channels = value.channels if value.channels is not None else leaf(value.id, 1)
+            items = [leaf("", 0), channels, *(value.dim(a) for a in range(value.rank))]
+        elif isinstance(value, Flat):
+            items = [leaf("", 0), value.features if value.features is not None else leaf(value.id, 1)]
+        elif isinstance(value, Known):
+            items = list(value.array.shape)
+        elif isinstance(value, Weight):
+            items = list(value.dims)
+        else:
+            raise Unsupported("Shape of a tensor that has no shape here")
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return array
+
+    def _refuse(self) -> None:
+        parts, errors = [], []
+        for op_type, where in self.unsupported.items():
+            parts.append(f"{op_type} ({', '.join(f'{name}: {reason}' for name, reason in where)})")
+            for name, reason in where:
+                errors.append(ErrorItem(("model", "graph", "node", name), f"{op_type}: {reason}", "onnx_unsupported"))
+        raise UnsupportedModel(
+            f"{len(errors)} node(s) have no convplan meaning: {'; '.join(parts)}",
+            errors,
+            extra={"unsupported": {op: [name for name, _ in where] for op, where in self.unsupported.items()}},
+        )

@@ -1,0 +1,122 @@
+"""What an ONNX tensor is to the importer: a feature map, a flat head tensor, or known integers.
+
+Weights are read by their dims only (``Weight``); small integer or float
+tensors (a Resize's scales, a Pad's pads, a Slice's bounds) by value
+(``Known``), as NumPy object arrays of exact numbers or shape expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from convplan.frontends.onnx._shapes import Sym, leaf
+
+__all__ = ["MAX_KNOWN", "Feature", "Flat", "Grouped", "Known", "Poison", "Value", "Weight", "constant_of"]
+
+#: Largest tensor read by value: shape parameters are a few numbers; anything larger is a weight.
+MAX_KNOWN = 4096
+
+_FLOATS = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                     onnx.TensorProto.BFLOAT16})
+_INTS = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16, onnx.TensorProto.INT8,
+                   onnx.TensorProto.UINT8, onnx.TensorProto.UINT16, onnx.TensorProto.UINT32,
+                   onnx.TensorProto.UINT64, onnx.TensorProto.BOOL})
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A map ``(N, C, *spatial)`` made by convplan node (or input) ``id``; ``canon`` names, per spatial
+    axis, the earliest tensor with the same size there (shape-neutral nodes keep their input's, a crop
+    on some axes the others'), so that shape expressions compare sizes, not tensor names."""
+
+    id: str
+    rank: int
+    channels: int | None
+    canon: tuple[str, ...]
+
+    def dim(self, axis: int) -> Sym:
+        """The size of spatial axis ``axis`` as a shape-expression leaf."""
+        return leaf(self.canon[axis], 2 + axis)
+
+
+@dataclass(frozen=True)
+class Flat:
+    """A head tensor ``(N, F)`` after ``flatten``."""
+
+    id: str
+    features: int | None
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """``x`` reshaped to ``(N, G, -1)`` (GroupNorm as written by the exporters); ``normed`` after the
+    InstanceNormalization."""
+
+    feature: Feature
+    groups: int
+    normed: bool = False
+
+
+@dataclass(frozen=True)
+class Unsqueezed:
+    """A feature map with size-1 axes inserted (``axes``), as PyTorch's Dropout2d/3d exports around
+    itself on a map of lower rank; only a Squeeze of the same axes (through Dropout) gives it back."""
+
+    feature: Feature
+    axes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Known:
+    """Integers or floats known as exact values or shape expressions (object array)."""
+
+    array: np.ndarray
+    floating: bool = False
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A tensor known by its dims only (an initializer too large to be a shape parameter, or stripped)."""
+
+    dims: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Poison:
+    """The output of a node already reported as unsupported: its consumers are not reported again."""
+
+
+Value = Feature | Flat | Grouped | Unsqueezed | Known | Weight | Poison
+
+
+def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
+    """An initializer or Constant: by value when small, integer or float and present, else by dims."""
+    dims = tuple(int(d) for d in tensor.dims)
+    count = 1
+    for d in dims:
+        count *= max(d, 0)
+    if (count > MAX_KNOWN or any(d < 0 for d in dims) or tensor.data_type not in _FLOATS | _INTS
+            or tensor.data_location == onnx.TensorProto.EXTERNAL):
+        return Weight(dims)
+    if not (tensor.raw_data or tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data
+            or tensor.uint64_data):
+        return Weight(dims)  # stripped: dims without data
+    try:
+        values = numpy_helper.to_array(tensor)  # reads only this tensor's own bytes (count <= MAX_KNOWN)
+    except (ValueError, TypeError):  # stripped: dims without data
+        return Weight(dims)
+    if values.size != count:
+        return Weight(dims)
+    floating = tensor.data_type in _FLOATS
+    try:
+        items = [Fraction(float(v)) if floating else int(v) for v in values.reshape(-1).tolist()]
+    except (ValueError, OverflowError):  # NaN or infinity: no size follows from it
+        return Weight(dims)
+    array = np.empty(len(items), dtype=object)
+    array[:] = [int(v) if isinstance(v, Fraction) and v.denominator == 1 else v for v in items]
+    return Known(array.reshape(dims), floating)
