@@ -24,7 +24,8 @@ from convplan_client._base import (
 )
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
-from convplan_client._models import ComputeResult, Health, Limits, PlanResult, ShapesResult
+from convplan_client._models import ComputeResult, GraphResult, Health, Limits, ModuleCheck, PlanResult, ShapesResult
+from convplan_client._module_check import capture_module, module_check
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -217,6 +218,22 @@ class Client(_Common):
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
 
+    def graph(self, **fields: Any) -> GraphResult:
+        """``POST /v1/graph``: any network as ``inputs`` and ``nodes``; sizes, merges, culprit, valid sizes."""
+        return parse(self.request("POST", "/v1/graph", body_of(fields)), GraphResult)
+
+    def check_module(self, module: Any, input_size: Sequence[int | str], in_channels: int, *,
+                     example_size: int = 64, training: bool = False, **fields: Any) -> ModuleCheck:
+        """Capture a torch ``nn.Module`` (``convplan_client.torch.capture``, needs torch) and send it to ``graph``.
+
+        ``fields`` are added to the body (``align``, ``valid_sizes``...). The
+        result carries the capture's ``guards``, ``capture_warnings`` and the
+        ``body`` sent. Raises ``convplan_client.torch.UnsupportedModule``
+        when the module cannot be captured.
+        """
+        body, captured = capture_module(module, input_size, in_channels, example_size, training, fields)
+        return module_check(parse(self.request("POST", "/v1/graph", body), GraphResult), body, captured)
+
 
 class AsyncClient(_Common):
     """Asynchronous twin of ``Client``: the same constructor and methods, as coroutines.
@@ -332,4 +349,16 @@ class AsyncClient(_Common):
     async def compute(self, op: str, /, **fields: Any) -> ComputeResult:
         """``POST /v1/compute/{op}``: tensors as nested lists or NumPy arrays; ``.to_numpy()`` on the result."""
         return parse(await self.request("POST", f"/v1/compute/{check_op(op)}", body_of(fields)), ComputeResult)
+
+    async def graph(self, **fields: Any) -> GraphResult:
+        """``POST /v1/graph``: any network as ``inputs`` and ``nodes``; sizes, merges, culprit, valid sizes."""
+        return parse(await self.request("POST", "/v1/graph", body_of(fields)), GraphResult)
+
+    async def check_module(self, module: Any, input_size: Sequence[int | str], in_channels: int, *,
+                           example_size: int = 64, training: bool = False, **fields: Any) -> ModuleCheck:
+        """``Client.check_module`` as a coroutine; the capture runs in a worker thread."""
+        body, captured = await anyio.to_thread.run_sync(
+            capture_module, module, input_size, in_channels, example_size, training, fields
+        )
+        return module_check(parse(await self.request("POST", "/v1/graph", body), GraphResult), body, captured)
 

@@ -22,7 +22,7 @@ import operator
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,14 @@ class Guard:
 
     text: str
     where: str
+    expr: Any = field(default=None, repr=False, compare=False)  # SymPy, over Symbols named as in ``text``
+
+    def holds(self, sizes: Mapping[str, int]) -> bool:
+        """Whether the guard holds at ``sizes`` (every name of ``text`` -> an int)."""
+        import sympy
+
+        value = self.expr.xreplace({sym: sympy.Integer(sizes[sym.name]) for sym in self.expr.free_symbols})
+        return bool(value)
 
 
 @dataclass(frozen=True)
@@ -229,9 +237,7 @@ def _unmapped(node: Any, walk: Walk, values: dict[Any, Any]) -> Any:
     for arg in (*node.args, *node.kwargs.values()):
         if hasattr(arg, "meta") or isinstance(arg, (list, tuple)):
             collect(arg)
-    if any(isinstance(v, Unknown) for v in found):
-        return Unknown()
-    if not any(isinstance(v, Tensor) for v in found):
+    if not any(isinstance(v, (Tensor, Unknown)) for v in found):
         val = node.meta.get("val")
         shape = tuple(s if isinstance(s, int) else str(s) for s in getattr(val, "shape", ()))
         return Const(shape)
@@ -264,6 +270,7 @@ def _guards(shape_env: Any, names: dict[str, str | int]) -> tuple[Guard, ...]:
     """The ShapeEnv's guards raised in the caller's code (not in torch's own files), deduplicated."""
     if shape_env is None:
         return ()
+    import sympy
     import torch
 
     torch_dir = os.path.dirname(torch.__file__) + os.sep
@@ -273,12 +280,14 @@ def _guards(shape_env: Any, names: dict[str, str | int]) -> tuple[Guard, ...]:
         filename = getattr(frame, "filename", None)
         if filename is None or filename.startswith(torch_dir):
             continue
+        expr = shape_env.replace(guard.expr)
         try:
-            text = print_guard(shape_env.replace(guard.expr), names)
+            text = print_guard(expr, names)
         except UnprintableExpr:
             text = f"(unprintable guard: {type(guard.expr).__name__})"
         where = f"{_short_path(filename)}:{frame.lineno} in {frame.name}"
-        out.setdefault(text, Guard(text, where))
+        renamed = {sym: sympy.Symbol(str(names[sym.name])) for sym in expr.free_symbols if sym.name in names}
+        out.setdefault(text, Guard(text, where, expr.xreplace(renamed)))
     return tuple(out.values())
 
 
