@@ -34,7 +34,8 @@ class UNetPaper(nn.Module):
         self.down = nn.ModuleList([_double(1 if d == 0 else chans[d - 1], chans[d], 0) for d in range(depth)])
         self.pool = nn.MaxPool2d(2)
         self.bottom = _double(chans[-2], chans[-1], 0)
-        self.up = nn.ModuleList([nn.ConvTranspose2d(chans[d + 1], chans[d], 2, stride=2) for d in reversed(range(depth))])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(chans[d + 1], chans[d], 2, stride=2)
+                                 for d in reversed(range(depth))])
         self.dec = nn.ModuleList([_double(2 * chans[d], chans[d], 0) for d in reversed(range(depth))])
         self.out = nn.Conv2d(chans[0], 2, 1)
 

@@ -17,7 +17,7 @@ __all__ = ["capture_module", "module_check"]
 
 def capture_module(module: Any, input_size: Sequence[int | str], in_channels: int, example_size: int,
                    training: bool, fields: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
-    """The ``/v1/graph`` body for ``module`` with ``fields`` (``align``, ``valid_sizes``, ...) added, and the capture."""
+    """The ``/v1/graph`` body for ``module`` with ``fields`` (``align``, ``valid_sizes``...) added, and the capture."""
     from convplan_client.torch import capture
 
     captured = capture(module, input_size, in_channels, example_size=example_size, training=training)
