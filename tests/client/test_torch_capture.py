@@ -57,7 +57,7 @@ NETWORKS: dict[str, tuple[Callable[[], Any], int, list[tuple[int, ...]]]] = {
                                  res_block=True), 1, _2D),
     "monai_attention_unet": (_monai("AttentionUnet", spatial_dims=2, in_channels=1, out_channels=2,
                                     channels=(4, 8, 16), strides=(2, 2)), 1, _2D),
-    "monai_segresnet": (_monai("SegResNet", spatial_dims=2, init_filters=4, in_channels=1, out_channels=2,
+    "monai_segresnet": (_monai("SegResNet", spatial_dims=2, init_filters=8, in_channels=1, out_channels=2,
                                blocks_down=(1, 2, 2), blocks_up=(1, 1)), 1, _2D),
     "monai_vnet": (_monai("VNet", spatial_dims=3, in_channels=1, out_channels=2, dropout_dim=3), 1,
                    [(32, 32, 32), (16, 32, 48), (33, 32, 32)]),

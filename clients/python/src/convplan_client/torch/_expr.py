@@ -95,7 +95,8 @@ class _Printer:
             if divisor is not None:  # X == k*(X//k): "X % k == 0"
                 return f"{self.text(divisor[0])} % {divisor[1]} {_RELATIONS[kind]} 0"
         if kind in _RELATIONS:
-            return f"{self.text(expr.args[0])} {_RELATIONS[kind]} {self.text(expr.args[1])}"
+            lhs, rhs = (_strip(self.text(a)) for a in expr.args)
+            return f"{lhs} {_RELATIONS[kind]} {rhs}"
         if kind in {"And", "Or"}:
             joiner = " and " if kind == "And" else " or "
             return joiner.join(f"({self.relation(a)})" for a in expr.args)
@@ -169,10 +170,10 @@ class _Printer:
         raise UnprintableExpr(f"cannot print the power {exp}")
 
     def _FloorDiv(self, expr: Any) -> str:
-        return f"({self.text(expr.args[0])}//{self.text(expr.args[1])})"
+        return f"({self.text(expr.args[0])} // {self.text(expr.args[1])})"
 
     def _PythonMod(self, expr: Any) -> str:
-        return f"({self.text(expr.args[0])}%{self.text(expr.args[1])})"
+        return f"({self.text(expr.args[0])} % {self.text(expr.args[1])})"
 
     _Mod = _PythonMod
 
