@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     )
     max_layers: int = _limit(256, "layers", "Most layers in one request, summed over all stages (413).", ge=1)
     max_stages: int = _limit(32, "stages", "Most encoder or decoder stages in a plan (413).", ge=1)
+    # A real VNet has 89 layers and UNETR 283; an exported model with its norms and activations several times more.
+    max_graph_nodes: int = _limit(2048, "nodes", "Most nodes in one /v1/graph request (413).", ge=1)
+    max_graph_edges: int = _limit(8192, "edges", "Most node inputs, summed over a /v1/graph request (413).", ge=1)
+    max_graph_inputs: int = _limit(16, "inputs", "Most network inputs of a /v1/graph request (413).", ge=1)
+    valid_sizes_max_period: int = _limit(
+        4096, "sizes", "Largest period of a valid-size pattern that is scanned (above it the set is null, with "
+        "the reason).", ge=1, le=1 << 20)
+    valid_sizes_max_scan: int = _limit(
+        20_000, "sizes", "Most input sizes tried per axis for the valid-size sets (above it the set is null).", ge=1)
+    valid_sizes_max_extra: int = _limit(
+        64, "sizes", "Most members a valid-size set may list outside its periodic pattern (`extra`).", ge=1)
     max_spatial_rank: Literal[3] = _limit(
         3, "axes", "Most spatial axes of a tensor or size (fixed by the contract: 1 to 3)."
     )

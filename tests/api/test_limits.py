@@ -14,6 +14,12 @@ EXPECTED_LIMITS = {
     "max_json_depth": 64,
     "max_layers": 256,
     "max_stages": 32,
+    "max_graph_nodes": 2048,
+    "max_graph_edges": 8192,
+    "max_graph_inputs": 16,
+    "valid_sizes_max_period": 4096,
+    "valid_sizes_max_scan": 20_000,
+    "valid_sizes_max_extra": 64,
     "max_spatial_rank": 3,
     "max_size": 1_000_000_000,
     "max_expression_length": 256,
@@ -114,6 +120,15 @@ ENFORCED: list[tuple[str, dict[str, object], str, bytes, int, list[object]]] = [
      b'{"input_size": [64], "template": {"name": "unet", "depth": 17}}', 422, ["body", "template"]),
     ("max_template_convs_per_stage", {}, "/v1/plan",
      b'{"input_size": [64], "template": {"name": "unet", "convs_per_stage": 9}}', 422, ["body", "template"]),
+    ("max_graph_nodes", {"max_graph_nodes": 2}, "/v1/graph",
+     json.dumps({"inputs": [{"name": "x", "size": [8]}], "nodes": [
+         {"id": f"n{k}", "op": "relu", "inputs": ["x"]} for k in range(3)]}).encode(), 413, ["body", "nodes"]),
+    ("max_graph_edges", {"max_graph_edges": 3}, "/v1/graph",
+     json.dumps({"inputs": [{"name": "x", "size": [8]}], "nodes": [
+         {"id": "c", "op": "concat", "inputs": ["x", "x", "x", "x"]}]}).encode(), 413, ["body", "nodes"]),
+    ("max_graph_inputs", {"max_graph_inputs": 1}, "/v1/graph",
+     json.dumps({"inputs": [{"name": "x", "size": [8]}, {"name": "y", "size": [8]}], "nodes": [
+         {"id": "c", "op": "add", "inputs": ["x", "y"]}]}).encode(), 413, ["body", "inputs"]),
     ("max_input_elements", {"max_input_elements": 10}, "/v1/compute/max_pool",
      b'{"input": [[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]], "kernel_size": 1}', 413, ["body", "input"]),
     ("max_output_elements", {"max_output_elements": 10}, "/v1/compute/upsample",
@@ -146,7 +161,9 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
     tested = {case[0].split(" ")[0] for case in ENFORCED}
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
     # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds"}
+    # and the valid-size scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "valid_sizes_max_period",
+                 "valid_sizes_max_scan", "valid_sizes_max_extra"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 
 

@@ -132,6 +132,18 @@ class LayerContext:
     rank: int
     loc: tuple
     warnings: list[str] = field(default_factory=list)
+    #: The spatial size of the tensor a ``size_of`` names (set by the graph evaluator).
+    size_of: list[Value] | None = None
+
+    def target_size(self) -> list[Value]:
+        """The sizes ``size_of`` names; outside a graph there is nothing to name."""
+        if self.size_of is None:
+            self.fail("size_of names a node or input of a graph: it is only meaningful in /v1/graph",
+                      param="size_of", type="value_error.size_of")
+        if len(self.size_of) != self.rank:
+            self.fail(f"size_of names a tensor with {len(self.size_of)} spatial axes, but the input has {self.rank}",
+                      param="size_of", type="value_error.rank")
+        return self.size_of
 
     # -- parameters -------------------------------------------------------
     def scalar(self, name: str, value: Any, axis: int | None = None, *, listed: bool = False) -> Value:

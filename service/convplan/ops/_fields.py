@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 __all__ = [
     "PAD_MODES",
     "LayerModel",
+    "NodeRef",
     "Padding",
     "PadAmounts",
     "PerAxis",
@@ -38,6 +39,14 @@ PerAxis = Annotated[
 PerAxisOptional = Annotated[
     Scalar | Annotated[list[Scalar | None], Field(min_length=1, max_length=3)],
     Field(description="As PerAxis; a null entry keeps that axis's input size (PyTorch's None)."),
+]
+
+NodeRef = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_./:-]{0,127}$",
+          description="A node id or graph input name (`/v1/graph` only): that tensor's spatial size is used, as "
+                      "`F.interpolate(x, size=y.shape[2:])` or a crop or pad to `y` does; an ordering edge, not an "
+                      "input."),
 ]
 
 PAD_MODES = ("valid", "same", "same_upper", "same_lower")

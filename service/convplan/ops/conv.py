@@ -20,7 +20,24 @@ from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._padding import check_circular, resolve_padding, same_split
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 
-__all__ = ["Conv", "ConvTranspose", "window_params"]
+__all__ = ["Conv", "ConvTranspose", "drops_rows", "window_params"]
+
+
+def drops_rows(shape: LayerShape, axis: int) -> bool:
+    """The ``clean`` rule of contract section 7 for a windowed strided layer: of the ``unread`` trailing
+    real rows (``j = 1..unread`` past the last window's last tap) none may be one that a window the floor
+    discarded would read (``j + t*d = 0 (mod s)`` for a tap ``t``); no ceil-mode window may overhang.
+    So 1x1 s2, 3x3 s2 p1 and k2 s2 d2 drop nothing at any size, a 2x2 pool drops a row at odd sizes."""
+    unread, overhang = shape.unread[axis], shape.overhang[axis]
+    if overhang != 0:
+        return True
+    if unread == 0:
+        return False
+    r = shape.resolved
+    s, k, d = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis]
+    if not all(type(v) is int for v in (unread, s, k, d)):
+        return True  # symbolic: cannot show that nothing is dropped
+    return any((j + t * d) % s == 0 for j in range(1, unread + 1) for t in range(k))
 
 
 def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -> tuple[list, list, list, list]:
@@ -122,6 +139,9 @@ class Conv(_ConvFamily):
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _window_map(shape, axis)
 
+    def drops_rows(self, shape: LayerShape, axis: int) -> bool:
+        return drops_rows(shape, axis)
+
 
 @register
 class ConvTranspose(_ConvFamily):
@@ -210,6 +230,26 @@ class ConvTranspose(_ConvFamily):
             return None
         a, b = forward  # inverse of the matching conv's map x = a*y + b
         return 1 / a, -b / a
+
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        if self.output_size is not None:
+            return None
+        return super().size_ratio(shape, axis, in_size)
+
+    def fixed_input_reason(self) -> str | None:
+        if self.output_size is None:
+            return None
+        return "its output_size is fixed, so only a bounded range of input sizes fits it"
+
+    def output_padding_fit(self, shape: LayerShape, axis: int, target: Value) -> Value | None:
+        """The legal ``output_padding`` (``< stride or dilation``, ATen's check) that makes this axis ``target``
+        long, or None: the fix a decoder's up-conv needs to meet its skip."""
+        r = shape.resolved
+        need = norm(target - (shape.output_size[axis] - r["output_padding"][axis]))
+        legal = norm(vmax(r["stride"][axis], r["dilation"][axis]))
+        if type(need) is not int or type(legal) is not int:
+            return None
+        return need if 0 <= need < legal else None
 
 
 def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:

@@ -14,12 +14,45 @@ from pydantic import Field
 
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
-from convplan.ops._fields import PadAmounts, Scalar
+from convplan.ops._fields import NodeRef, PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
 from convplan.ops._padding import check_circular
-from convplan.ops._values import Value, norm, vmin
+from convplan.ops._values import Value, fdiv, norm, vmin
 
 __all__ = ["Crop", "Pad"]
+
+Axes = Annotated[list[Annotated[int, Field(ge=0, le=2)]] | None,
+                 Field(default=None, description="With `size_of`: the spatial axes to fit (default all).")]
+Anchor = Annotated[
+    Literal["center", "start", "end"],
+    Field(description="With `size_of`: where the kept (crop) or original (pad) rows sit: `center` puts "
+                      "floor(D/2) before (D the size difference), `start` none, `end` all."),
+]
+
+
+class _FitToSize:
+    """``size_of`` on crop and pad: amounts that fit the input to another tensor's size (the network's own
+    fix, as ``x[..., d:d+n]`` centre crops and ``F.pad`` to a skip's size do)."""
+
+    size_of: str | None
+    axes: list[int] | None
+    anchor: str
+
+    def fit_pairs(self, ctx: LayerContext, size: list[Value], *, grow: bool) -> list[tuple[Value, Value]]:
+        target = ctx.target_size()
+        axes = range(ctx.rank) if self.axes is None else self.axes
+        pairs: list[tuple[Value, Value]] = [(0, 0)] * ctx.rank
+        for a in axes:
+            if a >= ctx.rank:
+                ctx.fail(f"axes names axis {a}, but the input has {ctx.rank} spatial axes", param="axes",
+                         type="value_error.rank")
+            difference = norm(target[a] - size[a]) if grow else norm(size[a] - target[a])
+            ctx.require(difference, ">=", 0, lambda a=a: f"{'pad' if grow else 'crop'} to size_of: the input size "
+                        f"{show(size[a])} is {'larger' if grow else 'smaller'} than the target {show(target[a])}",
+                        axis=a, param="size_of", listed=False)
+            before = {"center": fdiv(difference, 2), "start": 0, "end": difference}[self.anchor]
+            pairs[a] = (norm(before), norm(difference - before))
+        return pairs
 
 
 def _shifted(ctx: LayerContext, size: list[Value], pairs: list[tuple[Value, Value]], what: str) -> LayerShape:
@@ -37,17 +70,25 @@ def _shifted(ctx: LayerContext, size: list[Value], pairs: list[tuple[Value, Valu
 
 
 @register
-class Pad(OpModel):
+class Pad(_FitToSize, OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
 
     op: Literal["pad"]
-    padding: PadAmounts
+    padding: PadAmounts | None = Field(default=None, description="Required unless `size_of` is given.")
     mode: Literal["constant", "reflect", "replicate", "circular"] = "constant"
+    size_of: NodeRef | None = None
+    axes: Axes = None
+    anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        pairs = ctx.pairs("padding", self.padding)
+        if (self.padding is None) == (self.size_of is None):
+            ctx.fail("exactly one of padding or size_of must be given", param="padding", type="value_error.missing")
+        if self.size_of is not None:
+            pairs = self.fit_pairs(ctx, size, grow=True)
+        else:
+            pairs = ctx.pairs("padding", self.padding)
         listed = isinstance(self.padding, list)
         for a, (i, (before, after)) in enumerate(zip(size, pairs)):
             if self.mode == "constant":
@@ -69,21 +110,31 @@ class Pad(OpModel):
         before = shape.padding[axis][0]
         return (Fraction(1), Fraction(-before)) if type(before) is int else None
 
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        return Fraction(1)
+
 
 CropPair = Annotated[list[Scalar], Field(min_length=2, max_length=2)]
+CropAmounts = Annotated[list[CropPair], Field(min_length=1, max_length=3, description="Per axis `[before, after]`; "
+                                                                                        "required unless `size_of`.")]
 
 
 @register
-class Crop(OpModel):
+class Crop(_FitToSize, OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
 
     op: Literal["crop"]
-    crop: Annotated[list[CropPair], Field(min_length=1, max_length=3, description="Per axis `[before, after]`.")]
+    crop: CropAmounts | None = None
+    size_of: NodeRef | None = None
+    axes: Axes = None
+    anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        pairs = ctx.pairs("crop", self.crop)
+        if (self.crop is None) == (self.size_of is None):
+            ctx.fail("exactly one of crop or size_of must be given", param="crop", type="value_error.missing")
+        pairs = ctx.pairs("crop", self.crop) if self.size_of is None else self.fit_pairs(ctx, size, grow=False)
         for a, (before, after) in enumerate(pairs):
             for p in {id(before): before, id(after): after}.values():
                 ctx.require(p, ">=", 0, "crop amounts must be non-negative (use pad to grow)", axis=a,
@@ -95,4 +146,7 @@ class Crop(OpModel):
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         before = shape.padding[axis][0]
         return (Fraction(1), Fraction(-before)) if type(before) is int else None
+
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        return Fraction(1)
 

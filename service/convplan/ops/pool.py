@@ -21,7 +21,7 @@ from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
-from convplan.ops.conv import _window_map, window_params
+from convplan.ops.conv import _window_map, drops_rows, window_params
 
 __all__ = ["AvgPool", "MaxPool", "pool_sizes"]
 
@@ -86,6 +86,9 @@ class _PoolFamily(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _window_map(shape, axis)
+
+    def drops_rows(self, shape: LayerShape, axis: int) -> bool:
+        return drops_rows(shape, axis)
 
 
 @register

@@ -80,3 +80,13 @@ class MaxUnpool(OpModel):
         b = Fraction(k - 1, 2) - pl  # inverse of the matching pool's map x = s*y + b
         return Fraction(1, s), -b / s
 
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        if self.output_size is not None:
+            return None
+        return super().size_ratio(shape, axis, in_size)
+
+    def fixed_input_reason(self) -> str | None:
+        if self.output_size is None:
+            return None
+        return "its output_size is fixed, so only a bounded range of input sizes fits it"
+

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import Field, StrictBool
 
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, NoClosedForm, OpModel, register
 from convplan.ops._context import LayerContext, show
-from convplan.ops._fields import PerAxis, ScaleFactor
+from convplan.ops._fields import NodeRef, PerAxis, ScaleFactor
 from convplan.ops._formula import floor_scaled
 from convplan.ops._values import Value, fdiv, norm
 
@@ -42,11 +42,12 @@ class Upsample(OpModel):
     align_corners: StrictBool | None = Field(default=None, description="Only with linear modes; null = False.")
     recompute_scale_factor: StrictBool | None = None
     antialias: StrictBool = False
+    size_of: NodeRef | None = None
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
         self._check_options(ctx)
-        if self.size is not None:
-            out = ctx.per_axis("size", self.size)
+        if self.size is not None or self.size_of is not None:
+            out = ctx.per_axis("size", self.size) if self.size is not None else list(ctx.target_size())
             listed = isinstance(self.size, list)
             for a, o in enumerate(out):
                 ctx.require(o, ">=", 1, "Input and output sizes should be greater than 0", axis=a,
@@ -67,13 +68,15 @@ class Upsample(OpModel):
 
     def _check_options(self, ctx: LayerContext) -> None:
         # Same order of checks as torch.nn.functional.interpolate.
-        if (self.size is None) == (self.scale_factor is None):
-            ctx.fail("exactly one of size or scale_factor must be given", param="size" if self.size else None,
+        given = [name for name in ("size", "scale_factor", "size_of") if getattr(self, name) is not None]
+        if len(given) != 1:
+            ctx.fail("exactly one of size, scale_factor or size_of must be given" +
+                     (f" (got {', '.join(given)})" if given else ""), param=given[-1] if given else None,
                      type="value_error.upsample")
         if self.align_corners is not None and self.mode in _NEAREST:
             ctx.fail("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                      "bicubic | trilinear", param="align_corners", type="value_error.upsample")
-        if self.recompute_scale_factor and self.size is not None:
+        if self.recompute_scale_factor and self.scale_factor is None:
             ctx.fail("recompute_scale_factor is not meaningful with an explicit size",
                      param="recompute_scale_factor", type="value_error.upsample")
         if self.antialias and not (self.mode in ("bilinear", "bicubic") and ctx.rank == 2):
@@ -106,6 +109,17 @@ class Upsample(OpModel):
         ratio = Fraction(out, in_size) if (f is None or self.recompute_scale_factor) else Fraction(f)
         a = 1 / ratio
         return a, (a - 1) / 2
+
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        f = shape.resolved["scale_factor"][axis]
+        if f is None:
+            return None  # `size` / `size_of`: the output does not follow this input
+        exact = Fraction(f)
+        if exact.denominator > _MAX_DYADIC_DENOMINATOR:  # 0.7 is 3152519739159347/2**52 as a double
+            raise NoClosedForm(f"scale_factor {f} is not exact in binary, so sizes follow floating-point rounding "
+                               "(PyTorch floors float(i) * scale: 90 * 0.7 gives 62) and no period exists; use "
+                               "`size` or a dyadic factor")
+        return exact
 
 
 def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool) -> tuple[Value, Value | str]:

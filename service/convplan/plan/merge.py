@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from convplan.errors import LayerError
 from convplan.ops import Condition, Value
 from convplan.ops._values import norm
-from convplan.plan.coords import relate
+from convplan.graph.coords import relate
 from convplan.plan.fixes import AxisFixes, axis_fixes, holds
 from convplan.plan.upfit import output_padding_fit
 from convplan.shapes.engine import LayerRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convplan.ops import Resolver
-from convplan.plan.coords import fraction_json
+from convplan.graph.coords import fraction_json
 from convplan.plan.merge import SkipResult
 from convplan.plan.walk import StageResult, Walker
 from convplan.shapes.render import put, render_layer, total

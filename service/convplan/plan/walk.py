@@ -17,7 +17,7 @@ from typing import Any
 from convplan.errors import ConvplanError, LayerError
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
-from convplan.plan.coords import AxisMap
+from convplan.graph.coords import AxisMap
 from convplan.plan.fixes import holds
 from convplan.plan.merge import merge_maps
 from convplan.plan.program import DecoderSpec, Program

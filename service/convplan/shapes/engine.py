@@ -12,10 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError, LimitExceeded
-from convplan.expr import ExprLimits, SymbolTable, canonicalize
+from convplan.expr import ExprLimits, SymbolTable
 from convplan.expr._symbols import name_problem
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
-from convplan.ops._values import norm
+from convplan.frontends.stack import INPUT, stack_graph
+from convplan.graph.evaluate import GraphResult, Tensor, evaluate
 from convplan.shapes.models import ShapesRequest
 from convplan.shapes.render import render_layer, render_result
 
@@ -102,23 +103,26 @@ def infer_stack(
     first_index: int = 0,
     done: list[LayerRecord] | None = None,
 ) -> StackResult:
-    """Apply ``layers`` in order; ``first_index`` numbers them within a larger stack."""
-    records: list[LayerRecord] = []
-    rank = len(size)
-    for offset, layer in enumerate(layers):
-        index = first_index + offset
-        ctx = LayerContext(resolver, index, layer.op, rank, (*loc, offset))
-        try:
-            shape = layer.infer(ctx, size, channels)
-            check_magnitude(shape, resolver, ctx)
-        except ConvplanError as exc:
-            exc.extra.setdefault("layers", [render_layer(r, resolver.saw_symbol) for r in (done or []) + records])
-            raise
-        if resolver.symbolic:
-            _canonicalize(shape)
-        records.append(LayerRecord(index, layer, size, channels, shape, ctx.warnings))
-        size, channels = shape.output_size, shape.out_channels
+    """Apply ``layers`` in order (a chain graph, run by the one evaluator); ``first_index`` numbers them
+    within a larger stack. A refusing layer raises with the layers computed before it (``extra["layers"]``)."""
+    graph = stack_graph(layers, loc, first_index=first_index)
+    inputs = {INPUT: Tensor(size, channels, [])}
+    try:
+        result = evaluate(graph, resolver, inputs, strict=True, maps=False)
+    except ConvplanError as exc:
+        partial = getattr(exc, "partial", None)
+        records = _records(partial) if partial is not None else []
+        exc.extra.setdefault("layers", [render_layer(r, resolver.saw_symbol) for r in (done or []) + records])
+        raise
+    records = _records(result)
+    if records:
+        size, channels = records[-1].shape.output_size, records[-1].shape.out_channels
     return StackResult(records, size, channels)
+
+
+def _records(result: GraphResult) -> list[LayerRecord]:
+    return [LayerRecord(r.node.index, r.node.op, r.input_sizes[0], r.in_channels[0], r.shape, r.warnings)
+            for r in result.results]
 
 
 def check_magnitude(shape: LayerShape, resolver: Resolver, ctx: LayerContext) -> None:
@@ -139,12 +143,6 @@ def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, lo
     """One layer outside a stack (the compute endpoint): errors point at ``loc + (param,)``."""
     resolver = resolver or make_resolver(None, symbolic=False)
     return layer.infer(LayerContext(resolver, None, layer.op, len(size), loc), size, channels)
-
-
-def _canonicalize(shape: LayerShape) -> None:
-    """Nested floors from successive layers collapse: floor(floor(H/2)/2) -> floor(H/4)."""
-    shape.output_size = [v if type(v) is int else norm(canonicalize(v)) for v in shape.output_size]
-    shape.formula = [v if type(v) is int or isinstance(v, str) else norm(canonicalize(v)) for v in shape.formula]
 
 
 def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from fastapi import APIRouter
 
 __all__ = ["ROUTER_MODULES", "load_routers"]
 
-ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan")
-_OPTIONAL = frozenset({"shapes", "compute", "plan"})
+ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan", "graph")
+_OPTIONAL = frozenset({"shapes", "compute", "plan", "graph"})
 
 
 def load_routers() -> list[APIRouter]:

@@ -22,11 +22,11 @@ __all__ = ["AxisMap", "fraction_json", "relate"]
 class AxisMap:
     """``X = scale*y + shift`` in the grid of the map produced by layer ``anchor`` (-1 = the input)."""
 
-    anchor: int
+    anchor: int | str
     scale: Fraction
     shift: Fraction
 
-    def then(self, layer_index: int, step: tuple[Fraction, Fraction] | None) -> AxisMap:
+    def then(self, layer_index: int | str, step: tuple[Fraction, Fraction] | None) -> AxisMap:
         """The map after a layer whose own map is ``x = a*y + b`` (None: no affine map, a new anchor)."""
         if step is None:
             return AxisMap(layer_index, Fraction(1), Fraction(0))

@@ -1,0 +1,403 @@
+"""Valid input sizes per axis of the first input, in three exact sets (contract section 7).
+
+- ``runs``: PyTorch executes the network (every check passes; merges equal or broadcast after the network's
+  own crops and pads and the applied ``align`` fix);
+- ``clean``: runs, every merge registered (null passes), no strided layer drops a row a discarded window
+  would read, no ceil-mode window overhangs (``OpModel.drops_rows``);
+- ``same_size``: runs, and every output with spatial axes has the input's size on this axis.
+
+Why a closed form exists: every size rule satisfies ``f(n + q) = f(n) + p`` for its ratio ``p/q``
+(``OpModel.size_ratio``: conv and pools ``1/s``, transposed ``s``, dyadic interpolation, pads 1). Shifting
+the input by ``M`` (the least shift that moves every layer's input by a multiple of its ``q``) shifts every
+size by ``M * ratio`` and changes no rounding, so once every threshold has passed (the network runs at all,
+and no growing map is still of size 1, where broadcasting differs) membership is ``M``-periodic. We find the
+first size that runs at all (``F``; monotone, by bisection), the size from which no growing map is 1
+(``B``), scan from ``F`` over two periods beyond ``B`` (more while the last two periods differ: merges of
+maps growing at different rates), and reduce: the members the pattern does not describe are ``extra``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
+from typing import Any
+
+from convplan.errors import ConvplanError
+from convplan.graph.evaluate import GraphResult, Tensor, evaluate
+from convplan.graph.ir import Graph
+from convplan.ops import NeedsSymbolic, Resolver
+from convplan.ops._base import NoClosedForm
+
+__all__ = ["AxisSets", "SizeSet", "valid_input_sizes"]
+
+_SEARCH_LIMIT = 1 << 30
+#: Defaults of the published limits (``Settings.valid_sizes_*``).
+MAX_PERIOD = 4096
+MAX_SCAN = 20_000
+MAX_EXTRA = 64
+
+
+class _NoForm(Exception):
+    """No closed form on this axis: the message says why."""
+
+
+@dataclass(kw_only=True)
+class SizeSet:
+    """``extra ∪ {minimum <= i <= maximum : i mod modulus in residues}``, with the outputs' sizes."""
+
+    modulus: int = 1
+    residues: tuple[int, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    extra: tuple[int, ...] = ()
+    #: output id -> residue -> output size on this axis as (slope, intercepts by n mod period) or a text
+    output_size: dict[str, dict[int, int | str | None]] = field(default_factory=dict)
+
+    def contains(self, n: int) -> bool:
+        if n in self.extra:
+            return True
+        if self.minimum is None or n < self.minimum or (self.maximum is not None and n > self.maximum):
+            return False
+        return n % self.modulus in self.residues
+
+    def nearest(self, n: int) -> tuple[int | None, int | None]:
+        """The members at or below / at or above ``n``."""
+        below = next((v for v in range(n, max(0, n - self.modulus - 1), -1) if self.contains(v)), None)
+        if below is None:
+            lower = [v for v in self.extra if v <= n]
+            if self.minimum is not None and n >= self.minimum:
+                start = n - (n - self.minimum) % self.modulus
+                lower += [v for v in range(start, max(self.minimum - 1, start - self.modulus - 1), -1)
+                          if self.contains(v)]
+            below = max(lower) if lower else None
+        above = next((v for v in self.extra if v >= n), None)
+        if self.minimum is not None and self.residues:
+            start = max(n, self.minimum)
+            periodic = next((v for v in range(start, start + self.modulus) if self.contains(v)), None)
+            if periodic is not None and (self.maximum is None or periodic <= self.maximum):
+                above = periodic if above is None else min(above, periodic)
+        return below, above
+
+
+@dataclass(kw_only=True)
+class AxisSets:
+    runs: SizeSet
+    clean: SizeSet
+    same_size: SizeSet
+    requested: int | None
+
+
+def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
+                      raw_sizes: dict[str, list[Any]], *, limits: Any = None
+                      ) -> tuple[list[AxisSets | None], list[str | None]]:
+    """Per axis of the first input, the three sets (or None and the reason)."""
+    first = graph.first_input
+    rank = len(first.size)
+    forms: list[AxisSets | None] = []
+    reasons: list[str | None] = []
+    for axis in range(rank):
+        try:
+            forms.append(_Axis(graph, resolver_factory, inputs, raw_sizes, axis, limits).solve())
+            reasons.append(None)
+        except _NoForm as exc:
+            forms.append(None)
+            reasons.append(str(exc))
+    return forms, reasons
+
+
+class _Axis:
+    def __init__(self, graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
+                 raw_sizes: dict[str, list[Any]], axis: int, limits: Any) -> None:
+        self.graph = graph
+        self.make_resolver = resolver_factory
+        self.axis = axis
+        self.max_period = getattr(limits, "valid_sizes_max_period", MAX_PERIOD)
+        self.max_scan = getattr(limits, "valid_sizes_max_scan", MAX_SCAN)
+        self.max_extra = getattr(limits, "valid_sizes_max_extra", MAX_EXTRA)
+        self.first = graph.first_input.name
+        self.requested = inputs[self.first].size[axis]
+        self.varying = self._varying(inputs, raw_sizes)
+        self.base = {name: Tensor(list(t.size), t.channels, t.maps) for name, t in inputs.items()}
+        self.lenient = Graph(graph.inputs, graph.nodes, graph.outputs, "crop" if graph.align == "none" else
+                             graph.align, graph.position)
+        self.outputs = graph.outputs
+        self.memo: dict[bool, dict[Any, Any]] = {True: {}, False: {}}
+
+    # -- which input entries follow i ------------------------------------------------
+    def _varying(self, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]]) -> dict[str, list[int]]:
+        """The (input, axis) entries that take the value ``i``: the first input's axis, and every entry
+        written as the same symbol; any other symbolic entry makes the sets depend on another symbol."""
+        mine = raw_sizes[self.first][self.axis]
+        out: dict[str, list[int]] = {}
+        for name, tensor in inputs.items():
+            for a, value in enumerate(tensor.size):
+                raw = raw_sizes[name][a]
+                if (name, a) == (self.first, self.axis) or (type(mine) is str and raw == mine):
+                    out.setdefault(name, []).append(a)
+                elif type(value) is not int:
+                    raise _NoForm(f"the size of input {name!r} on axis {a} ({raw}) is another free symbol: valid "
+                                  "sizes need every other size numeric")
+        return out
+
+    def _inputs_at(self, n: int) -> dict[str, Tensor]:
+        out = dict(self.base)
+        for name, axes in self.varying.items():
+            t = self.base[name]
+            size = list(t.size)
+            for a in axes:
+                size[a] = n
+            if any(type(v) is not int for v in size):
+                raise _NoForm("the input sizes are symbolic on other axes: valid sizes need them numeric")
+            out[name] = Tensor(size, t.channels if type(t.channels) is int or t.channels is None else None, t.maps)
+        return out
+
+    def _run(self, n: int, *, lenient: bool) -> GraphResult | None:
+        resolver: Resolver = self.make_resolver()
+        try:
+            return evaluate(self.lenient if lenient else self.graph, resolver, self._inputs_at(n), strict=False,
+                            magnitude=False, memo=self.memo[lenient])
+        except NeedsSymbolic:
+            raise _NoForm("layer parameters are symbolic: valid sizes need numeric parameters") from None
+        except ConvplanError:
+            return None
+
+    # -- monotone thresholds -----------------------------------------------------------
+    def _passes(self, n: int) -> bool:
+        """Lenient run (merges cropped, equality-only checks ignored) completes: monotone in ``n``."""
+        result = self._run(n, lenient=True)
+        if result is None:
+            return False
+        if result.failure is None:
+            return True
+        return all(item.type == "size.fixed" for item in result.failure.error.errors)
+
+    def _first(self, predicate: Any, start: int = 1) -> int | None:
+        """The smallest ``n >= start`` with ``predicate(n)`` (monotone), by doubling and bisection."""
+        if predicate(start):
+            return start
+        lo, hi = start, max(2 * start, start + 1)
+        while not predicate(hi):
+            lo, hi = hi, 2 * hi
+            if hi > _SEARCH_LIMIT:
+                return None
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if predicate(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    # -- ratios and the period ------------------------------------------------------------
+    def _ratios(self, result: GraphResult) -> tuple[dict[str, Fraction], int, bool]:
+        ratios: dict[str, Fraction] = {}
+        for name in self.graph.inputs:
+            ratios[name.name] = Fraction(1) if self.axis in self.varying.get(name.name, []) else Fraction(0)
+        period, bounded = 1, False
+        a = self.axis
+        for record in result.results:
+            node = record.node
+            in_ratios = [ratios[name] for name in node.inputs]
+            if not node.op.spatial_output and not record.input_sizes[0]:
+                ratios[node.id] = in_ratios[0]
+                if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
+                    bounded = True
+                continue
+            try:
+                own = node.op.size_ratio(record.shape, a, record.input_sizes[0][a]) if node.op.spatial_output \
+                    else Fraction(1)
+            except NoClosedForm as exc:
+                raise _NoForm(f"node {node.id!r}: {exc}") from None
+            if node.size_of is not None:
+                ratios[node.id] = ratios[node.size_of]
+            else:
+                ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios)
+            if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
+                bounded = True
+            r_in = in_ratios[0]
+            if own is not None and r_in != 0:
+                q = own.denominator
+                u, v = r_in.numerator, r_in.denominator
+                need = v * q // gcd(abs(u), v * q)
+                period = period * need // gcd(period, need)
+                if period > self.max_period:
+                    raise _NoForm(f"the period of the sizes ({period} or more, the product of the strides) is over "
+                                  f"the limit {self.max_period}")
+        # A fixing node the probe did not reach (it refused the probe's size) may grow: assume it does.
+        bounded = bounded or any(node.op.fixed_input_reason() is not None for node in self.graph.nodes
+                                 if node.id not in result.by_id)
+        return ratios, period, bounded
+
+    # -- the scan ----------------------------------------------------------------------
+    def _membership(self, n: int) -> tuple[bool, bool, bool, dict[str, Any]]:
+        result = self._run(n, lenient=False)
+        if result is None or not result.ok:
+            return False, False, False, {}
+        a = self.axis
+        outs = {}
+        same = True
+        any_spatial = False
+        for name in self.outputs:
+            record = result.by_id[name]
+            if record.node.op.spatial_output and record.shape.output_size:
+                any_spatial = True
+                size = record.shape.output_size[a]
+                outs[name] = size
+                same = same and size == n
+        clean = all(m.registered is not False for m in result.merges) and not any(
+            r.node.op.drops_rows(r.shape, a) for r in result.results if r.node.op.spatial_output and r.input_sizes[0])
+        return True, clean, same and any_spatial, outs
+
+    def solve(self) -> AxisSets:
+        requested = self.requested if type(self.requested) is int else None
+        start = self._first(self._passes)
+        empty = AxisSets(runs=SizeSet(), clean=SizeSet(), same_size=SizeSet(), requested=requested)
+        if start is None:
+            return empty
+        probe = self._run(start, lenient=True)
+        assert probe is not None
+        ratios, period, bounded = self._ratios(probe)
+        growing = [r.node.id for r in probe.results if ratios.get(r.node.id, 0) > 0 and r.node.op.spatial_output
+                   and r.shape.output_size]
+
+        def settled(n: int) -> bool:
+            result = self._run(n, lenient=True)
+            if result is None:
+                return False
+            return all(result.by_id[i].shape.output_size[self.axis] >= 2 for i in growing if i in result.by_id)
+
+        stable = self._first(settled, start) or start
+        rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}
+        if bounded:
+            end = self._scan_bounded(rows, start, period)
+        else:
+            end = self._scan_periodic(rows, start, stable + 2 * period, period)
+        sets = [self._reduce(rows, start, end, period, ratios, kind, bounded) for kind in range(3)]
+        return AxisSets(runs=sets[0], clean=sets[1], same_size=sets[2], requested=requested)
+
+    def _row(self, rows: dict[int, Any], n: int) -> tuple[bool, bool, bool, dict[str, Any]]:
+        if len(rows) >= self.max_scan:
+            raise _NoForm(f"more than {self.max_scan} sizes would have to be tried (limit)")
+        rows[n] = self._membership(n)
+        return rows[n]
+
+    def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int) -> int:
+        """Scan until the last two periods agree (they differ while maps growing at different rates are still
+        close enough to be cropped or broadcast into each other)."""
+        n = start
+        while True:
+            while n < end:
+                self._row(rows, n)
+                n += 1
+            if all(rows[end - 2 * period + k][:3] == rows[end - period + k][:3] for k in range(period)):
+                return end
+            end += period
+
+    def _scan_bounded(self, rows: dict[int, Any], start: int, period: int) -> int:
+        """A fixing node (a linear head, a fixed output_size) on a growing map: the members lie in a bounded
+        range, since the fixed quantity grows with the input. Scan until two periods of non-members follow the
+        last member (or, before any member, a long stretch)."""
+        n, last = start, None
+        quiet = 2 * max(period, 8)
+        while True:
+            if self._row(rows, n)[0]:
+                last = n
+            n += 1
+            if last is not None and n - last > quiet:
+                return n
+            if last is None and n - start > max(4 * period, 4096):
+                return n
+
+    def _reduce(self, rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]], start: int, end: int, period: int,
+                ratios: dict[str, Fraction], kind: int, bounded: bool) -> SizeSet:
+        member = {n for n, row in rows.items() if row[kind]}
+        if bounded:
+            return self._finite(sorted(member), rows, ratios)
+        tail = range(end - period, end)
+        residues_m = {n % period for n in tail if n in member}
+        # Lowest point from which the periodic pattern describes membership exactly.
+        low = end - period
+        while low - 1 >= start and ((low - 1) in member) == (((low - 1) % period) in residues_m):
+            low -= 1
+        extra = tuple(sorted(n for n in member if n < low))
+        if len(extra) > self.max_extra:
+            raise _NoForm(f"{len(extra)} sizes outside the periodic pattern is over the limit {self.max_extra}")
+        modulus = _minimal_period(residues_m, period)
+        residues = tuple(sorted({r % modulus for r in residues_m}))
+        minimum = next((n for n in range(low, low + period) if n % period in residues_m), None) if residues else None
+        out = SizeSet(modulus=modulus, residues=residues, minimum=minimum, extra=extra)
+        out.output_size = self._outputs(rows, member, modulus, residues, period, ratios, low)
+        return out
+
+    def _finite(self, members: list[int], rows: dict[int, Any], ratios: dict[str, Fraction]) -> SizeSet:
+        if len(members) > self.max_extra:
+            raise _NoForm(f"{len(members)} valid sizes in a bounded range is over the limit {self.max_extra}")
+        out = SizeSet(modulus=1, residues=(), minimum=None, extra=tuple(members))
+        outputs: dict[str, dict[int, int | str | None]] = {}
+        for n in members:
+            for name, size in rows[n][3].items():
+                outputs.setdefault(name, {})[n] = size
+        out.output_size = outputs
+        return out
+
+    def _outputs(self, rows: dict[int, Any], member: set[int], modulus: int, residues: tuple[int, ...], period: int,
+                 ratios: dict[str, Fraction], low: int) -> dict[str, dict[int, int | str | None]]:
+        out: dict[str, dict[int, int | str | None]] = {}
+        for name in self.outputs:
+            per: dict[int, int | str | None] = {}
+            slope = ratios.get(name, Fraction(0))
+            for r in residues:
+                points = [(n, rows[n][3].get(name)) for n in sorted(member) if n >= low and n % modulus == r]
+                points = [(n, o) for n, o in points if o is not None]
+                if not points:
+                    continue
+                per[r] = _expression(points, slope, period)
+            if per:
+                out[name] = per
+        return out
+
+
+def _minimal_period(residues: set[int], period: int) -> int:
+    for d in range(1, period + 1):
+        if period % d == 0 and all((r + d) % period in residues for r in residues):
+            return d
+    return period
+
+
+def _expression(points: list[tuple[int, int]], slope: Fraction, period: int) -> int | str | None:
+    """The output as an expression in ``i`` through ``points`` (n, output): ``slope*i + c`` when one intercept
+    fits, else ``K*floor((i + b)/P) + C`` (MONAI's UNet: 63 and 64 both give 64)."""
+    intercepts = {Fraction(o) - slope * n for n, o in points}
+    if len(intercepts) == 1:
+        return _affine(slope, intercepts.pop())
+    k = slope * period
+    if k.denominator != 1:
+        return None
+    for b in range(period):
+        consts = {Fraction(o) - k * ((n + b) // period) for n, o in points}
+        if len(consts) == 1:
+            c0 = consts.pop()
+            if c0.denominator != 1:
+                continue
+            inner = "i" if b == 0 else f"(i + {b})"
+            return _term(int(k), f"floor({inner}/{period})") + _signed(int(c0))
+    return None
+
+
+def _signed(c: int) -> str:
+    return "" if c == 0 else (f" + {c}" if c > 0 else f" - {-c}")
+
+
+def _term(m: int, x: str) -> str:
+    return x if m == 1 else f"-{x}" if m == -1 else f"{m}*{x}"
+
+
+def _affine(slope: Fraction, c: Fraction) -> int | str:
+    if slope == 0:
+        return int(c) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
+    q = slope.denominator if slope.denominator > 1 else c.denominator
+    p, k = slope * q, c * q
+    if q == 1:
+        return _term(int(p), "i") + _signed(int(k))
+    return f"({_term(int(p), 'i')}{_signed(int(k))})/{q}"

@@ -1,0 +1,241 @@
+"""The one evaluator: walks a graph once, in topological order, into typed per-node results.
+
+Numeric requests never touch SymPy here (plain ints through the ops' size
+rules); symbolic ones run the same code on expressions, under the service's
+symbolic budget. Each node gets its sizes, channels and coordinate map per
+axis (``AxisMap``: in the grid of an *anchor*, the first input or the last
+node without an affine map). Merges are aligned first (``align``), as the
+request says; a merge PyTorch would refuse under ``align: "none"`` is the
+graph's ``mismatch`` and leaves everything after it unevaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
+from convplan.expr import canonicalize
+from convplan.graph.align import MergeResult, align_merge
+from convplan.graph.coords import AxisMap
+from convplan.graph.ir import Graph, Node
+from convplan.ops import LayerContext, LayerShape, Resolver, Value
+from convplan.ops._values import norm
+
+__all__ = ["GraphResult", "NodeFailure", "NodeResult", "Tensor", "evaluate", "resolve_inputs"]
+
+_ONE, _ZERO = Fraction(1), Fraction(0)
+
+#: Error types that say "this network does not run at this size" (a size rule or a PyTorch shape check);
+#: any other refusal (grammar, parameter ranges) is the request's fault and stays a 422.
+_SIZE_FAILURES = ("layer", "merge", "size.fixed")
+
+
+@dataclass(slots=True)
+class Tensor:
+    """A value flowing along the graph: a network input or a node's output."""
+
+    size: list[Value]
+    channels: Value | None
+    maps: list[AxisMap]
+
+
+@dataclass(slots=True, kw_only=True)
+class NodeResult:
+    node: Node
+    input_sizes: list[list[Value]]
+    in_channels: list[Value | None]
+    shape: LayerShape
+    maps: list[AxisMap]
+    warnings: list[str]
+    merge: MergeResult | None = None
+
+    @property
+    def output_size(self) -> list[Value]:
+        return self.shape.output_size
+
+
+@dataclass(slots=True, kw_only=True)
+class NodeFailure:
+    """A node that refused its input (``ok: false``); nodes after it are not evaluated."""
+
+    node: Node
+    error: ConvplanError
+
+
+@dataclass(kw_only=True)
+class GraphResult:
+    graph: Graph
+    inputs: dict[str, Tensor]
+    results: list[NodeResult]
+    by_id: dict[str, NodeResult]
+    merges: list[MergeResult] = field(default_factory=list)
+    mismatch: MergeResult | None = None
+    failure: NodeFailure | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch is None and self.failure is None and len(self.results) == len(self.graph.nodes)
+
+    def tensor(self, name: str) -> Tensor | None:
+        if name in self.inputs:
+            return self.inputs[name]
+        result = self.by_id.get(name)
+        return None if result is None else Tensor(result.shape.output_size, result.shape.out_channels, result.maps)
+
+
+def resolve_inputs(graph: Graph, resolver: Resolver) -> dict[str, Tensor]:
+    """Every input's sizes and channels, parsed and checked (>= 1)."""
+    out = {}
+    for spec in graph.inputs:
+        size = []
+        for a, raw in enumerate(spec.size):
+            loc = (*spec.loc, "size", a)
+            value = resolver.scalar(raw, loc, axis=a)
+            _require_positive(resolver, value, loc, "input size", a)
+            size.append(value)
+        channels = None
+        if spec.channels is not None:
+            channels = resolver.scalar(spec.channels, (*spec.loc, "channels"))
+            _require_positive(resolver, channels, (*spec.loc, "channels"), "channels", None)
+        out[spec.name] = Tensor(size, channels, [AxisMap(spec.name, _ONE, _ZERO)] * len(size))
+    return out
+
+
+def _require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, axis: int | None) -> None:
+    ctx = LayerContext(resolver, None, "input", 1, loc)
+    try:
+        ctx.require(value, ">=", 1, f"{what} must be at least 1", axis=axis)
+    except ConvplanError as exc:
+        raise InvalidRequest(f"{what} must be at least 1",
+                             [ErrorItem(loc, f"{what} must be at least 1", "value_error.size", None, axis)]) from exc
+
+
+def evaluate(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], *, strict: bool,
+             magnitude: bool = True, maps: bool = True, memo: dict[Any, Any] | None = None) -> GraphResult:
+    """Evaluate every node once. ``strict``: a refusing node raises (``/v1/shapes``, ``/v1/plan``), carrying
+    the nodes evaluated before it as ``exc.partial`` (a ``GraphResult``); otherwise a size refusal ends the
+    walk with ``failure`` set (``/v1/graph``: ``ok: false``) and other refusals raise. ``magnitude``: check
+    computed sizes against ``max_size`` (off in the valid-size scans). ``maps``: compose coordinate maps.
+    ``memo`` (numeric only): results per node and input sizes, shared across the runs of a valid-size scan,
+    where consecutive sizes leave most deep nodes unchanged."""
+    result = GraphResult(graph=graph, inputs=inputs, results=[], by_id={})
+    try:
+        _walk(graph, resolver, inputs, result, strict=strict, magnitude=magnitude, maps=maps, memo=memo)
+    except ConvplanError as exc:
+        exc.partial = result  # type: ignore[attr-defined]
+        raise
+    return result
+
+
+def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: GraphResult, *, strict: bool,
+          magnitude: bool, maps: bool, memo: dict[Any, Any] | None) -> None:
+    tensors: dict[str, Tensor] = dict(inputs)
+    symbolic = resolver.symbolic
+    for node in graph.nodes:
+        try:
+            ins = [tensors[name] for name in node.inputs]
+        except KeyError:
+            break  # after a failure or mismatch: nothing more to evaluate (graph order)
+        key = None
+        if memo is not None:
+            target = tensors.get(node.size_of) if node.size_of is not None else None
+            key = (node.id, tuple(tuple(t.size) for t in ins), tuple(t.channels for t in ins),
+                   None if target is None else tuple(target.size), tuple(tuple(t.maps) for t in ins))
+            hit = memo.get(key)
+            if hit is not None:
+                kind, value = hit
+                if kind == "failure":
+                    result.failure = NodeFailure(node=node, error=value)
+                    break
+                if kind == "error":
+                    raise value
+                record = value
+                if record.merge is not None:
+                    result.merges.append(record.merge)
+                    if record.merge.stops:
+                        result.mismatch = record.merge
+                        break
+                result.results.append(record)
+                result.by_id[node.id] = record
+                tensors[node.id] = Tensor(record.shape.output_size, record.shape.out_channels, record.maps)
+                continue
+        rank = len(ins[0].size)
+        ctx = LayerContext(resolver, node.index, node.op.op, rank, node.loc)
+        if node.size_of is not None:
+            target = tensors.get(node.size_of)
+            if target is None:
+                break
+            ctx.size_of = target.size
+        sizes = [t.size for t in ins]
+        merge = None
+        try:
+            if node.op.merges and len(ins) > 1:
+                for k, t in enumerate(ins[1:], start=1):
+                    if len(t.size) != rank:
+                        ctx.fail(f"input {k} ({node.inputs[k]!r}) has {len(t.size)} spatial axes, input 0 has {rank}",
+                                 param="inputs", type="value_error.rank")
+                merge, sizes = align_merge(ctx, node, ins, graph.align)
+                result.merges.append(merge)
+                if merge.stops:
+                    result.mismatch = merge
+                    if key is not None:
+                        memo[key] = ("ok", NodeResult(node=node, input_sizes=sizes, in_channels=[], shape=None,  # type: ignore[index, arg-type]
+                                                      maps=[], warnings=[], merge=merge))
+                    break
+            shape = node.op.infer_inputs(ctx, sizes, [t.channels for t in ins])
+            if magnitude:
+                _check_magnitude(shape, resolver, ctx)
+        except LayerError as exc:
+            if strict or not _is_size_failure(exc):
+                if key is not None:
+                    memo[key] = ("error", exc)  # type: ignore[index]
+                raise
+            if key is not None:
+                memo[key] = ("failure", exc)  # type: ignore[index]
+            result.failure = NodeFailure(node=node, error=exc)
+            break
+        if symbolic:
+            _canonicalize(shape)
+        node_maps = _maps(node, ins[0], sizes[0], shape, merge) if maps else []
+        record = NodeResult(node=node, input_sizes=sizes, in_channels=[t.channels for t in ins], shape=shape,
+                            maps=node_maps, warnings=ctx.warnings, merge=merge)
+        if key is not None:
+            memo[key] = ("ok", record)  # type: ignore[index]
+        result.results.append(record)
+        result.by_id[node.id] = record
+        tensors[node.id] = Tensor(shape.output_size, shape.out_channels, node_maps)
+
+
+def _is_size_failure(exc: LayerError) -> bool:
+    return all(item.type in _SIZE_FAILURES for item in exc.errors)
+
+
+def _maps(node: Node, first: Tensor, size: list[Value], shape: LayerShape, merge: MergeResult | None) -> list[AxisMap]:
+    if not node.op.spatial_output:
+        return []
+    maps = first.maps if merge is None else merge.first_maps
+    out = []
+    for a, axis_map in enumerate(maps):
+        out.append(axis_map.then(node.id, node.op.coord_map(shape, a, size[a])))
+    return out
+
+
+def _check_magnitude(shape: LayerShape, resolver: Resolver, ctx: LayerContext) -> None:
+    """A computed size (or channel count) above ``max_size`` is a range error, as a given one is."""
+    limit = resolver.max_size
+    for axis, value in enumerate(shape.output_size):
+        if type(value) is int and value > limit:
+            msg = f"{ctx.op}: output size {value} is above the size limit {limit}"
+            raise InvalidRequest(f"layer {ctx.index}, axis {axis}: {msg}",
+                                 [ErrorItem(ctx.loc, msg, "limit.size", ctx.index, axis)])
+    if type(shape.out_channels) is int and shape.out_channels > limit:
+        msg = f"{ctx.op}: {shape.out_channels} output channels is above the size limit {limit}"
+        raise InvalidRequest(f"layer {ctx.index}: {msg}", [ErrorItem(ctx.loc, msg, "limit.size", ctx.index)])
+
+
+def _canonicalize(shape: LayerShape) -> None:
+    """Nested floors from successive layers collapse: floor(floor(H/2)/2) -> floor(H/4)."""
+    shape.output_size = [v if type(v) is int else norm(canonicalize(v)) for v in shape.output_size]
+    shape.formula = [v if type(v) is int or isinstance(v, str) else norm(canonicalize(v)) for v in shape.formula]

@@ -1,0 +1,130 @@
+"""Merges of several tensors: ``torch.cat`` on channels, and elementwise ``add`` / ``mul``.
+
+Sizes follow PyTorch: ``cat`` needs every spatial size equal
+(aten/src/ATen/native/TensorShape.cpp, ``check_cat_shape_except_dim``:
+"Sizes of tensors must match except in dimension 1"); ``add`` and ``mul``
+broadcast (per axis equal, or one of them 1, which is stretched, never
+aligned; the output takes the larger: ``infer_size`` in ATen's
+ExpandUtils.cpp). With a single input, ``other_size`` stands for a constant
+operand such as a position embedding: not a merge, but its sizes other than
+1 fix the input's.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._context import LayerContext, show
+from convplan.ops._fields import PerAxis
+from convplan.ops._formula import affine
+from convplan.ops._values import Value, norm, vsum
+
+__all__ = ["Concat", "Elementwise"]
+
+
+def _identity_shape(ctx: LayerContext, out: list[Value], channels: Value | None) -> LayerShape:
+    zero = [0] * ctx.rank
+    return LayerShape(list(out), channels, [(0, 0)] * ctx.rank, [affine(1, 0)] * ctx.rank, zero, zero, 0, 0, {})
+
+
+class _Merge(OpModel):
+    max_inputs: ClassVar[int | None] = None
+    merges: ClassVar[bool] = True
+    #: Whether a size-1 axis is stretched to the others' size (elementwise ops), not compared.
+    broadcasts: ClassVar[bool] = False
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        # The output takes input 0's grid (the evaluator aligns the other inputs to it first).
+        if in_size != shape.output_size[axis]:
+            return None  # input 0 was broadcast from size 1: its pixel grid says nothing about the output's
+        return Fraction(1), Fraction(0)
+
+    def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
+                     in_ratios: list[Fraction]) -> Fraction:
+        return max(in_ratios)
+
+
+@register
+class Concat(_Merge):
+    """``torch.cat(inputs, dim=1)``: channels add up, spatial sizes must be equal."""
+
+    names = ("concat",)
+    min_inputs: ClassVar[int] = 2
+
+    op: Literal["concat"]
+
+    def infer_inputs(self, ctx: LayerContext, sizes: list[list[Value]], channels: list[Value | None]) -> LayerShape:
+        first = sizes[0]
+        for k, other in enumerate(sizes[1:], start=1):
+            for a in range(ctx.rank):
+                ctx.require(norm(other[a] - first[a]), "==", 0, lambda k=k, a=a, other=other: "Sizes of tensors "
+                            f"must match except in dimension 1. Expected size {show(first[a])} but got size "
+                            f"{show(other[a])} for tensor number {k} in the list", axis=a, type="merge")
+        known = None if any(c is None for c in channels) else norm(vsum(channels))  # type: ignore[arg-type]
+        if known is None:
+            ctx.warn("a channel count is unknown: the concatenated channels are unknown")
+        return _identity_shape(ctx, first, known)
+
+
+@register
+class Elementwise(_Merge):
+    """``a + b`` / ``a * b`` with PyTorch broadcasting, or one input and a constant of ``other_size``."""
+
+    names = ("add", "mul")
+    broadcasts: ClassVar[bool] = True
+
+    op: Literal["add", "mul"]
+    other_size: PerAxis | None = Field(
+        default=None,
+        description="With one input: the spatial size of a constant operand (a position embedding, a learned "
+                    "scale): 1 broadcasts, any other value must equal the input's size.")
+
+    def infer_inputs(self, ctx: LayerContext, sizes: list[list[Value]], channels: list[Value | None]) -> LayerShape:
+        if len(sizes) == 1:
+            if self.other_size is None:
+                ctx.fail(f"{self.op} needs two or more inputs, or one input and other_size", param="inputs",
+                         type="value_error.inputs")
+            sizes = [sizes[0], ctx.per_axis("other_size", self.other_size)]
+        elif self.other_size is not None:
+            ctx.fail("other_size stands for a second operand: give it with one input only", param="other_size",
+                     type="value_error.inputs")
+        out = list(sizes[0])
+        for k, other in enumerate(sizes[1:], start=1):
+            for a in range(ctx.rank):
+                out[a] = _broadcast(ctx, out[a], other[a], k, a)
+        return _identity_shape(ctx, out, self._channels(ctx, channels))
+
+    def _channels(self, ctx: LayerContext, channels: list[Value | None]) -> Value | None:
+        if any(c is None for c in channels):
+            if len(channels) > 1:
+                ctx.warn(f"a channel count is unknown: the {self.op}'s channels were not checked")
+            return None
+        out = channels[0]
+        for c in channels[1:]:
+            if out == 1:
+                out = c
+            elif c != 1:
+                ctx.require(norm(c - out), "==", 0, f"The size of tensor a ({show(out)}) must match the size of "
+                            f"tensor b ({show(c)}) at non-singleton dimension 1", type="value_error.channels")
+        return out
+
+    def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
+                     in_ratios: list[Fraction]) -> Fraction:
+        return max(in_ratios) if len(in_ratios) > 1 else in_ratios[0]
+
+
+def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: int) -> Value:
+    """ATen's ``infer_size``: equal, or one of them 1."""
+    if a_size == b_size:
+        return a_size
+    if a_size == 1:
+        return b_size
+    if b_size == 1:
+        return a_size
+    ctx.require(norm(a_size - b_size), "==", 0, f"The size of tensor a ({show(a_size)}) must match the size of tensor "
+                f"b ({show(b_size)}) at non-singleton dimension {axis + 2} (input {k})", axis=axis, type="merge")
+    return a_size

@@ -1,0 +1,1 @@
+"""Renderers: typed results to the API's JSON (and, for the CLI, tables)."""

@@ -1,0 +1,148 @@
+"""The JSON of `POST /v1/graph` (contract section 7), from the typed results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convplan.analyses.merges import Culprit, MergeAnalysis
+from convplan.analyses.valid_sizes import AxisSets, SizeSet
+from convplan.graph.coords import fraction_json
+from convplan.graph.evaluate import GraphResult, NodeResult
+from convplan.ops import Resolver
+from convplan.shapes.render import put, total
+
+__all__ = ["render_graph", "render_size_set"]
+
+
+def _map(record: NodeResult, anchor: str) -> list[dict[str, Any]] | None:
+    if not record.maps or any(m.anchor != anchor for m in record.maps):
+        return None  # at or below an adaptive pool, a sized interpolation, or off the first input
+    return [{"scale": fraction_json(m.scale), "offset": fraction_json(m.shift)} for m in record.maps]
+
+
+def _node(record: NodeResult, anchor: str, sym: bool) -> dict[str, Any]:
+    shape = record.shape
+    out: dict[str, Any] = {"id": record.node.id, "index": record.node.index, "op": record.node.op.op,
+                           "inputs": list(record.node.inputs)}
+    put(out, "input_size", record.input_sizes, sym)
+    put(out, "output_size", shape.output_size, sym)
+    put(out, "in_channels", record.in_channels, sym)
+    put(out, "out_channels", shape.out_channels, sym)
+    put(out, "padding_resolved", [list(p) for p in shape.padding], sym)
+    put(out, "formula", shape.formula, sym)
+    put(out, "unread", shape.unread, sym)
+    put(out, "overhang", shape.overhang, sym)
+    put(out, "params", shape.params, sym)
+    put(out, "macs", shape.macs, sym)
+    out["map"] = _map(record, anchor)
+    out["warnings"] = list(record.warnings)
+    return out
+
+
+def _culprit(c: Culprit | None, sym: bool) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    out: dict[str, Any] = {"node": c.node, "op": c.op}
+    put(out, "input_size", c.input_size, sym)
+    put(out, "unread", c.unread, sym)
+    put(out, "overhang", c.overhang, sym)
+    out["reason"] = c.reason
+    return out
+
+
+def _merge(analysis: MergeAnalysis, sym: bool) -> dict[str, Any]:
+    m = analysis.merge
+    out: dict[str, Any] = {"node": m.node, "inputs": list(m.inputs)}
+    put(out, "sizes", m.sizes, sym)
+    out["aligned"] = m.aligned
+    out["broadcast"] = m.broadcast
+    out["offset"] = [[fraction_json(o) for o in per] for per in m.offset]
+    out["registered"] = m.registered
+    out["rf_aligned"] = None
+    out["applied"] = m.applied
+    put(out, "applied_pads", m.applied_pads, sym)
+    out["culprit"] = _culprit(analysis.culprit, sym)
+    put(out, "crop", m.crop, sym)
+    put(out, "pad", m.pad, sym)
+    put(out, "output_padding", analysis.output_padding, sym)
+    return out
+
+
+def render_size_set(s: SizeSet, requested: int | None) -> dict[str, Any]:
+    below, above = s.nearest(requested) if requested is not None else (None, None)
+    return {
+        "modulus": s.modulus,
+        "residues": list(s.residues),
+        "min": s.minimum,
+        "max": s.maximum,
+        "extra": list(s.extra),
+        "nearest": {"below": below, "above": above},
+        "output_size": {name: {str(r): e for r, e in per.items()} for name, per in s.output_size.items()},
+    }
+
+
+def _axis_sets(sets: AxisSets | None) -> dict[str, Any] | None:
+    if sets is None:
+        return None
+    return {kind: render_size_set(getattr(sets, kind), sets.requested) for kind in ("runs", "clean", "same_size")}
+
+
+def render_graph(result: GraphResult, resolver: Resolver, merges: list[MergeAnalysis],
+                 valid: list[AxisSets | None] | None, reasons: list[str | None] | None) -> dict[str, Any]:
+    sym = resolver.saw_symbol
+    anchor = result.graph.first_input.name
+    out: dict[str, Any] = {"ok": result.ok}
+    outputs = []
+    for name in result.graph.outputs:
+        record = result.by_id.get(name)
+        item: dict[str, Any] = {"id": name}
+        put(item, "size", record.shape.output_size if record else None, sym)
+        put(item, "channels", record.shape.out_channels if record else None, sym)
+        outputs.append(item)
+    out["outputs"] = outputs
+    complete = len(result.results) == len(result.graph.nodes)
+    put(out, "params", total([r.shape.params for r in result.results]) if complete else None, sym)
+    put(out, "macs", total([r.shape.macs for r in result.results]) if complete else None, sym)
+    out["conditions"] = [c.as_dict() for c in resolver.conditions]
+    out["warnings"] = list(result.warnings) + [f"node {r.node.id}: {w}" for r in result.results for w in r.warnings]
+    by_id = {r.node.id: r for r in result.results}
+    nodes = []
+    for node in result.graph.nodes:
+        record = by_id.get(node.id)
+        if record is not None:
+            nodes.append(_node(record, anchor, sym))
+        else:
+            nodes.append({"id": node.id, "index": node.index, "op": node.op.op, "inputs": list(node.inputs),
+                          "input_size": None, "output_size": None, "in_channels": None, "out_channels": None,
+                          "map": None, "warnings": []})
+    out["nodes"] = nodes
+    out["merges"] = [_merge(m, sym) for m in merges]
+    out["mismatch"] = _mismatch(result, merges, sym)
+    out["failure"] = None if result.failure is None else {
+        "node": result.failure.node.id, "detail": result.failure.error.detail,
+        "errors": [e.as_dict() for e in result.failure.error.errors]}
+    out["valid_input_sizes"] = None if valid is None else [_axis_sets(v) for v in valid]
+    out["valid_input_sizes_reason"] = reasons
+    return out
+
+
+def _mismatch(result: GraphResult, merges: list[MergeAnalysis], sym: bool) -> dict[str, Any] | None:
+    if result.mismatch is None:
+        return None
+    analysis = next(m for m in merges if m.merge is result.mismatch)
+    m = analysis.merge
+    axis = m.first_unequal_axis
+    out: dict[str, Any] = {"node": m.node, "axis": axis}
+    put(out, "sizes", [s[axis] for s in m.sizes] if axis is not None else None, sym)
+    out["culprit"] = _culprit(analysis.culprit, sym)
+    shown = ", ".join(f"{name} {_show(s[axis])}" for name, s in zip(m.inputs, m.sizes)) if axis is not None else ""
+    blame = f"; caused by {analysis.culprit.node} ({analysis.culprit.op}, {analysis.culprit.reason})" \
+        if analysis.culprit else ""
+    out["detail"] = f"{m.node}: sizes differ on axis {axis} ({shown}){blame}"
+    return out
+
+
+def _show(value: Any) -> str:
+    from convplan.ops._context import show
+
+    return show(value)

@@ -1,0 +1,1 @@
+"""The library calls behind the endpoints: request model in, JSON-ready dict out (no HTTP here)."""

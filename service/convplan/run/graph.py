@@ -1,0 +1,41 @@
+"""`POST /v1/graph` as a library call: build, evaluate once, analyse, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convplan.analyses.merges import analyse_merges
+from convplan.analyses.valid_sizes import valid_input_sizes
+from convplan.frontends.graph_body import graph_from_request
+from convplan.graph.evaluate import evaluate, resolve_inputs
+from convplan.graph.schema import GraphRequest
+from convplan.render.graph_json import render_graph
+from convplan.shapes.engine import make_resolver
+
+__all__ = ["run_graph", "run_graph_json"]
+
+
+def run_graph(request: GraphRequest, limits: Any = None, *, symbolic: bool = True) -> dict[str, Any]:
+    """With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` (the service re-runs the request in a
+    worker under the symbolic time budget)."""
+    graph = graph_from_request(request, limits)
+    resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    resolver.training = request.training  # type: ignore[attr-defined]
+    inputs = resolve_inputs(graph, resolver)
+    result = evaluate(graph, resolver, inputs, strict=False)
+    merges = analyse_merges(result)
+    valid = reasons = None
+    if request.valid_sizes:
+        def numeric_resolver() -> Any:
+            r = make_resolver(request.symbols, limits, symbolic=False)
+            r.training = request.training  # type: ignore[attr-defined]
+            return r
+
+        raw = {spec.name: list(spec.size) for spec in graph.inputs}
+        valid, reasons = valid_input_sizes(graph, numeric_resolver, inputs, raw, limits=limits)
+    return render_graph(result, resolver, merges, valid, reasons)
+
+
+def run_graph_json(payload: dict[str, Any], limits: Any = None) -> dict[str, Any]:
+    """Entry point of the symbolic worker processes (plain data in and out)."""
+    return run_graph(GraphRequest.model_validate(payload), limits)

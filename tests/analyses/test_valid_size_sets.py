@@ -1,0 +1,161 @@
+"""The three valid-size sets of /v1/graph on the networks the contract names, and against brute force."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from convplan.graph.schema import GraphRequest
+from convplan.run.graph import run_graph
+from tests.graph.networks import basic_unet, body, resnet_fpn, unet
+
+
+def _sets(request: dict[str, Any], axis: int = 0) -> dict[str, Any]:
+    out = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    assert out["valid_input_sizes_reason"][axis] is None, out["valid_input_sizes_reason"]
+    return out["valid_input_sizes"][axis]
+
+
+def _members(s: dict[str, Any], upto: int) -> list[int]:
+    def contains(n: int) -> bool:
+        if n in s["extra"]:
+            return True
+        return (s["min"] is not None and n >= s["min"] and (s["max"] is None or n <= s["max"])
+                and n % s["modulus"] in s["residues"])
+    return [n for n in range(1, upto) if contains(n)]
+
+
+class TestNamedNetworks:
+    def test_resnet_fpn_runs_at_0_29_30_31_mod_32_and_keeps_the_size_at_0(self) -> None:
+        sets = _sets(body([256], resnet_fpn()))
+        assert sets["runs"]["modulus"] == 32
+        assert sets["runs"]["residues"] == [0, 29, 30, 31]
+        assert sets["runs"]["extra"] == [1, 2, 3, 4]  # everything below is one pixel: size-1 broadcasts
+        assert sets["same_size"]["modulus"] == 32 and sets["same_size"]["residues"] == [0]
+        assert sets["runs"]["nearest"] == {"below": 256, "above": 256}
+
+    def test_basic_unet_pads_itself_so_every_size_from_16_runs_and_multiples_of_16_are_clean(self) -> None:
+        sets = _sets(body([100], basic_unet()))
+        assert (sets["runs"]["modulus"], sets["runs"]["residues"], sets["runs"]["min"]) == (1, [0], 16)
+        assert (sets["clean"]["modulus"], sets["clean"]["residues"], sets["clean"]["min"]) == (16, [0], 16)
+        assert sets["same_size"]["residues"] == [0] and sets["same_size"]["modulus"] == 1
+        assert sets["clean"]["nearest"] == {"below": 96, "above": 112}
+
+    def test_one_by_one_stride_two_shortcut_is_clean_at_every_size(self) -> None:
+        nodes = [
+            {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2, "padding": 1},
+            {"id": "b", "op": "conv", "inputs": ["a"], "kernel_size": 3, "padding": 1},
+            {"id": "s", "op": "conv", "inputs": ["x"], "kernel_size": 1, "stride": 2},
+            {"id": "sum", "op": "add", "inputs": ["b", "s"]},
+        ]
+        sets = _sets(body([64], nodes))
+        assert (sets["clean"]["modulus"], sets["clean"]["residues"], sets["clean"]["min"]) == (1, [0], 1)
+
+    def test_dilated_k2_s2_d2_drops_nothing(self) -> None:
+        nodes = [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 2, "stride": 2, "dilation": 2}]
+        sets = _sets(body([64], nodes))
+        assert (sets["clean"]["modulus"], sets["clean"]["residues"], sets["clean"]["min"]) == (1, [0], 3)
+
+    def test_valid_unet_depth_4_is_the_papers_572_family(self) -> None:
+        sets = _sets(body([572], unet(4, padded=False), align="crop"))
+        assert sets["clean"]["modulus"] == 16 and sets["clean"]["residues"] == [572 % 16]
+        assert sets["clean"]["min"] == 188
+        assert sets["clean"]["output_size"]["dec0.conv1"] == {"12": "i - 184"}
+
+
+def _random_graph(rng: random.Random) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = []
+    names = ["x"]
+    for k in range(rng.randint(2, 7)):
+        src = rng.choice(names[-3:])
+        kind = rng.random()
+        nid = f"n{k}"
+        if kind < 0.35:
+            ks, s = rng.choice([1, 2, 3, 5]), rng.choice([1, 1, 2, 3])
+            nodes.append({"id": nid, "op": "conv", "inputs": [src], "kernel_size": ks, "stride": s,
+                          "padding": rng.randint(0, ks // 2), "dilation": rng.choice([1, 1, 2])})
+        elif kind < 0.55:
+            ks = rng.choice([2, 3])
+            nodes.append({"id": nid, "op": "max_pool", "inputs": [src], "kernel_size": ks,
+                          "stride": rng.choice([ks, 2]), "ceil_mode": rng.random() < 0.3})
+        elif kind < 0.7:
+            nodes.append({"id": nid, "op": "conv_transpose", "inputs": [src], "kernel_size": rng.choice([2, 3, 4]),
+                          "stride": 2, "padding": rng.randint(0, 1)})
+        elif kind < 0.8:
+            nodes.append({"id": nid, "op": "upsample", "inputs": [src], "scale_factor": 2})
+        else:
+            other = rng.choice(names)
+            nodes.append({"id": nid, "op": rng.choice(["add", "concat"]), "inputs": [src, other]})
+        names.append(nid)
+    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]))
+
+
+def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:
+    """The contract's clean rule, written from the response fields (independently of the ops' code)."""
+    if node["op"] not in ("conv", "max_pool"):
+        return False
+    if result["overhang"][0]:
+        return True
+    unread = result["unread"][0]
+    k, s, d = node["kernel_size"], node.get("stride", node["kernel_size"] if node["op"] == "max_pool" else 1), \
+        node.get("dilation", 1)
+    return any((j + t * d) % s == 0 for j in range(1, unread + 1) for t in range(k))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_graphs_sets_equal_brute_force(seed: int) -> None:
+    request = _random_graph(random.Random(seed))
+    out = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    if out["valid_input_sizes"][0] is None:
+        pytest.skip(out["valid_input_sizes_reason"][0])
+    sets = out["valid_input_sizes"][0]
+    upto = 200
+    brute: dict[str, list[int]] = {"runs": [], "clean": [], "same_size": []}
+    specs = {n["id"]: n for n in request["nodes"]}
+    for n in range(1, upto):
+        probe = dict(request, inputs=[{"name": "x", "size": [n]}], valid_sizes=False)
+        res = run_graph(GraphRequest.model_validate(probe), symbolic=False)
+        if not res["ok"]:
+            continue
+        brute["runs"].append(n)
+        if all(m["registered"] is not False for m in res["merges"]) and not any(
+                _drops(specs[r["id"]], r) for r in res["nodes"]):
+            brute["clean"].append(n)
+        if all(o["size"][0] == n for o in res["outputs"]):
+            brute["same_size"].append(n)
+    for kind in brute:
+        assert _members(sets[kind], upto) == brute[kind], (kind, request)
+
+
+class TestScanLimits:
+    """Each valid-size limit gives a null set and a reason naming it, never a refusal."""
+
+    @staticmethod
+    def _reason(request: dict[str, Any], **limits: int) -> str | None:
+        from convplan.settings import Settings
+
+        out = run_graph(GraphRequest.model_validate(request), Settings.model_construct(**limits))
+        assert out["valid_input_sizes"][0] is None
+        return out["valid_input_sizes_reason"][0]
+
+    def test_period(self) -> None:
+        nodes = [{"id": f"p{k}", "op": "max_pool", "inputs": ["x" if k == 0 else f"p{k - 1}"], "kernel_size": 2}
+                 for k in range(3)]
+        assert "period" in self._reason(body([64], nodes), valid_sizes_max_period=4)
+
+    def test_scan(self) -> None:
+        assert "sizes would have to be tried" in self._reason(body([64], resnet_fpn()), valid_sizes_max_scan=10)
+
+    def test_extra(self) -> None:
+        assert "outside the periodic pattern" in self._reason(body([64], resnet_fpn()), valid_sizes_max_extra=2)
+
+    def test_a_non_dyadic_scale_factor_has_no_closed_form(self) -> None:
+        nodes = [{"id": "u", "op": "upsample", "inputs": ["x"], "scale_factor": 0.7}]
+        assert "not exact in binary" in self._reason(body([90], nodes))
+
+    def test_another_free_symbol(self) -> None:
+        request = {"inputs": [{"name": "x", "size": [32]}, {"name": "y", "size": ["W"]}],
+                   "nodes": [{"id": "a", "op": "add", "inputs": ["x", "y"]}]}
+        assert "another free symbol" in self._reason(request)

@@ -1,0 +1,87 @@
+"""POST /v1/graph over HTTP: the route, ok/failure/mismatch, problem documents, the symbolic path."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.graph.networks import body, unet
+
+pytestmark = pytest.mark.anyio
+
+
+class TestGraphEndpoint:
+    async def test_a_residual_block_with_a_strided_shortcut(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [
+            {"id": "conv1", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2, "padding": 1,
+             "out_channels": 32},
+            {"id": "conv2", "op": "conv", "inputs": ["conv1"], "kernel_size": 3, "padding": 1, "out_channels": 32},
+            {"id": "shortcut", "op": "conv", "inputs": ["x"], "kernel_size": 1, "stride": 2, "out_channels": 32},
+            {"id": "sum", "op": "add", "inputs": ["conv2", "shortcut"]},
+        ]
+        response = await api_client.post("/v1/graph", json=body([63, 64], nodes, channels=16))
+        assert response.status_code == 200, response.text
+        out = response.json()
+        assert out["ok"] is True
+        assert out["outputs"] == [{"id": "sum", "size": [32, 32], "size_latex": [None, None], "channels": 32,
+                                   "channels_latex": None}]
+        assert out["params"] == 16 * 32 * 9 + 32 + 32 * 32 * 9 + 32 + 16 * 32 + 32
+        merge = out["merges"][0]
+        assert merge["aligned"] and merge["registered"] is True
+        assert [n["map"][0] for n in out["nodes"]][-1] == {"scale": 2, "offset": 0}
+        clean = out["valid_input_sizes"][0]["clean"]
+        assert (clean["modulus"], clean["residues"], clean["min"]) == (1, [0], 1)
+
+    async def test_a_refusing_node_is_ok_false_with_the_failure(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 5},
+                 {"id": "r", "op": "relu", "inputs": ["c"]}]
+        response = await api_client.post("/v1/graph", json=body([3], nodes))
+        assert response.status_code == 200
+        out = response.json()
+        assert out["ok"] is False and out["failure"]["node"] == "c"
+        assert out["failure"]["errors"][0]["loc"] == ["body", "nodes", 0, "kernel_size"]
+        assert [n["output_size"] for n in out["nodes"]] == [None, None]
+        assert out["valid_input_sizes"][0]["runs"]["min"] == 5
+
+    async def test_a_mismatch_names_the_merge_and_the_culprit(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/graph", json=body([572], unet(4, padded=True)))
+        out = response.json()
+        assert out["ok"] is False
+        assert out["mismatch"]["node"] == "dec3.cat"
+        assert out["mismatch"]["culprit"]["node"] == "enc3.pool"
+        assert "enc3.pool" in out["mismatch"]["detail"]
+
+    async def test_align_crop_applies_the_registering_crop(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/graph", json=body([572], unet(4, padded=False), align="crop"))
+        out = response.json()
+        assert out["ok"] is True and out["outputs"][0]["size"] == [388]
+        crops = {m["node"]: m["crop"][0] for m in out["merges"]}
+        assert crops == {"dec3.cat": [[4, 4]], "dec2.cat": [[16, 16]], "dec1.cat": [[40, 40]],
+                         "dec0.cat": [[88, 88]]}
+
+    async def test_symbolic_sizes_go_through_the_worker(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1},
+                 {"id": "p", "op": "max_pool", "inputs": ["c"], "kernel_size": 2},
+                 {"id": "u", "op": "upsample", "inputs": ["p"], "size_of": "x"},
+                 {"id": "m", "op": "mul", "inputs": ["x", "u"]}]
+        response = await api_client.post("/v1/graph", json=body(["H"], nodes))
+        assert response.status_code == 200, response.text
+        out = response.json()
+        assert out["outputs"][0]["size"] == ["H"]
+        assert out["nodes"][1]["output_size"] == ["floor(H/2)"]
+
+    async def test_a_cycle_is_a_located_422(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [{"id": "a", "op": "relu", "inputs": ["b"]}, {"id": "b", "op": "relu", "inputs": ["a"]}]
+        response = await api_client.post("/v1/graph", json=body([8], nodes))
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["type"] == "value_error.graph.cycle"
+
+    async def test_too_many_nodes_is_413(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [{"id": f"n{k}", "op": "relu", "inputs": ["x" if k == 0 else f"n{k - 1}"]} for k in range(2049)]
+        response = await api_client.post("/v1/graph", json=body([8], nodes))
+        assert response.status_code == 413
+
+    async def test_limits_lists_the_graph_limits(self, api_client: httpx.AsyncClient) -> None:
+        names = {item["name"] for item in (await api_client.get("/v1/limits")).json()["limits"]}
+        assert {"max_graph_nodes", "max_graph_edges", "max_graph_inputs"} <= names
