@@ -98,11 +98,50 @@ class Op:
 
     def emit(self, op: str, inputs: list[Tensor], params: dict[str, Any] | None = None, *,
              consts: tuple[Const | None, ...] = (), rank: int | None = None) -> Tensor:
-        return self.walk.emit(self.node, op, inputs, self.out_rank if rank is None else rank,
-                              params or {}, consts)
+        out = self.walk.emit(self.node, op, inputs, self.out_rank if rank is None else rank, params or {}, consts)
+        val = self.node.meta["val"]
+        val = val[0] if isinstance(val, (list, tuple)) else val
+        if out.rank > 2 and len(val.shape) == out.rank:
+            self.walk.register(out.key, tuple(self._expr(s) for s in val.shape[2:]))
+        return out
+
+    def fixed(self, *exprs: Any) -> bool:
+        """Whether the expressions read an axis the caller gave as an int (so they are fixed at it in the body)."""
+        return any(isinstance(self.names.get(sym.name), int) for e in exprs for sym in e.free_symbols)
+
+    def warn_fixed(self, what: str) -> None:
+        self.walk.warnings.append(f"{self.node.name} ({_where(self.node)}): {what} follows the input size but is "
+                                  "fixed at the traced size (name the axes, e.g. ('H', 'W'), to keep it exact)")
 
     def refuse(self, reason: str) -> Unknown:
         return self.walk.refuse(self.node, reason)
+
+
+def _where(node: Any) -> str:
+    from convplan_client.torch._graph import module_path
+
+    return module_path(node) or "<top>"
+
+
+def _anchor(op: Op, before: Any, after: Any, difference: Any) -> str | None:
+    """``start`` / ``end`` / ``center`` (floor(D/2) before), whichever the amounts are at every size; else None."""
+    import sympy
+
+    symbols = sorted(set().union(*(e.free_symbols for e in (before, after, difference))), key=str)
+    points = [dict.fromkeys(symbols, v) for v in (64, 65, 97, 130, 259)]
+    points += [{s: v + 3 * k for k, s in enumerate(symbols)} for v in (70, 101)]
+
+    def at(expr: Any, point: dict[Any, int]) -> int:
+        return int(sympy.Integer(expr.xreplace({s: sympy.Integer(v) for s, v in point.items()})))
+
+    for name, rule in (("start", lambda p: at(before, p) == 0), ("end", lambda p: at(after, p) == 0),
+                       ("center", lambda p: at(before, p) == at(difference, p) // 2)):
+        try:
+            if all(rule(p) for p in points):
+                return name
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _by_name(node: Any) -> dict[str, Any]:
@@ -271,7 +310,14 @@ def _upsample(op: Op) -> Any:
     if scales:
         params["scale_factor"] = _compact([op.scalar(s) for s in scales])
     else:
-        params["size"] = _compact([op.print(s) for s in op.shape()[2:]])
+        size = op.shape()[2:]
+        like = op.walk.sizes.get(size) if op.fixed(*size) else None
+        if like is not None:  # F.interpolate(x, size=y.shape[2:]) at int input sizes: y's size at every size
+            params["size_of"] = like
+        else:
+            if op.fixed(*size):
+                op.warn_fixed("the upsample size")
+            params["size"] = _compact([op.print(s) for s in size])
     if op.args.get("align_corners"):
         params["align_corners"] = True
     if antialias:
@@ -345,6 +391,12 @@ def _slice(op: Op) -> Any:
         start_expr = start_expr + in_shape[dim]
     before = sympy.Max(0, start_expr) if not start_expr.is_number else start_expr
     after = in_shape[dim] - out_shape[dim] - before
+    if op.fixed(before, after):  # at int input sizes: a crop to another tensor's size, where it is one
+        like = op.walk.axis_sizes.get((dim - 2, out_shape[dim]))
+        anchor = _anchor(op, before, after, in_shape[dim] - out_shape[dim]) if like is not None else None
+        if anchor is not None:
+            return op.emit("crop", [x], {"size_of": like, "axes": [dim - 2], "anchor": anchor})
+        op.warn_fixed("the crop")
     crop: list[list[int | str]] = [[0, 0] for _ in range(x.rank - 2)]
     crop[dim - 2] = [op.print(before), op.print(after)]
     return op.emit("crop", [x], {"crop": crop})
@@ -426,6 +478,14 @@ def _binary(kind: str) -> Callable[[Op], Any]:
 # --- norms, activations, dropout -------------------------------------------------------------
 
 
+_NORM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "batch_norm": {"affine": True, "track_running_stats": True},
+    "instance_norm": {"affine": False, "track_running_stats": False},
+    "group_norm": {"affine": True},
+    "layer_norm": {"elementwise_affine": True, "bias": True},
+}
+
+
 def _norm(kind: str) -> Callable[[Op], Any]:
     def handler(op: Op) -> Any:
         x = op.tensor("input")
@@ -445,6 +505,9 @@ def _norm(kind: str) -> Callable[[Op], Any]:
             params["normalized_shape"] = [op.scalar(s) for s in op.args["normalized_shape"]]
             params["elementwise_affine"] = weight is not None
             params["bias"] = bias is not None
+        # only what differs from torch.nn's defaults (BatchNorm2d(C), InstanceNorm2d(C), GroupNorm, LayerNorm)
+        defaults = _NORM_DEFAULTS[kind]
+        params = {k: v for k, v in params.items() if defaults.get(k, not v) != v}
         return op.emit(kind, [x], params, consts=(weight, bias))
 
     return handler

@@ -171,6 +171,7 @@ def _map(program: Any, input_size: Sequence[int | str], in_channels: int, traini
         spec = specs[node.name]
         if node is x_node:
             values[node] = Tensor(input_name, 2 + len(input_size))
+            walk.register(input_name, tuple(replace(s.node.expr) for s in node.meta["val"].shape[2:]))
         else:
             shape = tuple(int(s) for s in node.meta["val"].shape) if hasattr(node.meta.get("val"), "shape") else ()
             values[node] = Const(shape, spec.target)
@@ -188,6 +189,9 @@ def _map(program: Any, input_size: Sequence[int | str], in_channels: int, traini
     ids[input_name] = input_name
     body_nodes = [{"id": ids[n.key], "op": n.op, "inputs": [ids[k] for k in n.inputs], **n.params}
                   for n in walk.nodes]
+    for node in body_nodes:
+        if "size_of" in node:
+            node["size_of"] = ids[node["size_of"]]
     out_ids = list(dict.fromkeys(ids[values[o].key] for o in outputs if isinstance(values.get(o), Tensor)))
     body: dict[str, Any] = {
         "inputs": [{"name": input_name, "size": list(input_size), "channels": in_channels}],

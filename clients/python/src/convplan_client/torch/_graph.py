@@ -83,8 +83,15 @@ class Walk:
     def __init__(self) -> None:
         self.nodes: list[Pending] = []
         self._keys: set[str] = set()
+        self.sizes: dict[tuple[Any, ...], str] = {}  # spatial size (SymPy) -> the first tensor of that size
+        self.axis_sizes: dict[tuple[int, Any], str] = {}  # (axis, size) -> the first tensor of that size there
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+
+    def register(self, key: str, spatial: tuple[Any, ...]) -> None:
+        self.sizes.setdefault(spatial, key)
+        for axis, size in enumerate(spatial):
+            self.axis_sizes.setdefault((axis, size), key)
 
     def emit(self, fx_node: Any, op: str, inputs: list[Tensor], rank: int, params: dict[str, Any],
              consts: tuple[Const | None, ...] = ()) -> Tensor:
