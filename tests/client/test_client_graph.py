@@ -1,4 +1,4 @@
-"""``graph()`` and ``check_module()`` on both clients, against a scripted transport (the request and the typed answer)."""
+"""``graph()`` and ``check_module()`` on both clients, against a scripted transport: the request, the typed answer."""
 
 from __future__ import annotations
 
