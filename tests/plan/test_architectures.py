@@ -55,7 +55,9 @@ class TestHourglass:
         assert [s["output_size"][0] for s in out["encoder"]] == [62, 31, 15, 7, 3]
         assert out["ok"] is False
         assert out["skips"][0]["encoder_size"] == [7, 7] and out["skips"][0]["decoder_size"] == [6, 6]
-        assert out["mismatch"]["layer"]["loc"] == ["body", "encoder", 0, "layers", 2]  # the stem's pool of 125
+        # The stem's pool of 125 feeds both paths; the pool of 7 below the deepest skip drops a row.
+        assert out["mismatch"]["layer"]["reason"] == "drops_rows"
+        assert out["mismatch"]["layer"]["input_size"] == 7
 
     def test_valid_sizes(self) -> None:
         # multiples of 64, and one less: the 7x7/2 pad-3 stem gives ceil(n/2), so 255 works like 256

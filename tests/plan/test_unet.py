@@ -73,14 +73,16 @@ class TestOriginalUnetOtherSizes:
         assert out["valid_input_sizes"][0]["nearest"] == {"below": 572, "above": 588}
         assert any("574 is not clean" in w for w in out["warnings"])
 
-    def test_574_with_align_none_names_the_pool(self) -> None:
+    def test_574_with_align_none_names_the_bottleneck_conv(self) -> None:
+        # The pool on 281 is shared by both paths of the deepest skip, so it cannot make them differ (contract
+        # section 7's culprit rule); the first unpadded conv below the skip loses the borders.
         out = plan({"input_size": [574], "template": unet(), "align": "none"})
         assert out["ok"] is False and out["output_size"] is None
         mismatch = out["mismatch"]
         assert mismatch["skip"] == 0 and mismatch["decoder_stage"] == 0 and mismatch["encoder_stage"] == 3
-        assert mismatch["layer"]["op"] == "max_pool"
-        assert mismatch["layer"]["loc"] == ["body", "encoder", 2, "layers", 0]
-        assert mismatch["layer"]["input_size"] == 281 and mismatch["layer"]["unread"] == 1
+        assert mismatch["layer"]["op"] == "conv" and mismatch["layer"]["reason"] == "border"
+        assert mismatch["layer"]["loc"] == ["body", "encoder", 4, "layers", 1]
+        assert mismatch["layer"]["input_size"] == 32
         assert out["decoder"][1]["output_size"] is None and out["decoder"][1]["layers"] == []
 
     @pytest.mark.parametrize(("depth", "minimum", "loss"), [(1, 18, 16), (2, 44, 40), (3, 92, 88),
@@ -162,10 +164,13 @@ class TestStridedConvUnet:
         assert out["skips"][1]["encoder_size"] == [51] and out["skips"][1]["decoder_size"] == [52]
         assert out["mismatch"]["skip"] == 1
 
-    def test_mismatch_names_the_rounding_conv(self) -> None:
+    def test_mismatch_names_the_up_conv_that_output_padding_fixes(self) -> None:
+        # The 3x3 s2 p1 conv on 26 drops nothing (its padding absorbs the remainder): the culprit is the up-conv,
+        # whose output_padding would fit the skip (contract section 7, rule 2).
         out = plan({"input_size": [101], "template": STRIDED, "align": "none"})
-        assert out["mismatch"]["layer"]["loc"] == ["body", "encoder", 3, "layers", 0]
-        assert out["mismatch"]["layer"]["input_size"] == 26
+        assert out["mismatch"]["layer"]["reason"] == "output_padding"
+        assert out["mismatch"]["layer"]["op"] == "conv_transpose"
+        assert out["mismatch"]["layer"]["loc"][:3] == ["body", "decoder", 0]
 
     def test_half_pixel_with_k2_up(self) -> None:
         up = {"op": "conv_transpose", "kernel_size": 2, "stride": 2}
@@ -174,3 +179,14 @@ class TestStridedConvUnet:
         assert [s["offset"] for s in out["skips"]] == [[-0.5]] * 3
         assert not any(s["registered"] for s in out["skips"])
         assert sum("fraction of a pixel" in w for w in out["warnings"]) == 3
+
+
+class TestPaddedUnetCulprit:
+    def test_572_blames_the_pool_on_71_not_the_shared_pool_on_143(self) -> None:
+        # Contract section 7: padded U-Net (3x3 p1, 2x2 pools, k2 s2 up-convs, depth 4) at 572, skip 71 vs 70.
+        template = {"name": "unet", "depth": 4, "conv": {"kernel_size": 3, "padding": 1}}
+        out = plan({"input_size": [572], "template": template, "align": "none"})
+        assert out["skips"][0]["encoder_size"] == [71] and out["skips"][0]["decoder_size"] == [70]
+        layer = out["mismatch"]["layer"]
+        assert (layer["op"], layer["input_size"], layer["unread"], layer["reason"]) == ("max_pool", 71, 1,
+                                                                                        "drops_rows")

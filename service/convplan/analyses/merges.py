@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from convplan.graph.align import MergeResult
 from convplan.graph.evaluate import GraphResult, NodeResult
-from convplan.ops import Value
+from convplan.ops import LayerShape, OpModel, Value
 
-__all__ = ["Culprit", "MergeAnalysis", "analyse_merges", "culprit_of"]
+__all__ = ["Candidate", "Culprit", "MergeAnalysis", "analyse_merges", "culprit_of", "pick_culprit"]
 
 Reason = Literal["drops_rows", "overhang", "output_padding", "border", "scale"]
 
@@ -99,38 +99,61 @@ def _output_padding(result: GraphResult, merge: MergeResult) -> list[list[Value 
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A layer on some but not all of a merge's paths, as the culprit rule sees it."""
+
+    key: Any
+    op: OpModel
+    shape: LayerShape
+    input_size: list[Value]
+
+
+def pick_culprit(candidates: list[Candidate], axis: int, up_fix: Candidate | None) -> tuple[Candidate, Reason] | None:
+    """The culprit rule on ``candidates`` (in graph order); ``up_fix``: the conv_transpose producing an input
+    whose ``output_padding`` fix exists (rule 2), if any."""
+    for c in candidates:  # (1) a row dropped, or a ceil-mode window overhanging
+        if c.op.drops_rows(c.shape, axis):
+            return c, "overhang" if c.shape.overhang[axis] != 0 else "drops_rows"
+    if up_fix is not None:  # (2) the up-conv that output_padding would fix
+        return up_fix, "output_padding"
+    for c in candidates:  # (3) a size that is not its input's over the map scale
+        if not c.op.spatial_output:
+            continue
+        step = c.op.coord_map(c.shape, axis, c.input_size[axis])
+        i, o = c.input_size[axis], c.shape.output_size[axis]
+        if step is not None and type(i) is int and type(o) is int and Fraction(i) / step[0] != o:
+            return c, "border"
+    for c in candidates:  # (4) a scale other than 1
+        step = c.op.coord_map(c.shape, axis, c.input_size[axis]) if c.op.spatial_output else None
+        if step is not None and step[0] != 1:
+            return c, "scale"
+    return None
+
+
 def culprit_of(result: GraphResult, merge: MergeResult) -> Culprit | None:
     axis = merge.first_unequal_axis
     if axis is None:
         return None
     sets = [_ancestors(result, name) for name in merge.inputs]
     union, common = set().union(*sets), set.intersection(*sets)
-    candidates = [r for r in result.results if r.node.id in union - common
-                  and not (r.node.op.merges and len(r.node.inputs) > 1) and r.node.size_of is None]
-    for record in candidates:  # (1) a row dropped, or a ceil-mode window overhanging
-        if record.node.op.drops_rows(record.shape, axis):
-            reason: Reason = "overhang" if record.shape.overhang[axis] != 0 else "drops_rows"
-            return _culprit(record, reason)
-    for k, name in enumerate(merge.inputs):  # (2) the up-conv that output_padding would fix
+    records = {r.node.id: r for r in result.results if r.node.id in union - common
+               and not (r.node.op.merges and len(r.node.inputs) > 1) and r.node.size_of is None}
+    candidates = [Candidate(r.node.id, r.node.op, r.shape, r.input_sizes[0]) for r in records.values()]
+    up_fix = None
+    for k, name in enumerate(merge.inputs):
         producer = _producer(result, name)
-        if producer is None or producer.node.id not in union - common:
+        if producer is None or producer.node.id not in records:
             continue
         others = {merge.sizes[j][axis] for j in range(len(merge.inputs)) if j != k}
         if len(others) == 1 and producer.node.op.output_padding_fit(  # type: ignore[attr-defined]
                 producer.shape, axis, next(iter(others))) is not None:
-            return _culprit(producer, "output_padding")
-    for record in candidates:  # (3) a size that is not its input's over the map scale
-        step = record.node.op.coord_map(record.shape, axis, record.input_sizes[0][axis])
-        if step is None or not record.node.op.spatial_output:
-            continue
-        i, o = record.input_sizes[0][axis], record.shape.output_size[axis]
-        if type(i) is int and type(o) is int and Fraction(i) / step[0] != o:
-            return _culprit(record, "border")
-    for record in candidates:  # (4) a scale other than 1
-        step = record.node.op.coord_map(record.shape, axis, record.input_sizes[0][axis])
-        if step is not None and step[0] != 1:
-            return _culprit(record, "scale")
-    return None
+            up_fix = Candidate(producer.node.id, producer.node.op, producer.shape, producer.input_sizes[0])
+            break
+    picked = pick_culprit(candidates, axis, up_fix)
+    if picked is None:
+        return None
+    return _culprit(records[picked[0].key], picked[1])
 
 
 def _culprit(record: NodeResult, reason: Reason) -> Culprit:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from convplan.errors import LayerError
 from convplan.ops import Condition, Value
 from convplan.ops._values import norm
+from convplan.analyses.merges import Candidate, pick_culprit
 from convplan.graph.coords import relate
 from convplan.plan.fixes import AxisFixes, axis_fixes, holds
 from convplan.plan.upfit import output_padding_fit
@@ -164,15 +165,21 @@ def _warn(w: Walker, t: int, j: int, r: SkipResult, registered_fix: bool) -> Non
 def _mismatch(w: Walker, k: int, r: SkipResult, dec: FeatureMap, skip: FeatureMap, signs: list[int]) -> dict:
     axes = [a for a, s in enumerate(signs) if s != 0]
     axis = axes[0]
-    # The contract's culprit: the first strided layer on either path that dropped rows or overhung. When
-    # padding absorbed every remainder, the first layer that rounded at all, preferring those on one path
-    # only (below the skip source: they are what the decoder fails to invert).
-    behind, one_path = dec.path | skip.path, dec.path ^ skip.path
-    culprit = None
-    for pool, marks in ((behind, w.unclean), (one_path, w.rounded), (behind, w.rounded)):
-        culprit = min((i for i in pool if axis in marks.get(i, ())), default=None)
-        if culprit is not None:
-            break
+    # The contract's culprit (section 7): among the layers on one path only (below the skip source, or on
+    # the skip's own layers), the first that drops a row, else the up-conv output_padding fixes, else the
+    # first that does not keep its size over its scale, else the first that scales.
+    one_path = sorted(dec.path ^ skip.path)
+    by_index = {x.index: x for x in w.records}
+    candidates = [Candidate(i, by_index[i].layer, by_index[i].shape, by_index[i].input_size) for i in one_path
+                  if i in by_index]
+    up_fix = None
+    if r.output_padding and r.output_padding[axis] is not None:
+        last = max((x for x in w.records if x.index in dec.path and hasattr(x.layer, "output_padding_fit")),
+                   key=lambda x: x.index, default=None)
+        if last is not None:
+            up_fix = Candidate(last.index, last.layer, last.shape, last.input_size)
+    picked = pick_culprit(candidates, axis, up_fix)
+    culprit = None if picked is None else picked[0].key
     out: dict[str, Any] = {"skip": k, "decoder_stage": r.decoder_stage, "encoder_stage": r.encoder_stage,
                            "axis": axis, "axes": axes}
     layer = None
@@ -180,17 +187,25 @@ def _mismatch(w: Walker, k: int, r: SkipResult, dec: FeatureMap, skip: FeatureMa
         rec = next(x for x in w.records if x.index == culprit)
         layer = {"index": culprit, "op": rec.layer.op, "loc": list(w.locs[culprit]),
                  "input_size": _t(rec.input_size[axis]), "unread": _t(rec.shape.unread[axis]),
-                 "overhang": _t(rec.shape.overhang[axis])}
-        why = (f"layer {culprit} ({rec.layer.op}, {'/'.join(map(str, w.locs[culprit][1:]))}) rounded its input "
-               f"{_t(rec.input_size[axis])} on axis {axis} ({_t(rec.shape.unread[axis])} row(s) unread, overhang "
-               f"{_t(rec.shape.overhang[axis])})")
+                 "overhang": _t(rec.shape.overhang[axis]), "reason": picked[1]}
+        why = (f"layer {culprit} ({rec.layer.op}, {'/'.join(map(str, w.locs[culprit][1:]))}) on one path only: "
+               f"{_REASONS[picked[1]]} (input {_t(rec.input_size[axis])} on axis {axis}, "
+               f"{_t(rec.shape.unread[axis])} row(s) unread, overhang {_t(rec.shape.overhang[axis])})")
     else:
-        why = ("no strided layer rounded: the sizes differ by construction (e.g. borders lost by unpadded "
-               "layers, or an upsampling that does not invert the downsampling)")
+        why = ("no layer on one path only rounds or scales: the sizes differ by construction")
     out["layer"] = layer
     out["detail"] = (f"decoder stage {r.decoder_stage}: skip from encoder stage {r.encoder_stage} has size "
                      f"{_t(r.encoder_size)}, the decoder map {_t(r.decoder_size)}; {why}")
     return out
+
+
+_REASONS = {
+    "drops_rows": "it drops input rows a window would read",
+    "overhang": "a ceil-mode window runs past its input",
+    "output_padding": "its output_padding can make the sizes equal",
+    "border": "its output is not its input over its scale (borders lost or gained)",
+    "scale": "it changes the scale",
+}
 
 
 def _t(value: Any) -> Any:

@@ -7,7 +7,7 @@ integers, or strings in the input grammar when symbolic, each with a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +97,10 @@ class MismatchLayer(_Out):
     index: int
     op: str
     loc: list[str | int]
+    reason: Literal["drops_rows", "overhang", "output_padding", "border", "scale"] = Field(
+        description="Why it is the culprit (contract section 7): it drops rows a window would read, a ceil-mode "
+                    "window overhangs, its output_padding would fit, its size is not its input over its scale, or "
+                    "it scales.")
 
 
 class MismatchOut(_Out):
@@ -105,8 +109,10 @@ class MismatchOut(_Out):
     encoder_stage: int
     axis: int
     axes: list[int]
-    layer: MismatchLayer | None = Field(description="The first strided layer on either path that rounded "
-                                                    "(unread rows or a ceil-mode overhang); null if none did.")
+    layer: MismatchLayer | None = Field(description="The culprit (contract section 7): among the layers on one path "
+                                                    "only, the first that drops rows, else the up-conv whose "
+                                                    "output_padding fits, else the first whose size is not its input "
+                                                    "over its scale, else the first that scales; null if none.")
     detail: str
 
 
