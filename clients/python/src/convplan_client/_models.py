@@ -23,6 +23,7 @@ __all__ = [
     "Culprit",
     "ErrorItem",
     "Explain",
+    "GraphFailure",
     "GraphMerge",
     "GraphMismatch",
     "GraphNodeResult",
@@ -257,6 +258,7 @@ class MismatchLayer(Model):
     index: int
     op: str
     loc: list[str | int] = Field(default_factory=list)
+    reason: str | None = None
 
 
 class Mismatch(Model):
@@ -314,6 +316,7 @@ class GraphNodeResult(Model):
     """
 
     id: str
+    index: int | None = None
     op: str
     inputs: list[str] = Field(default_factory=list)
     input_size: list[list[Scalar | None] | None] | None = None
@@ -364,6 +367,8 @@ class GraphMerge(Model):
     registered: bool | None = None
     rf_aligned: bool | None = None
     applied: str | None = None
+    applied_pads: list[Any] | None = None
+    broadcast: list[list[bool]] | None = None
     culprit: Culprit | None = None
     crop: list[Any] | None = None
     pad: list[Any] | None = None
@@ -388,6 +393,7 @@ class SizeSet(Model):
     min: int | None = None
     max: int | None = None
     extra: list[int] = Field(default_factory=list)
+    nearest: Nearest | None = None
     output_size: dict[str, Any] | None = None
 
     def __contains__(self, size: object) -> bool:
@@ -407,6 +413,14 @@ class GraphValidSizes(Model):
     same_size: SizeSet | None = None
 
 
+class GraphFailure(Model):
+    """The node PyTorch would refuse at these sizes: its id, why, and the located errors."""
+
+    node: str
+    detail: str = ""
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class GraphResult(Model):
     """``POST /v1/graph``: every node's sizes, the merges, the first mismatch and its culprit, valid sizes."""
 
@@ -423,6 +437,7 @@ class GraphResult(Model):
     mismatch: GraphMismatch | None = None
     valid_input_sizes: list[GraphValidSizes | None] | None = None
     valid_input_sizes_reason: list[str | None] | str | None = None
+    failure: GraphFailure | None = None
 
     def node(self, node_id: str) -> GraphNodeResult:
         """The result of the node ``node_id`` (``KeyError`` when there is none)."""
