@@ -18,7 +18,7 @@ ANSWER: dict[str, Any] = {
     "conditions": [],
     "warnings": ["w"],
     "nodes": [{"id": "c1", "op": "conv", "inputs": ["x"], "input_size": [[9]], "output_size": [4],
-               "in_channels": 1, "out_channels": 2, "map": [{"scale": 2, "offset": 0}], "new_field": 1}],
+               "in_channels": [1], "out_channels": 2, "map": [{"scale": 2, "offset": 0}], "new_field": 1}],
     "merges": [{"node": "cat", "inputs": ["c1", "x"], "sizes": [[4], [9]], "aligned": False,
                 "culprit": {"node": "c1", "op": "conv", "reason": "drops_rows"}}],
     "mismatch": {"node": "cat", "axis": 0, "sizes": [4, 9], "culprit": {"node": "c1", "reason": "drops_rows"},

@@ -323,8 +323,8 @@ class GraphNodeResult(Model):
     input_size_latex: list[Any] | None = None
     output_size: list[Scalar | None] | None = None
     output_size_latex: list[Latex] | None = None
-    in_channels: Scalar | None = None
-    in_channels_latex: Latex = None
+    in_channels: list[Scalar | None] | None = None  # one per input
+    in_channels_latex: list[Latex] | None = None
     out_channels: Scalar | None = None
     out_channels_latex: Latex = None
     padding_resolved: list[Any] | None = None
