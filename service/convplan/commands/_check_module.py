@@ -21,7 +21,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["add_module_options", "is_module_target", "load_module", "parse_input", "run_module"]
+__all__ = ["MODULE_EPILOG", "UsageError", "add_module_options", "is_module_target", "load_module", "parse_input",
+           "run_module"]
 
 _TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}\Z")
