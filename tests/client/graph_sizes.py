@@ -35,11 +35,26 @@ def evaluate(body: Mapping[str, Any], env: Mapping[str, int]) -> dict[str, tuple
     out: dict[str, tuple[int, list[int]]] = {x["name"]: (x["channels"], [num(s) for s in x["size"]])}
     for node in body["nodes"]:
         ins = [out[name] for name in node["inputs"]]
+        if "size_of" in node:
+            node = _fitted(node, ins[0][1], out[node["size_of"]][1])
         channels, sizes = _node(node, ins, num)
         if any(s < 1 for s in sizes):
             raise SizeMismatch(f"{node['id']}: size {sizes}")
         out[node["id"]] = (channels, sizes)
     return out
+
+
+def _fitted(node: Mapping[str, Any], size: list[int], target: list[int]) -> dict[str, Any]:
+    """``size_of``: the node with its amounts (crop, pad) or ``size`` (upsample, adaptive pools) made explicit."""
+    rest = {k: v for k, v in node.items() if k not in {"size_of", "axes", "anchor"}}
+    if node["op"] not in {"crop", "pad"}:
+        return {**rest, "size" if node["op"] == "upsample" else "output_size": list(target)}
+    pairs = [[0, 0] for _ in size]
+    for a in node.get("axes") or range(len(size)):
+        d = abs(size[a] - target[a])
+        before = {"center": d // 2, "start": 0, "end": d}[node.get("anchor", "center")]
+        pairs[a] = [before, d - before]
+    return {**rest, "crop" if node["op"] == "crop" else "padding": pairs}
 
 
 def _axes(value: Any, rank: int) -> list[Any]:

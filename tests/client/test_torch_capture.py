@@ -160,13 +160,16 @@ def test_ids_are_module_paths_and_every_parameter_is_held(name: str) -> None:
     assert held <= convs and held
 
 
-def test_unet_paper_at_572_has_the_paper_sizes_and_int_crops() -> None:
+def test_unet_paper_at_572_has_the_paper_sizes_and_centre_crops_to_the_upsampled_size() -> None:
     body = to_graph(UNetPaper(), (572, 572), 1)
     assert body["inputs"] == [{"name": "x", "size": [572, 572], "channels": 1}]
-    crops = [node["crop"] for node in body["nodes"] if node["op"] == "crop"]
-    # the deepest skip first (64 -> 56), the first skip last (568 -> 392), one crop node per axis
-    assert crops[:2] == [[[4, 4], [0, 0]], [[0, 0], [4, 4]]] and crops[-2:] == [[[88, 88], [0, 0]], [[0, 0], [88, 88]]]
+    crops = [node for node in body["nodes"] if node["op"] == "crop"]
+    # one crop node per axis and skip, each a centre crop to the up-conv's size (exact at every input size)
+    assert [(c["axes"], c["anchor"], c["size_of"]) for c in crops[:2]] == [([0], "center", "up.0"),
+                                                                          ([1], "center", "up.0")]
+    assert len(crops) == 8 and "crop" not in crops[0]
     sizes = evaluate(body, {})
+    assert sizes["down.0.3"] == (4, [568, 568]) and sizes[crops[-1]["id"]] == (4, [392, 392])
     assert sizes[body["outputs"][0]] == (2, [388, 388])
 
 
