@@ -8,6 +8,10 @@ work. The canned responses come from the JSON file named by
 ``X-Case`` header (convplan ignores that header).
 
     BARE_RESPONSES=cases.json uvicorn benchmarks.bare_app:app
+    BARE_RESPONSES=cases.json uvicorn benchmarks.bare_app:starlette_app   # no FastAPI: Starlette alone
+
+``starlette_app`` is the floor the graph-core issue measures against: Starlette's routing and the same
+canned bytes, the JSON body read and parsed with ``json.loads`` as any handler must.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
 from fastapi.responses import Response
+from starlette.applications import Starlette
+from starlette.requests import Request as StarletteRequest
+from starlette.routing import Route
 
 app = FastAPI(title="bare", docs_url=None, redoc_url=None)
 
@@ -51,3 +58,21 @@ async def plan(body: dict[str, Any], x_case: Annotated[str, Header()] = "") -> R
 @app.post("/v1/compute/{op}")
 async def compute(op: str, body: dict[str, Any], x_case: Annotated[str, Header()] = "") -> Response:
     return _answer(x_case)
+
+
+async def _starlette_post(request: StarletteRequest) -> Response:
+    json.loads(await request.body())
+    return _answer(request.headers.get("x-case", ""))
+
+
+async def _starlette_health(request: StarletteRequest) -> Response:
+    return Response(b'{"status":"ok","version":"bare"}', media_type="application/json")
+
+
+starlette_app = Starlette(routes=[
+    Route("/v1/health", _starlette_health),
+    Route("/v1/shapes", _starlette_post, methods=["POST"]),
+    Route("/v1/plan", _starlette_post, methods=["POST"]),
+    Route("/v1/graph", _starlette_post, methods=["POST"]),
+    Route("/v1/compute/{op}", _starlette_post, methods=["POST"]),
+])

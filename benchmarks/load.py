@@ -113,7 +113,7 @@ class Server:
     """A uvicorn subprocess on 127.0.0.1; stopped (with its children) on exit."""
 
     def __init__(self, kind: str, *, cpu: int | None = 0, canned: Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, bare: str = "app") -> None:
         self.kind = kind
         self.port = free_port()
         common = ["--host", HOST, "--port", str(self.port), "--log-level", "warning"]
@@ -121,7 +121,7 @@ class Server:
             argv = [sys.executable, "-c", "import sys; from convplan.cli import main; sys.exit(main())",
                     "serve", *common]
         else:
-            argv = [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(HERE), *common]
+            argv = [sys.executable, "-m", "uvicorn", f"bare_app:{bare}", "--app-dir", str(HERE), *common]
         full_env = {**_env(), **(env or {})}
         if canned is not None:
             full_env["BARE_RESPONSES"] = str(canned)
@@ -289,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per point; the fastest is kept (default %(default)s)")
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--bare", choices=["fastapi", "starlette"], default="fastapi",
+                        help="the baseline: a bare FastAPI app or Starlette alone (default %(default)s)")
     args = parser.parse_args(argv)
     print(f"generator: {'wrk' if shutil.which('wrk') else 'httpx'}; "
           f"pinning: {'server CPU 0, generator CPU 1' if shutil.which('taskset') and (os.cpu_count() or 1) > 1 else 'none'}")
@@ -304,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             canned[case.name] = body
         path = Path(tmp) / "canned.json"
         path.write_text(json.dumps(canned))
-        with Server("bare", canned=path) as bare:
+        with Server("bare", canned=path, bare="app" if args.bare == "fastapi" else "starlette_app") as bare:
             # Both servers up (idle but one), runs interleaved: a noisy neighbour hits both alike.
             for workload in args.workloads:
                 for c in args.concurrency:

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         500_000_000, "multiply-adds",
         "Most multiply-adds (or window reads) of one compute request, a bound on its time (413).", ge=1,
     )
+    rf_period: int = _limit(
+        64, "phases",
+        "Longest receptive-field period tracked: beyond it `phases` (and the sizes, start and centre they give) are "
+        "null, only `jump` is reported (not an error).", ge=1, le=4096,
+    )
     symbolic_timeout_seconds: float = _limit(
         5.0, "seconds", "Time budget of the symbolic work of one request (422 when exceeded).", gt=0
     )

@@ -33,6 +33,7 @@ EXPECTED_LIMITS = {
     "max_output_elements": 1_000_000,
     "max_conv_matrix_elements": 4_000_000,
     "max_compute_work": 500_000_000,
+    "rf_period": 64,
     "symbolic_timeout_seconds": 5.0,
 }
 
@@ -160,9 +161,10 @@ def test_every_published_limit_has_an_enforcement_test() -> None:
 
     tested = {case[0].split(" ")[0] for case in ENFORCED}
     # covered elsewhere: the explained matrix (tests/api/test_compute.py, omitted as null, not refused)
-    # and the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout)
-    # and the valid-size scan limits (tests/analyses/test_valid_size_sets.py: a null set with the reason)
-    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "valid_sizes_max_period",
+    # the symbolic budget (tests/api/test_shapes.py, a 422 symbolic-timeout), the receptive-field period
+    # (tests/api/test_shapes.py, phases null over it, not refused) and the valid-size scan limits
+    # (tests/analyses/test_valid_size_sets.py: a null set with the reason)
+    elsewhere = {"max_conv_matrix_elements", "symbolic_timeout_seconds", "rf_period", "valid_sizes_max_period",
                  "valid_sizes_max_scan", "valid_sizes_max_extra"}
     assert {name for name, _, _ in limit_fields()} == tested | elsewhere
 

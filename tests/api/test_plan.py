@@ -18,6 +18,23 @@ async def test_unet_572(api_client: httpx.AsyncClient) -> None:
     assert body["valid_input_sizes"][0]["output_size"] == "i - 184"
 
 
+async def test_receptive_fields_and_rf_aligned(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post("/v1/plan", json={"input_size": [572, 572], "template": {"name": "unet"}})
+    body = response.json()
+    assert [s["rf_aligned"] for s in body["skips"]] == [True] * 4
+    # through the skips' joins the output pixels see 188 to 204 input pixels, in 16 phases (checked against
+    # autograd in tests/analyses/test_receptive_field_autograd.py)
+    rf = body["head"]["layers"][-1]["receptive_field"][0]
+    assert (rf["period"], rf["size"], rf["size_min"], rf["start"], rf["phases"][0]) == (16, 204, 188, 0, [0, 187])
+    # a skip shifted by a pad the decoder does not have: centred differently, with a warning
+    shifted = {"input_size": [64], "encoder": [{"layers": []}, {"layers": [{"op": "max_pool", "kernel_size": 2}]}],
+               "decoder": [{"up": [{"op": "upsample", "scale_factor": 2}], "skip": 0,
+                            "skip_layers": [{"op": "pad", "padding": [[1, -1]]}], "merge": "add"}]}
+    body = (await api_client.post("/v1/plan", json=shifted)).json()
+    assert body["skips"][0]["rf_aligned"] is False
+    assert any("not rf_aligned" in w for w in body["warnings"])
+
+
 async def test_align_none_mismatch_is_200(api_client: httpx.AsyncClient) -> None:
     response = await api_client.post("/v1/plan", json={"input_size": [574], "template": {"name": "unet"},
                                                        "align": "none"})

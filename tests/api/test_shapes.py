@@ -58,7 +58,7 @@ class TestShapes:
         assert r.json()["errors"][0]["layer"] == 1
 
     async def test_unknown_op_in_a_layer_is_422(self, api_client: httpx.AsyncClient) -> None:
-        r = await post(api_client, {"input_size": [8], "layers": [{"op": "softmax"}]})
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "transformer"}]})
         assert r.status_code == 422
 
     @pytest.mark.parametrize("text", ["__import__('os')", "9**9**9**9", "H.real", "lambda: 1", "1/0", "Ｈ"])
@@ -79,6 +79,34 @@ class TestShapes:
         r = await post(api_client, {"input_size": [10**6, 10**6, 10**6], "in_channels": 1_000_000, "layers": layers})
         assert r.status_code == 200
         assert r.json()["macs"] == 10**12 * 99**3 * 10**18
+
+
+    async def test_receptive_fields_per_layer_and_axis(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [16, "H"], "layers": [
+            {"op": "conv", "kernel_size": 3, "stride": 2}, {"op": "relu"},
+            {"op": "conv_transpose", "kernel_size": 3, "stride": 2},
+            {"op": "upsample", "scale_factor": 3, "mode": "bilinear"},
+            {"op": "adaptive_avg_pool", "output_size": 1}]})
+        assert r.status_code == 200, r.text
+        fields = [layer["receptive_field"] for layer in r.json()["layers"]]
+        assert fields[0][0] == fields[0][1] == {"jump": 2, "period": 1, "phases": [[0, 2]], "size": 3,
+                                                "size_min": 3, "start": 0, "center": 1}
+        assert fields[1] == fields[0]  # pointwise
+        assert fields[2][1]["phases"] == [[-2, 2], [-1, 1]] and fields[2][1]["jump"] == 1
+        assert fields[3][0]["jump"] == "1/3" and fields[3][0]["period"] == 6
+        assert fields[4] == [None, None]
+
+    async def test_receptive_field_period_limit(self) -> None:
+        from convplan.app import create_app
+        from convplan.settings import Settings
+
+        app = create_app(Settings.model_construct(rf_period=2))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            r = await post(client, {"input_size": [16], "layers": [{"op": "upsample", "scale_factor": 3}]})
+        assert r.status_code == 200, r.text
+        assert r.json()["layers"][0]["receptive_field"] == [{
+            "jump": "1/3", "period": None, "phases": None, "size": None, "size_min": None, "start": None,
+            "center": None}]
 
 
 class TestSymbolicBudget:

@@ -270,3 +270,26 @@ def test_plan_unet(client: Client, inprocess_app: Any) -> None:
     assert result.output_size == [388]
     assert len(result.skips) == 4
     assert all(skip.registered for skip in result.skips)
+
+
+def test_compare_upsamplers_with_numpy(client: Client) -> None:
+    np = pytest.importorskip("numpy")
+    result = client.compare_upsamplers(input=np.array([[[1.0, 2.0, 4.0]]]), scale_factor=2,
+                                       methods=["bilinear", "conv_transpose"])
+    assert list(result.methods) == ["bilinear", "conv_transpose"]
+    np.testing.assert_array_equal(result["bilinear"].to_numpy(), [[[1, 1.25, 1.75, 2.5, 3.5, 4]]])
+    convt = result["conv_transpose"]
+    assert convt.to_numpy("coverage").dtype == np.int64
+    assert convt.overlap is not None and convt.overlap[0].uniform and convt.overlap[0].taps == [[1, 3], [0, 2]]
+    with pytest.raises(UnprocessableEntityError) as info:
+        client.compare_upsamplers(input=[[[1, 2]]], scale_factor=2, methods=["bicubic"])
+    assert info.value.errors[0].loc == ["body", "methods", 0]
+
+
+@pytest.mark.anyio
+async def test_async_compare_upsamplers(api_app: Any) -> None:
+    async with AsyncClient(app=api_app) as c:
+        result = await c.compare_upsamplers(input=[[[5, 4]]], scale_factor=2, pooled_from=[[[1, 5, 4, 2]]],
+                                            methods=["max_unpool"])
+        assert result["max_unpool"].output == [[[0, 5, 4, 0]]]
+        assert result.warnings == []

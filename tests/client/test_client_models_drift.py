@@ -20,7 +20,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from convplan_client import ComputeResult, GraphResult, Health, Limits, PlanResult, Problem, ShapesResult
+from convplan_client import (
+    CompareUpsamplersResult,
+    ComputeResult,
+    GraphResult,
+    Health,
+    Limits,
+    PlanResult,
+    Problem,
+    ShapesResult,
+)
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
@@ -31,6 +40,7 @@ ENDPOINT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/v1/plan"): PlanResult,
     ("post", "/v1/compute/{op}"): ComputeResult,
     ("post", "/v1/graph"): GraphResult,
+    ("post", "/v1/compare/upsamplers"): CompareUpsamplersResult,
 }
 
 

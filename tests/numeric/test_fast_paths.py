@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 import convplan.numeric as cn
-from convplan.numeric import _conv, _functions, _pool
+from convplan.kernels import conv as _conv
+from convplan.kernels import pool as _pool
+from convplan.numeric import _functions
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

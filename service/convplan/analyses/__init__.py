@@ -1,1 +1,2 @@
-"""Analyses over an evaluated graph: merges and their culprits, valid input sizes, receptive fields."""
+"""Analyses over an evaluated graph: merges and their culprits, valid input sizes, receptive fields (functions
+of evaluated networks, above the ops and the evaluator)."""

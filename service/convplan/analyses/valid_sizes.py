@@ -29,7 +29,7 @@ from convplan.graph.ir import Graph
 from convplan.ops import NeedsSymbolic, Resolver
 from convplan.ops._base import NoClosedForm
 
-__all__ = ["AxisSets", "SizeSet", "valid_input_sizes"]
+__all__ = ["AxisSets", "SizeSet", "fit_expression", "valid_input_sizes"]
 
 _SEARCH_LIMIT = 1 << 30
 #: Defaults of the published limits (``Settings.valid_sizes_*``).
@@ -352,7 +352,7 @@ class _Axis:
                 points = [(n, o) for n, o in points if o is not None]
                 if not points:
                     continue
-                per[r] = _expression(points, slope, period)
+                per[r] = fit_expression(points, slope, period)
             if per:
                 out[name] = per
         return out
@@ -365,23 +365,25 @@ def _minimal_period(residues: set[int], period: int) -> int:
     return period
 
 
-def _expression(points: list[tuple[int, int]], slope: Fraction, period: int) -> int | str | None:
+def fit_expression(points: list[tuple[int, int]], slope: Fraction, period: int) -> int | str | None:
     """The output as an expression in ``i`` through ``points`` (n, output): ``slope*i + c`` when one intercept
-    fits, else ``K*floor((i + b)/P) + C`` (MONAI's UNet: 63 and 64 both give 64)."""
+    fits, else ``K*floor((i + b)/P) + C`` for ``P`` the period or, failing that, a divisor of it (MONAI's UNet:
+    63 and 64 both give 64; ``2*floor((i + 1)/2)`` for two ceil-mode pools); None when neither fits."""
     intercepts = {Fraction(o) - slope * n for n, o in points}
     if len(intercepts) == 1:
         return _affine(slope, intercepts.pop())
-    k = slope * period
-    if k.denominator != 1:
-        return None
-    for b in range(period):
-        consts = {Fraction(o) - k * ((n + b) // period) for n, o in points}
-        if len(consts) == 1:
-            c0 = consts.pop()
-            if c0.denominator != 1:
-                continue
-            inner = "i" if b == 0 else f"(i + {b})"
-            return _term(int(k), f"floor({inner}/{period})") + _signed(int(c0))
+    for p in (d for d in range(period, 1, -1) if period % d == 0):
+        k = slope * p
+        if k.denominator != 1:
+            continue
+        for b in range(p):
+            consts = {Fraction(o) - k * ((n + b) // p) for n, o in points}
+            if len(consts) == 1:
+                c0 = consts.pop()
+                if c0.denominator != 1:
+                    continue
+                inner = "i" if b == 0 else f"(i + {b})"
+                return _term(int(k), f"floor({inner}/{p})") + _signed(int(c0))
     return None
 
 

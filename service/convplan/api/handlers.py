@@ -19,9 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from convplan.api.problems import domain_problem_response, problem_response
+from convplan.api.responses import ProblemResponse
 from convplan.errors import ConvplanError, InvalidRequest
 from convplan.errors import ErrorItem as DomainErrorItem
-from convplan.api.responses import ProblemResponse
 
 __all__ = ["body_loc", "infer_layer_axis", "install_exception_handlers"]
 

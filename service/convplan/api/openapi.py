@@ -32,6 +32,9 @@ A short tour:
 - `POST /v1/plan`: plan or check an encoder/decoder (U-Net, FCN, ...): every
   feature map, whether each skip connection lines up, what fixes it, and
   which input sizes work cleanly.
+- `POST /v1/compare/upsamplers`: one input through nearest, bilinear,
+  bicubic, a transposed convolution (FCN's bilinear initialisation by
+  default, with its coverage and overlap) and max unpooling, side by side.
 - `GET /v1/limits`: every limit in force; `GET /v1/health`: liveness.
 
 JSON in, JSON out. Every error is an RFC 9457 problem document
@@ -42,6 +45,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "shapes", "description": "Output sizes of layer stacks, numeric or symbolic."},
     {"name": "compute", "description": "Run one op on a small tensor."},
     {"name": "plan", "description": "Encoder/decoder planning and skip alignment."},
+    {"name": "compare", "description": "Upsamplers side by side on one input."},
     {"name": "service", "description": "Health and limits."},
 ]
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "DataResponse", "ProblemResponse", "dumps"]
+__all__ = ["PROBLEM_MEDIA_TYPE", "DataResponse", "ProblemResponse", "array_response", "dumps"]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -41,3 +42,17 @@ class DataResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+def _array_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):  # orjson serialises C-contiguous arrays itself; this is the rest
+        return np.ascontiguousarray(value).tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError
+
+
+def array_response(content: Any) -> Response:
+    """A JSON response whose content holds NumPy arrays (the compute endpoints' results)."""
+    return Response(orjson.dumps(content, default=_array_default, option=orjson.OPT_SERIALIZE_NUMPY),
+                    media_type="application/json")

@@ -19,6 +19,10 @@ VALUE:
 
 Sizes (the input of ``shape``, ``--input`` of ``plan``) use the same VALUE
 syntax: ``572``, ``572x572``, ``16*n``, ``[H,W]``.
+
+Other op names (``bn``, ``deconv``), short keys (``k=``, ``c=``, ``r=``) and
+the main parameter are each op's own (``cli_names``, ``cli_keys`` and
+``cli_main`` on its model in ``convplan.ops``).
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from convplan.ops import OPS
+
 __all__ = [
-    "KEY_ALIASES",
-    "MAIN_PARAMETER",
-    "OP_ALIASES",
+    "OP_NAMES",
     "SpecError",
     "compact",
     "parse_assumption",
@@ -43,63 +47,18 @@ class SpecError(ValueError):
     """A command-line spec that cannot be read (a usage error: exit status 2)."""
 
 
-OP_ALIASES: dict[str, str] = {
-    "convolution": "conv",
-    "conv_t": "conv_transpose",
-    "convt": "conv_transpose",
-    "tconv": "conv_transpose",
-    "deconv": "conv_transpose",
-    "up_conv": "conv_transpose",
-    "pool": "max_pool",
-    "maxpool": "max_pool",
-    "mp": "max_pool",
-    "avgpool": "avg_pool",
-    "ap": "avg_pool",
-    "gap": "adaptive_avg_pool",
-    "adaptive_pool": "adaptive_avg_pool",
-    "unpool": "max_unpool",
-    "up": "upsample",
-    "interpolate": "upsample",
-    "shuffle": "pixel_shuffle",
-    "unshuffle": "pixel_unshuffle",
-    "bn": "batch_norm",
-    "bnorm": "batch_norm",
-}
+def _op_names() -> dict[str, str]:
+    """Every op's command-line names (``bn``, ``deconv``...) to its op name, as the ops declare them."""
+    names: dict[str, str] = {}
+    for model in dict.fromkeys(OPS.values()):
+        for alias, op in model.cli_names.items():
+            if alias in names or alias in OPS or op not in model.names:
+                raise RuntimeError(f"command-line name {alias!r} of {model.__name__} clashes or names no op of it")
+            names[alias] = op
+    return names
 
-KEY_ALIASES: dict[str, str] = {
-    "k": "kernel_size",
-    "s": "stride",
-    "p": "padding",
-    "d": "dilation",
-    "op": "output_padding",
-    "c": "out_channels",
-    "out": "out_channels",
-    "g": "groups",
-    "os": "output_size",
-    "sf": "scale_factor",
-    "scale": "scale_factor",
-    "m": "mode",
-    "pm": "padding_mode",
-    "ceil": "ceil_mode",
-    "ac": "align_corners",
-    "cip": "count_include_pad",
-    "from": "indices_from",
-}
 
-MAIN_PARAMETER: dict[str, str] = {
-    "conv": "kernel_size",
-    "conv_transpose": "kernel_size",
-    "max_pool": "kernel_size",
-    "avg_pool": "kernel_size",
-    "max_unpool": "kernel_size",
-    "adaptive_avg_pool": "output_size",
-    "adaptive_max_pool": "output_size",
-    "upsample": "scale_factor",
-    "pixel_shuffle": "upscale_factor",
-    "pixel_unshuffle": "downscale_factor",
-    "pad": "padding",
-    "crop": "crop",
-}
+OP_NAMES = _op_names()
 
 _INT = re.compile(r"[+-]?\d+")
 _PER_AXIS_INTS = re.compile(r"\d+(?:x\d+)+")
@@ -170,7 +129,10 @@ def parse_layer(text: str) -> dict[str, Any]:
     op_name = op_text.strip().lower().replace("-", "_")
     if not op_name:
         raise SpecError(f"layer {text!r}: missing op (e.g. conv:k=3)")
-    op = OP_ALIASES.get(op_name, op_name)
+    op = OP_NAMES.get(op_name, op_name)
+    model = OPS.get(op)  # an unknown op goes on to the API as written (a 404 there)
+    main = None if model is None else model.cli_main
+    keys = {} if model is None else model.cli_keys
     layer: dict[str, Any] = {"op": op}
     if not args.strip():
         if ":" in text:
@@ -182,18 +144,14 @@ def parse_layer(text: str) -> dict[str, Any]:
             raise SpecError(f"layer {text!r}: empty item (two commas?)")
         key, eq, value = item.partition("=")
         if not eq or (not _NAME.fullmatch(key.strip())):
-            if position == 0 and op in MAIN_PARAMETER:
-                key, value = MAIN_PARAMETER[op], item
+            if position == 0 and main is not None:
+                key, value = main, item
             elif position == 0:
                 raise SpecError(f"layer {text!r}: {op} has no main parameter; write KEY=VALUE")
             else:
                 raise SpecError(f"layer {text!r}: {item!r} is not KEY=VALUE")
         key = key.strip()
-        name = KEY_ALIASES.get(key, key)
-        if name == "upscale_factor" and op == "pixel_unshuffle":
-            name = "downscale_factor"
-        if key == "r":
-            name = "downscale_factor" if op == "pixel_unshuffle" else "upscale_factor"
+        name = keys.get(key, key)
         if name in layer:
             raise SpecError(f"layer {text!r}: {name} given twice")
         layer[name] = parse_value(value)

@@ -7,8 +7,21 @@ import json
 import sys
 from typing import Any
 
-from convplan.commands._output import add_api_options, fmt_axes, fmt_channels, fmt_int, run_api_command, table
-from convplan.commands._spec import SpecError, parse_assumption, parse_layer, parse_size, parse_value
+from convplan.commands._output import (
+    add_api_options,
+    fmt_axes,
+    fmt_channels,
+    fmt_int,
+    run_api_command,
+    table,
+)
+from convplan.commands._spec import (
+    SpecError,
+    parse_assumption,
+    parse_layer,
+    parse_size,
+    parse_value,
+)
 
 EPILOG = """\
 A template (unet, fcn) or an explicit plan from --file (the JSON body of

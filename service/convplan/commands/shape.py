@@ -82,13 +82,32 @@ def build(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "/v1/shapes", body
 
 
+def fmt_overlap(axes: Any) -> str:
+    """Taps per output phase on each axis (``1/2 uneven``, ``2/2``, ``3/0 holes``); ``-`` for other ops."""
+    if not axes:
+        return "-"
+    texts = []
+    for axis in axes:
+        if axis is None:
+            texts.append("?")
+            continue
+        counts = "" if axis.get("taps") is None else "/".join(str(len(t)) for t in axis["taps"]) + " "
+        verdict = "holes" if axis.get("holes") else "uniform" if axis.get("uniform") else "uneven"
+        texts.append(counts + verdict)
+    return fmt_per_axis_text(texts)
+
+
 def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str, Any]) -> str:
     given = list(getattr(args, "layers", []))
     headers = ["#", "layer", "input", "output", "channels", "formula", "params"]
     if args.wide:
         headers += ["padding", "unread", "overhang", "MACs"]
+    layers = response.get("layers") or []
+    overlap = any(layer.get("overlap") for layer in layers)  # the column only where a layer scatters
+    if overlap:
+        headers.append("overlap")
     rows = []
-    for layer in response.get("layers") or []:
+    for layer in layers:
         index = layer.get("index", len(rows))
         spec = given[index] if isinstance(index, int) and index < len(given) else str(layer.get("op", "?"))
         row = [
@@ -107,6 +126,8 @@ def render(args: argparse.Namespace, request: dict[str, Any], response: dict[str
                 fmt_axes(layer.get("overhang")),
                 fmt_int(layer.get("macs")),
             ]
+        if overlap:
+            row.append(fmt_overlap(layer.get("overlap")))
         rows.append(row)
     right = {0, 6} | ({10} if args.wide else set())
     lines = [table(headers, rows, right=right)]

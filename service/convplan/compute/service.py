@@ -11,17 +11,16 @@ arrays and compute; (6) refuse a result that overflowed to infinity (422).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from math import prod
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from convplan.compute.models import PARAMS, TENSOR_FIELDS
+from convplan.compute.models import COMPUTE_OPS, PARAMS, TENSOR_FIELDS
 from convplan.compute.tensors import Measured, build, measure
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded, UnknownOp
 from convplan.numeric._explain import explain_sizes, explain_view
-from convplan.numeric._plan import Plan, make_plan, validation_error
+from convplan.numeric._plan import make_plan, validation_error
 from convplan.numeric._run import run
 
 __all__ = ["MAX_WORK", "run_compute"]
@@ -38,21 +37,6 @@ def _limit(what: str, count: int, limit: int, name: str, loc: tuple[Any, ...]) -
         [ErrorItem(loc, f"{count} elements over the limit {limit}", f"limit.{name}")],
         extra={"limit": name, "value": limit},
     )
-
-
-def _work(plan: Plan, shapes: Mapping[str, tuple[int, ...] | None]) -> int:
-    r = plan.shape.resolved
-    taps = prod(int(v) for v in r.get("kernel_size", [1]))
-    groups = int(r.get("groups", 1))
-    if plan.op == "conv":
-        return plan.output_elements * (plan.input_shape[-plan.rank - 1] // groups) * taps
-    if plan.op == "conv_transpose":
-        weight = shapes["weight"]
-        assert weight is not None
-        return prod(plan.input_shape) * weight[1] * taps
-    if plan.op in ("max_pool", "avg_pool"):
-        return plan.output_elements * taps
-    return plan.output_elements
 
 
 def _tensors(op: str, body: Mapping[str, Any], limit: int) -> dict[str, Measured | None]:
@@ -86,15 +70,15 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
         params = PARAMS[op].model_validate(raw)
     except ValidationError as exc:
         raise validation_error(exc, ("body",), raw) from None
-    if params.explain and op != "conv_transpose":
-        raise InvalidRequest("explain is only available for conv_transpose",
-                             [ErrorItem(("body", "explain"), "explain is only available for conv_transpose",
-                                        "value_error.explain")])
+    model = COMPUTE_OPS[op]
+    if params.explain and not model.explainable:
+        msg = f"explain is only available for {', '.join(o for o, m in COMPUTE_OPS.items() if m.explainable)}"
+        raise InvalidRequest(msg, [ErrorItem(("body", "explain"), msg, "value_error.explain")])
     values = params.model_dump(exclude={"spatial_rank", "explain"})
     shapes = {k: (None if v is None else v.shape) for k, v in measured.items()}
     plan = make_plan(op, shapes, values, spatial_rank=params.spatial_rank)
 
-    with_indices = op == "max_pool" and values.get("return_indices", True)
+    with_indices = model.returns_indices(params)
     count = plan.output_elements * (2 if with_indices else 1)
     matrix, omitted = False, None
     if params.explain:
@@ -111,7 +95,8 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
             count += sizes["conv_matrix"]
     if count > settings.max_output_elements:
         raise _limit("the response", count, settings.max_output_elements, "max_output_elements", ("body",))
-    work, max_work = _work(plan, shapes), getattr(settings, "max_compute_work", MAX_WORK)
+    work = plan.model.compute_work(plan.shape, shapes, plan.output_elements)
+    max_work = getattr(settings, "max_compute_work", MAX_WORK)
     if work > max_work:
         raise LimitExceeded(f"about {work} multiply-adds, over the limit of {max_work} for one request",
                             [ErrorItem(("body",), f"over {max_work} multiply-adds", "limit.compute_work")],

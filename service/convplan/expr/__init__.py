@@ -14,7 +14,17 @@ from fractions import Fraction
 
 import sympy
 
-from ._build import as_fraction, check_magnitude, mk_ceil, mk_floor, mk_max, mk_min, mk_mod, rebuild, to_sympy
+from ._build import (
+    as_fraction,
+    check_magnitude,
+    mk_ceil,
+    mk_floor,
+    mk_max,
+    mk_min,
+    mk_mod,
+    rebuild,
+    to_sympy,
+)
 from ._decide import Decision, decide
 from ._errors import ExpressionError, ExprLimits
 from ._fold import show

@@ -13,7 +13,16 @@ from fractions import Fraction
 
 import sympy
 
-from ._build import as_fraction, check_magnitude, mk_ceil, mk_floor, mk_max, mk_min, mk_mod, to_sympy
+from ._build import (
+    as_fraction,
+    check_magnitude,
+    mk_ceil,
+    mk_floor,
+    mk_max,
+    mk_min,
+    mk_mod,
+    to_sympy,
+)
 from ._errors import ExpressionError, ExprLimits
 
 Value = Fraction | sympy.Expr

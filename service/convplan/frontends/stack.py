@@ -19,13 +19,15 @@ __all__ = ["INPUT", "stack_graph"]
 INPUT = "@input"
 
 
-def stack_graph(layers: Sequence[OpModel], loc: tuple[Any, ...], *, first_index: int = 0,
+def stack_graph(layers: Sequence[OpModel], loc: tuple[Any, ...], *, first_index: int = 0, offset: int = 0,
                 input_loc: tuple[Any, ...] = ("body",)) -> Graph:
+    """``first_index`` numbers the layers (``layer`` in errors); ``offset`` is the first one's position under
+    ``loc`` (a block run in segments)."""
     nodes = []
     previous = INPUT
-    for offset, layer in enumerate(layers):
-        index = first_index + offset
-        here = (*loc, offset)
+    for k, layer in enumerate(layers):
+        index = first_index + k
+        here = (*loc, offset + k)
         if layer.min_inputs > 1:
             raise LayerError.at(f"{layer.op} merges two or more tensors: a stack has one path; use /v1/graph (or "
                                 "a plan's decoder stages)", loc=(*here, "op"), layer=index, type="value_error.inputs")

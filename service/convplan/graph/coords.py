@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["AxisMap", "fraction_json", "relate"]
+__all__ = ["AxisMap", "relate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +45,3 @@ def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
     if decoder.anchor != skip.anchor or skip.scale == 0:
         return None
     return decoder.scale / skip.scale, (decoder.shift - skip.shift) / skip.scale
-
-
-def fraction_json(value: Fraction | None) -> int | float | str | None:
-    """Exact JSON for a Fraction: an integer, a float when the value is dyadic (exact in binary, e.g. -0.5),
-    else a string in the expression grammar (``"1/3"``)."""
-    if value is None:
-        return None
-    if not isinstance(value, (int, Fraction)):  # symbolic (sizes after an interpolation): our printer
-        from convplan.expr import to_text
-
-        return to_text(value)
-    if value.denominator == 1:
-        return int(value.numerator)
-    d = value.denominator
-    if d & (d - 1) == 0 and d <= 2**52 and abs(value.numerator) < 2**52:
-        return value.numerator / d
-    return f"{value.numerator}/{d}" if value >= 0 else f"-{-value.numerator}/{d}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import canonicalize
 from convplan.graph.align import MergeResult, align_merge
@@ -26,9 +27,9 @@ __all__ = ["GraphResult", "NodeFailure", "NodeResult", "Tensor", "evaluate", "re
 
 _ONE, _ZERO = Fraction(1), Fraction(0)
 
-#: Error types that say "this network does not run at this size" (a size rule or a PyTorch shape check);
-#: any other refusal (grammar, parameter ranges) is the request's fault and stays a 422.
-_SIZE_FAILURES = ("layer", "merge", "size.fixed")
+#: Error types that say "PyTorch would refuse to run this" (a size rule, a shape or channel check): in
+#: /v1/graph, ``ok: false`` naming the node; any other refusal (grammar, parameter ranges) stays a 422.
+_SIZE_FAILURES = ("layer", "merge", "size.fixed", "value_error.channels")
 
 
 @dataclass(slots=True)

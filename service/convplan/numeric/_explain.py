@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from convplan.numeric._conv import pad_nd
+from convplan.kernels.conv import pad_nd
 from convplan.numeric._plan import Plan
 
 __all__ = ["conv_matrix", "equivalent_weight", "explain_sizes", "explain_view", "side_padding"]

@@ -16,36 +16,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from convplan.errors import ErrorItem, InvalidRequest, LayerError
-from convplan.ops import OPS, LayerShape
+from convplan.errors import ErrorItem, InvalidRequest, UnknownOp
+from convplan.ops import COMPUTE_ONLY, OPS, LayerShape, OpModel
 from convplan.shapes.engine import infer_layer
 
-__all__ = ["COMPUTE_OPS", "TENSORS", "Plan", "make_plan", "validation_error"]
+__all__ = ["Plan", "make_plan", "validation_error"]
 
 Loc = tuple[str | int, ...]
-
-#: Tensors each op takes, in positional order; the first is the input.
-TENSORS: dict[str, tuple[str, ...]] = {
-    "conv": ("input", "weight", "bias"),
-    "conv_transpose": ("input", "weight", "bias"),
-    "max_pool": ("input",),
-    "avg_pool": ("input",),
-    "adaptive_avg_pool": ("input",),
-    "adaptive_max_pool": ("input",),
-    "max_unpool": ("input", "indices"),
-    "upsample": ("input",),
-    "pixel_shuffle": ("input",),
-    "pixel_unshuffle": ("input",),
-}
-COMPUTE_OPS = tuple(TENSORS)
-
-# Parameters that are not the op model's (the engine's) fields.
-_NOT_MODEL = frozenset({"return_indices", "spatial_rank", "explain"})
 
 
 @dataclass
 class Plan:
     op: str
+    model: OpModel  # the checked layer: its kernel entry and compute work
     rank: int
     batched: bool
     shape: LayerShape
@@ -81,9 +64,7 @@ def _strip_tags(loc: tuple[Any, ...], payload: Mapping[str, Any] | None) -> tupl
     out: list[Any] = []
     current: Any = payload
     for position, part in enumerate(loc):
-        if isinstance(current, Mapping) and isinstance(part, str) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and type(part) is int and -len(current) <= part < len(current):
+        if isinstance(current, Mapping) and isinstance(part, str) and part in current or isinstance(current, list) and type(part) is int and -len(current) <= part < len(current):
             current = current[part]
         elif isinstance(current, Mapping) and position == len(loc) - 1:
             current = None
@@ -111,7 +92,7 @@ def _rank(op: str, ndim: int, weight_ndim: int | None, params: Mapping[str, Any]
     if weight_ndim is not None:
         hints.append(((*loc, "weight"), weight_ndim - 2, f"a weight of {weight_ndim} dimensions"))
     for name, value in params.items():
-        if isinstance(value, list) and name not in _NOT_MODEL:
+        if isinstance(value, list) and name not in COMPUTE_ONLY:
             hints.append(((*loc, name), len(value), f"{name} with {len(value)} values"))
     ranks = {r for _, r, _ in hints}
     if len(ranks) > 1:
@@ -145,36 +126,6 @@ def _fail(loc: Loc, msg: str, kind: str = "value_error.shape") -> InvalidRequest
     return InvalidRequest(msg, [ErrorItem(loc, msg, kind)])
 
 
-def _model_params(op: str, params: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...] | None],
-                  batched_input: tuple[int, ...], rank: int, loc: Loc) -> dict[str, Any]:
-    """The engine model's fields; conv-like ops take kernel and channels from the weight."""
-    fields = {k: v for k, v in params.items() if k not in _NOT_MODEL and v is not None}
-    if op in ("conv", "conv_transpose"):
-        weight, bias = shapes["weight"], shapes.get("bias")
-        assert weight is not None
-        kernel = list(weight[2:])
-        given = fields.pop("kernel_size", None)
-        if given is not None and (given if isinstance(given, list) else [given] * rank) != kernel:
-            raise _fail((*loc, "kernel_size"), f"kernel_size {given} does not match the weight's kernel {kernel}",
-                        "value_error.kernel_size")
-        groups = fields.get("groups", 1)
-        c_in = batched_input[1]
-        if op == "conv":
-            out_channels = weight[0]
-            if type(groups) is int and groups >= 1 and weight[1] * groups != c_in:
-                raise _fail((*loc, "weight"), f"weight of shape {list(weight)} and groups={groups} expect "
-                            f"{weight[1] * groups} input channels, but the input has {c_in}")
-        else:
-            out_channels = weight[1] * groups if type(groups) is int else weight[1]
-            if weight[0] != c_in:
-                raise _fail((*loc, "weight"), f"weight of shape {list(weight)} expects {weight[0]} input "
-                            f"channels (its first dimension), but the input has {c_in}")
-        if bias is not None and bias != (out_channels,):
-            raise _fail((*loc, "bias"), f"bias must have shape [{out_channels}] (out_channels), got {list(bias)}")
-        fields.update(kernel_size=kernel, out_channels=out_channels, bias=bias is not None)
-    return {"op": op, **fields}
-
-
 def make_plan(
     op: str,
     shapes: Mapping[str, tuple[int, ...] | None],
@@ -184,6 +135,9 @@ def make_plan(
     loc: Loc = ("body",),
 ) -> Plan:
     """Check shapes and parameters, run the op's size rule, and lay out the result."""
+    op_model = OPS.get(op)
+    if op_model is None or op_model.compute_params is None:
+        raise UnknownOp(f"{op!r} is not a compute op", [ErrorItem(("path", "op"), f"unknown op {op!r}", "unknown_op")])
     x = shapes["input"]
     assert x is not None
     weight = shapes.get("weight")
@@ -194,15 +148,13 @@ def make_plan(
     indices = shapes.get("indices")
     if indices is not None and tuple(indices) != tuple(x):
         raise _fail((*loc, "indices"), f"indices must have the input's shape {list(x)}, got {list(indices)}")
-    fields = _model_params(op, params, shapes, bx, rank, loc)
+    fields = op_model.compute_fields(op, params, shapes, bx, rank, loc)
     try:
-        model = OPS[op].model_validate(fields)
+        model = op_model.model_validate(fields)
     except ValidationError as exc:
         raise validation_error(exc, loc, fields) from None
     spatial, channels = list(bx[2:]), bx[1]
     shape = infer_layer(model, spatial, channels, loc=loc)
     out_channels = shape.out_channels if shape.out_channels is not None else channels
-    if op == "pixel_shuffle" and channels % shape.resolved["factor"] ** rank:  # engine checks it; be safe
-        raise LayerError.at("channels not divisible by upscale_factor**rank", loc=(*loc, "upscale_factor"), layer=None)
     out = (bx[0], int(out_channels), *(int(v) for v in shape.output_size))
-    return Plan(op, rank, batched, shape, dict(params), tuple(x), out if batched else out[1:])
+    return Plan(op, model, rank, batched, shape, dict(params), tuple(x), out if batched else out[1:])

@@ -2,7 +2,10 @@
 
 ``Layer`` is the discriminated union of every registered op model (the
 request schema); ``OPS`` maps an op name to its model. Each model's ``infer``
-is its size rule and ``coord_map`` its coordinate map.
+is its size rule and ``coord_map`` its coordinate map; the rest of its
+protocol (compute entry, command-line names) is described on ``OpModel``.
+is its size rule, ``coord_map`` its coordinate map and ``rf_window`` its
+receptive-field window.
 """
 
 from __future__ import annotations
@@ -14,10 +17,33 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from convplan.ops._base import OPS, LayerShape, OpModel, register
+from convplan.ops._compute import COMPUTE_ONLY, Outputs, Runner, Shapes, TensorField
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
+from convplan.ops._overlap import AxisOverlap, axis_overlap, checkerboard_warning
 from convplan.ops._values import Value
+from convplan.ops._window import Window, window_of_taps
 
-__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "register"]
+__all__ = [
+    "COMPUTE_ONLY",
+    "OPS",
+    "axis_overlap",
+    "AxisOverlap",
+    "checkerboard_warning",
+    "Condition",
+    "Layer",
+    "LayerContext",
+    "LayerShape",
+    "NeedsSymbolic",
+    "OpModel",
+    "Outputs",
+    "register",
+    "Resolver",
+    "Runner",
+    "Shapes",
+    "TensorField",
+    "Value",
+]
+__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "Window", "register", "window_of_taps"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
     importlib.import_module(f"{__name__}.{_module}")

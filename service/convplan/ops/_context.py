@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from convplan.errors import ErrorItem, InvalidRequest, LayerError, LimitExceeded
-from convplan.expr import ExpressionError, SymbolTable, decide, parse_scalar, to_latex, to_text
+from convplan.expr import (
+    ExpressionError,
+    SymbolTable,
+    decide,
+    parse_scalar,
+    to_latex,
+    to_text,
+)
 from convplan.ops._fields import PAD_MODES
 from convplan.ops._values import Value
 
@@ -72,6 +79,8 @@ class Resolver:
     max_expression_length: int = 256
     max_size: int = 1_000_000_000
     symbolic: bool = True
+    #: The request's ``training`` (PyTorch's ``module.train()``): batch statistics and their refusals.
+    training: bool = False
     saw_symbol: bool = False  # any symbolic value at all (else responses need no printing)
     conditions: list[Condition] = field(default_factory=list)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
@@ -11,8 +11,9 @@ __all__ = [
     "PAD_MODES",
     "LayerModel",
     "NodeRef",
-    "Padding",
+    "Number",
     "PadAmounts",
+    "Padding",
     "PerAxis",
     "PerAxisOptional",
     "Scalar",
@@ -71,15 +72,11 @@ PadAmounts = Annotated[
     Field(description="Per axis an int (both sides) or a `[before, after]` pair; negative values crop."),
 ]
 
+Number = Annotated[StrictFloat | StrictInt, Field(description="A number (PyTorch's float parameters).")]
+
 ScaleFactor = Annotated[
     StrictFloat | StrictInt | Annotated[list[StrictFloat | StrictInt], Field(min_length=1, max_length=3)],
     Field(description="A positive number for every axis, or one per axis (PyTorch's scale_factor)."),
-]
-
-Op = Literal[
-    "conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool", "adaptive_max_pool",
-    "max_unpool", "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop",
-    "relu", "batch_norm", "dropout", "identity",
 ]
 
 

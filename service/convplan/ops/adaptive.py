@@ -6,17 +6,41 @@ overlap, so there is no affine coordinate map in general.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+import numpy as np
+from pydantic import Field, StrictInt
 
+from convplan.kernels.pool import adaptive_avg_pool_nd, adaptive_max_pool_nd
 from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._compute import (
+    Arrays,
+    ComputeParams,
+    Outputs,
+    Runner,
+    Shapes,
+    Tensor,
+    output_ints,
+)
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import NodeRef, PerAxisOptional
 from convplan.ops._values import Value
+from convplan.ops._window import Window
 
-__all__ = ["AdaptivePool"]
+__all__ = ["AdaptivePool", "AdaptivePoolParams", "AdaptivePoolRequest"]
+
+
+class AdaptivePoolParams(ComputeParams):
+    output_size: Annotated[
+        StrictInt | Annotated[list[StrictInt | None], Field(min_length=1, max_length=3)],
+        Field(description="Output size per axis; a null entry keeps that axis's size."),
+    ]
+
+
+class AdaptivePoolRequest(AdaptivePoolParams):
+    input: Tensor
 
 
 @register
@@ -24,6 +48,12 @@ class AdaptivePool(OpModel):
     """Adaptive average or max pooling to a fixed output size."""
 
     names = ("adaptive_avg_pool", "adaptive_max_pool")
+    cli_names: ClassVar[Mapping[str, str]] = {"gap": "adaptive_avg_pool", "adaptive_pool": "adaptive_avg_pool"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"os": "output_size"}
+    cli_main = "output_size"
+    compute_params = AdaptivePoolParams
+    compute_request = AdaptivePoolRequest
+    compute_order = 50
 
     op: Literal["adaptive_avg_pool", "adaptive_max_pool"]
     output_size: PerAxisOptional | None = Field(default=None, description="Required unless `size_of` is given.")
@@ -54,3 +84,15 @@ class AdaptivePool(OpModel):
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         keeps = isinstance(self.output_size, list) and self.output_size[axis] is None
         return Fraction(1) if keeps else None  # PyTorch's None keeps that axis's input size
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        out = output_ints(shape)
+        if self.op == "adaptive_avg_pool":
+            return lambda x, a: {"output": adaptive_avg_pool_nd(x, out)}
+
+        def run(x: np.ndarray, a: Arrays) -> Outputs:
+            y, idx = adaptive_max_pool_nd(x, out)
+            return {"output": y, "indices": idx}
+
+        return run
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return None  # overlapping windows of varying size (as coord_map: no affine map)

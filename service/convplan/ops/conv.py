@@ -7,20 +7,39 @@ and ``o = (i-1)*s - pl - pr + k_eff + output_padding``, ``k_eff = d*(k-1) + 1``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from math import prod
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictInt
 
+from convplan.errors import ErrorItem, InvalidRequest
+from convplan.kernels.conv import prepare_conv, prepare_conv_transpose
 from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._channels import check_groups, per_group
+from convplan.ops._compute import (
+    ComputeParams,
+    IntPadding,
+    IntPerAxis,
+    Runner,
+    Shapes,
+    Tensor,
+    TensorField,
+    output_ints,
+    pad_pairs,
+    resolved_ints,
+)
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
+from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
+from convplan.ops._window import Window
 
-__all__ = ["Conv", "ConvTranspose", "drops_rows", "window_params"]
+__all__ = ["Conv", "ConvParams", "ConvRequest", "ConvTranspose", "ConvTransposeParams", "ConvTransposeRequest",
+           "drops_rows", "window_params", "window_taps"]
 
 
 def drops_rows(shape: LayerShape, axis: int) -> bool:
@@ -60,10 +79,50 @@ def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -
     return k, s, d, k_eff
 
 
+class ConvParams(ComputeParams):
+    kernel_size: IntPerAxis | None = Field(None, description="Optional: must match the weight's kernel.")
+    stride: IntPerAxis = 1
+    padding: IntPadding = 0
+    dilation: IntPerAxis = 1
+    groups: StrictInt = 1
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+
+
+class ConvTransposeParams(ComputeParams):
+    kernel_size: IntPerAxis | None = Field(None, description="Optional: must match the weight's kernel.")
+    stride: IntPerAxis = 1
+    padding: IntPadding = 0
+    output_padding: IntPerAxis = 0
+    dilation: IntPerAxis = 1
+    groups: StrictInt = 1
+    output_size: IntPerAxis | None = Field(None, description="Spatial sizes; picks output_padding as PyTorch's "
+                                                             "forward(x, output_size).")
+
+
+class ConvRequest(ConvParams):
+    input: Tensor
+    weight: Tensor = Field(description="(C_out, C_in/groups, *kernel)")
+    bias: Tensor | None = Field(None, description="(C_out,)")
+
+
+class ConvTransposeRequest(ConvTransposeParams):
+    input: Tensor
+    weight: Tensor = Field(description="(C_in, C_out/groups, *kernel)")
+    bias: Tensor | None = Field(None, description="(C_out,)")
+
+
+def _refuse(loc: tuple, msg: str, kind: str = "value_error.shape") -> InvalidRequest:
+    return InvalidRequest(msg, [ErrorItem(loc, msg, kind)])
+
+
 class _ConvFamily(OpModel):
     """Parameters shared by convolution and transposed convolution."""
 
     strided = True
+    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "out_channels",
+                "out": "out_channels", "g": "groups"}
+    cli_main = "kernel_size"
+    tensors = (TensorField("input"), TensorField("weight"), TensorField("bias", required=False))
 
     kernel_size: PerAxis
     stride: PerAxis = 1
@@ -96,12 +155,42 @@ class _ConvFamily(OpModel):
         params = norm(weights + (known_out if self.bias else 0))
         return known_out, params, norm(weights * vprod(macs_size)), groups
 
+    @classmethod
+    def compute_fields(cls, op: str, params: Mapping[str, Any], shapes: Shapes, batched_input: tuple[int, ...],
+                       rank: int, loc: tuple) -> dict[str, Any]:
+        """Kernel size, channels and bias come from the weight (and bias) tensors."""
+        fields = super().compute_fields(op, params, shapes, batched_input, rank, loc)
+        weight, bias = shapes["weight"], shapes.get("bias")
+        assert weight is not None
+        kernel = list(weight[2:])
+        given = fields.pop("kernel_size", None)
+        if given is not None and (given if isinstance(given, list) else [given] * rank) != kernel:
+            raise _refuse((*loc, "kernel_size"), f"kernel_size {given} does not match the weight's kernel {kernel}",
+                          "value_error.kernel_size")
+        out_channels = cls._weight_channels(weight, fields.get("groups", 1), batched_input[1], loc)
+        if bias is not None and bias != (out_channels,):
+            raise _refuse((*loc, "bias"), f"bias must have shape [{out_channels}] (out_channels), got {list(bias)}")
+        fields.update(kernel_size=kernel, out_channels=out_channels, bias=bias is not None)
+        return fields
+
+    @classmethod
+    def _weight_channels(cls, weight: tuple[int, ...], groups: Any, c_in: int, loc: tuple) -> int:
+        """Output channels of the weight, checked against the input's channels."""
+        raise NotImplementedError
+
 
 @register
 class Conv(_ConvFamily):
     """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
 
+    windowed = True
+
     names = ("conv",)
+    cli_names: ClassVar[Mapping[str, str]] = {"convolution": "conv"}
+    cli_keys: ClassVar[Mapping[str, str]] = {**_ConvFamily.cli_keys, "pm": "padding_mode"}
+    compute_params = ConvParams
+    compute_request = ConvRequest
+    compute_order = 10
 
     op: Literal["conv"]
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
@@ -141,6 +230,28 @@ class Conv(_ConvFamily):
 
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         return drops_rows(shape, axis)
+    @classmethod
+    def _weight_channels(cls, weight: tuple[int, ...], groups: Any, c_in: int, loc: tuple) -> int:
+        if type(groups) is int and groups >= 1 and weight[1] * groups != c_in:
+            raise _refuse((*loc, "weight"), f"weight of shape {list(weight)} and groups={groups} expect "
+                          f"{weight[1] * groups} input channels, but the input has {c_in}")
+        return weight[0]
+
+    def compute_work(self, shape: LayerShape, shapes: Shapes, output_elements: int) -> int:
+        x = shapes["input"]
+        assert x is not None
+        channels_per_group = x[-len(shape.output_size) - 1] // int(shape.resolved["groups"])
+        return output_elements * channels_per_group * prod(resolved_ints(shape, "kernel_size"))
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x, weight = shapes["input"], shapes["weight"]
+        assert x is not None and weight is not None
+        run = prepare_conv(x, weight[2:], weight[0], pads=pad_pairs(shape), stride=resolved_ints(shape, "stride"),
+                           dilation=resolved_ints(shape, "dilation"), groups=int(shape.resolved["groups"]),
+                           out=output_ints(shape), padding_mode=self.padding_mode)
+        return lambda x, a: {"output": run(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return window_taps(shape, axis)
 
 
 @register
@@ -148,6 +259,13 @@ class ConvTranspose(_ConvFamily):
     """Transposed convolution, as ``torch.nn.ConvTranspose1d/2d/3d``."""
 
     names = ("conv_transpose",)
+    cli_names: ClassVar[Mapping[str, str]] = {"conv_t": "conv_transpose", "convt": "conv_transpose", "tconv": "conv_transpose",
+                 "deconv": "conv_transpose", "up_conv": "conv_transpose"}
+    cli_keys: ClassVar[Mapping[str, str]] = {**_ConvFamily.cli_keys, "op": "output_padding", "os": "output_size"}
+    compute_params = ConvTransposeParams
+    compute_request = ConvTransposeRequest
+    compute_order = 20
+    explainable = True
 
     op: Literal["conv_transpose"]
     output_padding: PerAxis = 0
@@ -184,8 +302,12 @@ class ConvTranspose(_ConvFamily):
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
         known_out, params, macs, groups = self._channels(ctx, channels, k, size, transposed=True)
-        return LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
-                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+        shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
+                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+        return with_overlap(ctx, shape, self.overlap(shape))
+
+    def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
+        return phase_overlap(shape.resolved, shape.padding)
 
     def _padding(self, ctx: LayerContext, size: list[Value], k_eff: list[Value], s: list[Value],
                  op: list[Value]) -> list[tuple[Value, Value]]:
@@ -250,12 +372,45 @@ class ConvTranspose(_ConvFamily):
         if type(need) is not int or type(legal) is not int:
             return None
         return need if 0 <= need < legal else None
+    @classmethod
+    def _weight_channels(cls, weight: tuple[int, ...], groups: Any, c_in: int, loc: tuple) -> int:
+        if weight[0] != c_in:
+            raise _refuse((*loc, "weight"), f"weight of shape {list(weight)} expects {weight[0]} input channels "
+                          f"(its first dimension), but the input has {c_in}")
+        return weight[1] * groups if type(groups) is int else weight[1]
+
+    def compute_work(self, shape: LayerShape, shapes: Shapes, output_elements: int) -> int:
+        x, weight = shapes["input"], shapes["weight"]
+        assert x is not None and weight is not None
+        return prod(x) * weight[1] * prod(resolved_ints(shape, "kernel_size"))
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x, weight = shapes["input"], shapes["weight"]
+        assert x is not None and weight is not None
+        run = prepare_conv_transpose(x, weight[2:], weight[1], pads=pad_pairs(shape),
+                                     stride=resolved_ints(shape, "stride"), dilation=resolved_ints(shape, "dilation"),
+                                     groups=int(shape.resolved["groups"]), out=output_ints(shape))
+        return lambda x, a: {"output": run(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Input x writes outputs s*x - p_before + t*d (output_padding only adds rows at the end).
+        r = shape.resolved
+        values = (r["stride"][axis], shape.padding[axis][0], r["kernel_size"][axis], r["dilation"][axis])
+        return Window.scattered(*values) if all_ints(values) else None
 
 
 def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:
     if all_ints((pl, pr, k_eff, s)):
         return floor_affine(pl + pr - k_eff, s, 1)
     return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
+
+
+def window_taps(shape: LayerShape, axis: int) -> Window | None:
+    """Conv and pools: output y reads ``s*y - p_before + t*d`` for every tap ``t`` in ``0..k-1``."""
+    r = shape.resolved
+    s, k, d, pl = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis], shape.padding[axis][0]
+    if not all_ints((s, k, d, pl)):
+        return None
+    return Window.strided(s, tuple(t * d - pl for t in range(k)))
 
 
 def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | None:

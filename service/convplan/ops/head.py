@@ -16,6 +16,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._values import Value, norm, vprod
+from convplan.ops._window import Window
 
 __all__ = ["Flatten", "Linear"]
 
@@ -38,6 +39,9 @@ class Flatten(OpModel):
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
                      in_ratios: list[Fraction]) -> Fraction:
         return in_ratios[0]  # the feature count grows with the flattened axis
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return None  # no spatial axes after it: every feature sees the whole input
 
 
 @register
@@ -72,3 +76,6 @@ class Linear(OpModel):
 
     def fixed_input_reason(self) -> str | None:
         return "its in_features fixes the flattened size, so only a bounded range of input sizes fits it"
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return None

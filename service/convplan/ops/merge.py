@@ -22,6 +22,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PerAxis
 from convplan.ops._formula import affine
 from convplan.ops._values import Value, norm, vsum
+from convplan.ops._window import Window
 
 __all__ = ["Concat", "Elementwise"]
 
@@ -46,6 +47,10 @@ class _Merge(OpModel):
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
                      in_ratios: list[Fraction]) -> Fraction:
         return max(in_ratios)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Pointwise in each input: the evaluator joins the inputs' fields; a constant operand adds nothing.
+        return Window.identity()
 
 
 @register

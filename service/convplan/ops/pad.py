@@ -7,8 +7,9 @@ circular at most the input (``torch/nn/functional.py::pad`` and ATen's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,6 +19,7 @@ from convplan.ops._fields import NodeRef, PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
 from convplan.ops._padding import check_circular
 from convplan.ops._values import Value, fdiv, norm, vmin
+from convplan.ops._window import Window
 
 __all__ = ["Crop", "Pad"]
 
@@ -74,6 +76,8 @@ class Pad(_FitToSize, OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
+    cli_keys: ClassVar[Mapping[str, str]] = {"p": "padding", "m": "mode"}
+    cli_main = "padding"
 
     op: Literal["pad"]
     padding: PadAmounts | None = Field(default=None, description="Required unless `size_of` is given.")
@@ -112,6 +116,14 @@ class Pad(_FitToSize, OpModel):
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         return Fraction(1)
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return _shift_window(shape, axis)
+
+
+def _shift_window(shape: LayerShape, axis: int) -> Window | None:
+    """Output y is input ``y - before`` (reflect, replicate and circular modes differ only at borders)."""
+    before = shape.padding[axis][0]
+    return Window.translation(-before) if type(before) is int else None
 
 
 CropPair = Annotated[list[Scalar], Field(min_length=2, max_length=2)]
@@ -124,6 +136,7 @@ class Crop(_FitToSize, OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
+    cli_main = "crop"
 
     op: Literal["crop"]
     crop: CropAmounts | None = None
@@ -149,4 +162,6 @@ class Crop(_FitToSize, OpModel):
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         return Fraction(1)
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        return _shift_window(shape, axis)
 

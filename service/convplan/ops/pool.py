@@ -10,20 +10,39 @@ the closed form ``min(ceil((i+pl+pr-k_eff)/s), floor((i+pl-1)/s)) + 1``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from math import prod
+from typing import ClassVar, Literal
 
-from pydantic import Field, StrictBool
+import numpy as np
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from convplan.kernels.pool import prepare_avg_pool, prepare_max_pool
 from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._compute import (
+    Arrays,
+    ComputeParams,
+    IntPadding,
+    IntPerAxis,
+    Outputs,
+    Runner,
+    Shapes,
+    Tensor,
+    output_ints,
+    pad_pairs,
+    resolved_ints,
+)
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
-from convplan.ops.conv import _window_map, drops_rows, window_params
+from convplan.ops._window import Window
+from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
 
-__all__ = ["AvgPool", "MaxPool", "pool_sizes"]
+__all__ = ["AvgPool", "AvgPoolParams", "AvgPoolRequest", "MaxPool", "MaxPoolParams", "MaxPoolRequest", "WindowPool",
+           "check_avg_pool3d", "pool_sizes"]
 
 
 def pool_sizes(
@@ -32,10 +51,10 @@ def pool_sizes(
     size: list[Value],
     *,
     dilation: bool,
+    padding: Padding,
 ) -> LayerShape:
-    """The size rule shared by max and average pooling."""
+    """The size rule shared by the pools (padding as the layer gives it: LPPool has none)."""
     k, s, d, k_eff = window_params(ctx, layer, dilation=dilation)
-    padding = layer.padding  # type: ignore[attr-defined]
     pads, _ = resolve_padding(ctx, padding, size=size, kernel_eff=k_eff, stride=s)
     ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
     listed = isinstance(padding, list)
@@ -74,14 +93,53 @@ def _pool_formula(pl: Value, pr: Value, k_eff: Value, s: Value, ceil_mode: bool)
     return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
 
 
-class _PoolFamily(OpModel):
-    """Parameters shared by max and average pooling."""
+class MaxPoolParams(ComputeParams):
+    kernel_size: IntPerAxis
+    stride: IntPerAxis | None = Field(None, description="Defaults to kernel_size.")
+    padding: IntPadding = 0
+    dilation: IntPerAxis = 1
+    ceil_mode: StrictBool = False
+    return_indices: StrictBool = Field(True, description="Return `indices` (default true here).")
+
+
+class AvgPoolParams(ComputeParams):
+    kernel_size: IntPerAxis
+    stride: IntPerAxis | None = Field(None, description="Defaults to kernel_size.")
+    padding: IntPadding = 0
+    ceil_mode: StrictBool = False
+    count_include_pad: StrictBool = True
+    divisor_override: StrictInt | None = None
+
+
+class MaxPoolRequest(MaxPoolParams):
+    input: Tensor
+
+
+class AvgPoolRequest(AvgPoolParams):
+    input: Tensor
+
+
+def check_avg_pool3d(ctx: LayerContext, kernel_size: PerAxis, size: list[Value]) -> None:
+    """ATen's pool3d_shape_check(check_input_size=true), for avg_pool3d only: the unpadded input must be at
+    least the kernel on every axis."""
+    kernel = ctx.per_axis("kernel_size", kernel_size)
+    for a, (i, k) in enumerate(zip(size, kernel)):
+        ctx.require(i, ">=", k, f"input image ({show(i)}) smaller than kernel size ({show(k)}); avg_pool "
+                    "checks this on 3 spatial axes even with padding", axis=a, param="kernel_size",
+                    listed=isinstance(kernel_size, list))
+
+
+class WindowPool(OpModel):
+    """A pool over strided windows: kernel, stride (default: the kernel), ceil mode; the window's
+    coordinate map. Subclasses add padding, dilation and what they compute."""
 
     strided = True
+    windowed = True
+    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "ceil": "ceil_mode"}
+    cli_main = "kernel_size"
 
     kernel_size: PerAxis
     stride: PerAxis | None = Field(default=None, description="Defaults to kernel_size.")
-    padding: Padding = 0
     ceil_mode: StrictBool = False
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
@@ -90,20 +148,59 @@ class _PoolFamily(OpModel):
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         return drops_rows(shape, axis)
 
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # ceil_mode adds a window at the end only: over an unbounded input every window is the same.
+        return window_taps(shape, axis)
+
+    def compute_work(self, shape: LayerShape, shapes: Shapes, output_elements: int) -> int:
+        return output_elements * prod(resolved_ints(shape, "kernel_size"))
+
+
+class _PoolFamily(WindowPool):
+    """Parameters shared by max and average pooling."""
+
+    cli_keys: ClassVar[Mapping[str, str]] = {**WindowPool.cli_keys, "p": "padding"}
+
+    padding: Padding = 0
+
 
 @register
 class MaxPool(_PoolFamily):
     """Max pooling, as ``torch.nn.MaxPool1d/2d/3d``."""
 
     names = ("max_pool",)
+    #: Its indices can feed a max_unpool (a plan's ``indices_from``).
+    provides_indices: ClassVar[bool] = True
+    cli_names: ClassVar[Mapping[str, str]] = {"pool": "max_pool", "maxpool": "max_pool", "mp": "max_pool"}
+    cli_keys: ClassVar[Mapping[str, str]] = {**_PoolFamily.cli_keys, "d": "dilation"}
+    compute_params = MaxPoolParams
+    compute_request = MaxPoolRequest
+    compute_order = 30
 
     op: Literal["max_pool"]
     dilation: PerAxis = 1
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        shape = pool_sizes(ctx, self, size, dilation=True)
+        shape = pool_sizes(ctx, self, size, dilation=True, padding=self.padding)
         shape.out_channels = channels
         return shape
+
+    @classmethod
+    def returns_indices(cls, params: BaseModel) -> bool:
+        return bool(params.return_indices)  # type: ignore[attr-defined]
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x = shapes["input"]
+        assert x is not None
+        pool = prepare_max_pool(x, kernel=resolved_ints(shape, "kernel_size"), stride=resolved_ints(shape, "stride"),
+                                dilation=resolved_ints(shape, "dilation"), pads=pad_pairs(shape),
+                                out=output_ints(shape))
+
+        def run(x: np.ndarray, a: Arrays) -> Outputs:
+            y, idx = pool(x)
+            return {"output": y, "indices": idx}
+
+        return run
 
 
 @register
@@ -111,6 +208,11 @@ class AvgPool(_PoolFamily):
     """Average pooling, as ``torch.nn.AvgPool1d/2d/3d`` (no dilation)."""
 
     names = ("avg_pool",)
+    cli_names: ClassVar[Mapping[str, str]] = {"avgpool": "avg_pool", "ap": "avg_pool"}
+    cli_keys: ClassVar[Mapping[str, str]] = {**_PoolFamily.cli_keys, "cip": "count_include_pad"}
+    compute_params = AvgPoolParams
+    compute_request = AvgPoolRequest
+    compute_order = 40
 
     op: Literal["avg_pool"]
     count_include_pad: StrictBool = True
@@ -118,14 +220,8 @@ class AvgPool(_PoolFamily):
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
         if ctx.rank == 3:
-            # ATen's pool3d_shape_check(check_input_size=true) for AvgPool3d only: the
-            # unpadded input must be at least the kernel on every axis.
-            kernel = ctx.per_axis("kernel_size", self.kernel_size)
-            for a, (i, k) in enumerate(zip(size, kernel)):
-                ctx.require(i, ">=", k, f"input image ({show(i)}) smaller than kernel size ({show(k)}); avg_pool "
-                            "checks this on 3 spatial axes even with padding", axis=a, param="kernel_size",
-                            listed=isinstance(self.kernel_size, list))
-        shape = pool_sizes(ctx, self, size, dilation=False)
+            check_avg_pool3d(ctx, self.kernel_size, size)
+        shape = pool_sizes(ctx, self, size, dilation=False, padding=self.padding)
         if self.divisor_override is not None:
             if ctx.rank == 1:
                 ctx.fail("divisor_override is not available for 1 spatial axis (torch.nn.AvgPool1d has none)",
@@ -135,5 +231,11 @@ class AvgPool(_PoolFamily):
         shape.out_channels = channels
         return shape
 
-
-
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x = shapes["input"]
+        assert x is not None
+        div = self.divisor_override
+        pool = prepare_avg_pool(x, kernel=resolved_ints(shape, "kernel_size"), stride=resolved_ints(shape, "stride"),
+                                pads=pad_pairs(shape), out=output_ints(shape), count_include_pad=self.count_include_pad,
+                                divisor_override=None if div is None else int(div))
+        return lambda x, a: {"output": pool(x)}

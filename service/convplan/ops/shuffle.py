@@ -7,16 +7,39 @@ r (PyTorch itself only ever shuffles the last two dimensions).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from typing import ClassVar, Literal
 
+from pydantic import StrictInt
+
+from convplan.kernels.shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
 from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._compute import ComputeParams, Runner, Shapes, Tensor
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._formula import affine, ratio
 from convplan.ops._values import Value, norm, vmod
+from convplan.ops._window import Window, window_of_taps
 
-__all__ = ["PixelShuffle", "PixelUnshuffle"]
+__all__ = ["PixelShuffle", "PixelShuffleParams", "PixelShuffleRequest", "PixelUnshuffle", "PixelUnshuffleParams",
+           "PixelUnshuffleRequest"]
+
+
+class PixelShuffleParams(ComputeParams):
+    upscale_factor: StrictInt
+
+
+class PixelUnshuffleParams(ComputeParams):
+    downscale_factor: StrictInt
+
+
+class PixelShuffleRequest(PixelShuffleParams):
+    input: Tensor
+
+
+class PixelUnshuffleRequest(PixelUnshuffleParams):
+    input: Tensor
 
 
 def _factor(ctx: LayerContext, name: str, value: Scalar) -> Value:
@@ -31,6 +54,12 @@ class PixelShuffle(OpModel):
     1 and 3 axes: a convplan extension (channels / r^rank, every axis times r)."""
 
     names = ("pixel_shuffle",)
+    cli_names: ClassVar[Mapping[str, str]] = {"shuffle": "pixel_shuffle"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"r": "upscale_factor"}
+    cli_main = "upscale_factor"
+    compute_params = PixelShuffleParams
+    compute_request = PixelShuffleRequest
+    compute_order = 90
 
     op: Literal["pixel_shuffle"]
     upscale_factor: Scalar
@@ -59,6 +88,14 @@ class PixelShuffle(OpModel):
         a = Fraction(1, r)
         return a, (a - 1) / 2
 
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        factor = int(shape.resolved["factor"])
+        return lambda x, a: {"output": pixel_shuffle_nd(x, factor)}
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Output y comes from input y // r (channel y mod r): nearest upsampling by r.
+        r = shape.resolved["factor"]
+        return window_of_taps(Fraction(1, r), r, lambda y: (y // r,)) if type(r) is int else None
+
 
 @register
 class PixelUnshuffle(OpModel):
@@ -67,6 +104,12 @@ class PixelUnshuffle(OpModel):
 
     names = ("pixel_unshuffle",)
     strided = True
+    cli_names: ClassVar[Mapping[str, str]] = {"unshuffle": "pixel_unshuffle"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"r": "downscale_factor", "upscale_factor": "downscale_factor"}
+    cli_main = "downscale_factor"
+    compute_params = PixelUnshuffleParams
+    compute_request = PixelUnshuffleRequest
+    compute_order = 100
 
     op: Literal["pixel_unshuffle"]
     downscale_factor: Scalar
@@ -89,6 +132,14 @@ class PixelUnshuffle(OpModel):
         if type(r) is not int:
             return None
         return Fraction(r), Fraction(r - 1, 2)
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        factor = int(shape.resolved["factor"])
+        return lambda x, a: {"output": pixel_unshuffle_nd(x, factor)}
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Output y's channels read the input pixels r*y .. r*y + r - 1 (one each): a k=r, s=r window.
+        r = shape.resolved["factor"]
+        return Window.strided(r, tuple(range(r))) if type(r) is int else None
 
 
 def _i() -> Value:

@@ -7,19 +7,50 @@ Default size ``(i-1)*s + k - pl - pr`` (no dilation term); an explicit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal
+from math import prod
+from typing import ClassVar, Literal
 
+import numpy as np
 from pydantic import Field
 
+from convplan.errors import ErrorItem, LayerError
+from convplan.kernels.pool import max_unpool_nd
 from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._compute import (
+    Arrays,
+    ComputeParams,
+    IntPerAxis,
+    Outputs,
+    Runner,
+    Shapes,
+    Tensor,
+    TensorField,
+    output_ints,
+)
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PadAmounts, PerAxis
 from convplan.ops._formula import affine, symbolic_formula
-from convplan.ops._values import Value, norm
+from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
+from convplan.ops._values import Value, all_ints, norm
+from convplan.ops._window import Window
 from convplan.ops.conv import window_params
 
-__all__ = ["MaxUnpool"]
+__all__ = ["MaxUnpool", "MaxUnpoolParams", "MaxUnpoolRequest"]
+
+
+class MaxUnpoolParams(ComputeParams):
+    kernel_size: IntPerAxis
+    stride: IntPerAxis | None = Field(None, description="Defaults to kernel_size.")
+    padding: IntPerAxis = 0
+    output_size: IntPerAxis | None = Field(None, description="Within stride of the default size (exclusive).")
+
+
+class MaxUnpoolRequest(MaxUnpoolParams):
+    input: Tensor
+    indices: Tensor = Field(description="Integers, the input's shape: flat positions in each output plane "
+                                        "(as max_pool returns them).")
 
 
 @register
@@ -28,6 +59,13 @@ class MaxUnpool(OpModel):
 
     names = ("max_unpool",)
     strided = True
+    cli_names: ClassVar[Mapping[str, str]] = {"unpool": "max_unpool"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "os": "output_size", "from": "indices_from"}
+    cli_main = "kernel_size"
+    compute_params = MaxUnpoolParams
+    compute_request = MaxUnpoolRequest
+    compute_order = 70
+    tensors = (TensorField("input"), TensorField("indices", integer=True))
 
     op: Literal["max_unpool"]
     kernel_size: PerAxis
@@ -69,8 +107,12 @@ class MaxUnpool(OpModel):
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] + k[a] - pl - pr))
         zero = [0] * ctx.rank
-        return LayerShape(out, channels, pads, formula, zero, zero, 0, 0,
-                          {"kernel_size": k, "stride": s, "dilation": d})
+        shape = LayerShape(out, channels, pads, formula, zero, zero, 0, 0, {"kernel_size": k, "stride": s, "dilation": d})
+        return with_overlap(ctx, shape, self.overlap(shape))
+
+    def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
+        # The pool's windows seen from its output: d = 1 (max_unpool has no dilation).
+        return phase_overlap(shape.resolved, shape.padding)
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         r = shape.resolved
@@ -89,4 +131,28 @@ class MaxUnpool(OpModel):
         if self.output_size is None:
             return None
         return "its output_size is fixed, so only a bounded range of input sizes fits it"
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        out = output_ints(shape)
+        plane = prod(out)
+
+        def run(x: np.ndarray, a: Arrays) -> Outputs:
+            idx = a["indices"]
+            assert idx is not None
+            bad = (idx < 0) | (idx >= plane)
+            if bad.any():
+                first = tuple(int(v) for v in np.argwhere(bad)[0])
+                where = first if batched else first[1:]
+                reason = (f"Found an invalid max index: {int(idx[first])} (output volumes are of size "
+                          f"{'x'.join(map(str, out))})")
+                raise LayerError(reason, [ErrorItem(("body", "indices", *where), reason, "value_error.indices")])
+            return {"output": max_unpool_nd(x, idx, out)}
+
+        return run
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        # Input x writes (at most) one output in its window [s*x - p_before, s*x - p_before + k - 1]:
+        # structurally the windows covering y, a transposed conv of ones with dilation 1.
+        r = shape.resolved
+        values = (r["stride"][axis], shape.padding[axis][0], r["kernel_size"][axis])
+        return Window.scattered(*values, 1) if all_ints(values) else None
 

@@ -8,18 +8,29 @@ only integer or dyadic scale factors are exact, so only those are accepted.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
+from convplan.kernels.interp import prepare_interpolate
 from convplan.ops._base import LayerShape, NoClosedForm, OpModel, register
+from convplan.ops._compute import (
+    ComputeParams,
+    IntPerAxis,
+    Runner,
+    Shapes,
+    Tensor,
+    output_ints,
+)
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import NodeRef, PerAxis, ScaleFactor
 from convplan.ops._formula import floor_scaled
 from convplan.ops._values import Value, fdiv, norm
+from convplan.ops._window import Window, window_of_taps
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsampleParams", "UpsampleRequest"]
 
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _NEAREST = ("nearest", "nearest-exact")
@@ -29,11 +40,33 @@ _NEAREST = ("nearest", "nearest-exact")
 _MAX_DYADIC_DENOMINATOR = 1 << 16
 
 
+_Number = StrictFloat | StrictInt
+
+
+class UpsampleParams(ComputeParams):
+    size: IntPerAxis | None = None
+    scale_factor: _Number | Annotated[list[_Number], Field(min_length=1, max_length=3)] | None = None
+    mode: Literal["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+    align_corners: StrictBool | None = None
+    recompute_scale_factor: StrictBool | None = None
+    antialias: StrictBool = False
+
+
+class UpsampleRequest(UpsampleParams):
+    input: Tensor
+
+
 @register
 class Upsample(OpModel):
     """Resize by a scale factor or to a size."""
 
     names = ("upsample",)
+    cli_names: ClassVar[Mapping[str, str]] = {"up": "upsample", "interpolate": "upsample"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"sf": "scale_factor", "scale": "scale_factor", "m": "mode", "ac": "align_corners"}
+    cli_main = "scale_factor"
+    compute_params = UpsampleParams
+    compute_request = UpsampleRequest
+    compute_order = 80
 
     op: Literal["upsample"]
     scale_factor: ScaleFactor | None = None
@@ -65,6 +98,20 @@ class Upsample(OpModel):
                 formula.append(text)
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"scale_factor": scales})
+
+    def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
+        x = shapes["input"]
+        assert x is not None
+        # F.interpolate hands the kernel scale_factor only when sizes were not
+        # given and recompute_scale_factor is falsy; otherwise the scale is in/out.
+        rank = len(shape.output_size)
+        scales = shape.resolved.get("scale_factor") or [None] * rank
+        if self.recompute_scale_factor:
+            scales = [None] * rank
+        run = prepare_interpolate(x, output_ints(shape), mode=self.mode,
+                                  scales=[None if s is None else float(s) for s in scales],
+                                  align_corners=bool(self.align_corners), antialias=self.antialias)
+        return lambda x, a: {"output": run(x)}
 
     def _check_options(self, ctx: LayerContext) -> None:
         # Same order of checks as torch.nn.functional.interpolate.
@@ -120,9 +167,47 @@ class Upsample(OpModel):
                                "(PyTorch floors float(i) * scale: 90 * 0.7 gives 62) and no period exists; use "
                                "`size` or a dyadic factor")
         return exact
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+        """The input pixels with a non-zero weight, from ATen's source index rules
+        (aten/src/ATen/native/UpSample.h): the scale is ``1/scale_factor`` when a factor is
+        given and not recomputed, else ``in/out`` (``compute_scales_value``); with
+        ``align_corners`` ``(in-1)/(out-1)``. Borders (clamped indices) do not exist here."""
+        out = shape.output_size[axis]
+        f = shape.resolved["scale_factor"][axis]
+        sized = self.align_corners or f is None or self.recompute_scale_factor
+        if sized and (type(out) is not int or type(in_size) is not int):
+            return None  # taken at the actual sizes: unknown while they are symbolic
+        if self.align_corners:
+            scale = Fraction(in_size - 1, out - 1) if out > 1 else Fraction(0)
+        else:
+            scale = Fraction(in_size, out) if sized else 1 / Fraction(f)
+        return window_of_taps(scale, scale.denominator, _source_taps(self.mode, scale, bool(self.align_corners)))
 
 
-def _scaled(ctx: LayerContext, axis: int, i: Value, f: float | int, listed: bool) -> tuple[Value, Value | str]:
+def _source_taps(mode: str, scale: Fraction, align_corners: bool) -> Callable[[int], tuple[int, ...]]:
+    """Output y -> the input pixels it reads with a non-zero weight."""
+    if mode == "nearest":  # nearest_idx: floor(y * scale)
+        return lambda y: (math.floor(y * scale),)
+    if mode == "nearest-exact":  # nearest_neighbor_exact_compute_source_index: floor((y + 0.5) * scale)
+        return lambda y: (math.floor((y + _HALF) * scale),)
+    # area_pixel_compute_source_index: y*scale (align_corners), else scale*(y + 0.5) - 0.5.
+    taps = (-1, 0, 1, 2) if mode == "bicubic" else (0, 1)
+
+    def source(y: int) -> tuple[int, ...]:
+        src = y * scale if align_corners else scale * (y + _HALF) - _HALF
+        base = math.floor(src)
+        # The linear weight of floor(src) + 1 is src - floor(src); the cubic weights at t = 0 are
+        # (0, 1, 0, 0) (cubic_convolution1/2 vanish at 1 and 2): an integer source reads one pixel.
+        return (base,) if src == base else tuple(base + t for t in taps)
+
+    return source
+
+
+_HALF = Fraction(1, 2)
+
+
+
+def _scaled(ctx: LayerContext, axis: int, i: Value, f: float, listed: bool) -> tuple[Value, Value | str]:
     try:
         finite = math.isfinite(f)
     except OverflowError:  # an integer beyond the float range

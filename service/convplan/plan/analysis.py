@@ -22,6 +22,7 @@ from fractions import Fraction
 from math import gcd
 
 from convplan.ops import OpModel
+from convplan.ops._base import NoClosedForm
 from convplan.plan.program import Program
 from convplan.shapes.engine import LayerRecord
 
@@ -64,53 +65,30 @@ class _Pass:
         return r
 
     def layer(self, layer: OpModel, record: LayerRecord, r: Fraction, stage: int | None) -> Fraction:
-        op, res = layer.op, record.shape.resolved
-        where = f"layer {record.index} ({op})"
-        if op in ("conv", "max_pool", "avg_pool"):
-            s = int(res["stride"][0])
-            self.need(r, s)
-            if op == "max_pool" and stage is not None:
-                self.pool_ratio[stage] = (r, r / s)
-            return r / s
-        if op == "conv_transpose":
-            if getattr(layer, "output_size", None) is not None:
-                return self.fixed(r, where, "its output_size is fixed")
-            self.need(r, 1)
-            return r * int(res["stride"][0])
-        if op == "max_unpool":
-            j = getattr(layer, "indices_from", None)
-            if j is not None:
-                r_in, r_out = self.pool_ratio[j]
-                if r_out != r:
-                    raise NotPeriodic(f"{where}: its input grows at {r} per input row but the indices of encoder "
-                                      f"stage {j} at {r_out}: only finitely many sizes match")
-                return r_in
-            if getattr(layer, "output_size", None) is not None:
-                return self.fixed(r, where, "its output_size is fixed")
-            self.need(r, 1)
-            return r * int(res["stride"][0])
-        if op == "upsample":
-            factor = res["scale_factor"][0]
-            if factor is None:
-                return Fraction(0)
-            f = Fraction(factor)
-            if f.denominator & (f.denominator - 1):
-                raise NotPeriodic(f"{where}: scale_factor {factor} is not exact in binary, so sizes follow "
-                                  "floating-point rounding (floor(float(i) * scale)) and no period exists; use "
-                                  "`size` or a dyadic factor")
-            self.need(r, f.denominator)
-            return r * f
-        if op in ("adaptive_avg_pool", "adaptive_max_pool"):
-            return r if getattr(layer, "output_size") == [None] else Fraction(0)
-        if op == "pixel_shuffle":
-            return r * int(res["factor"])
-        self.need(r, 1)
-        return r  # pad, crop, shape-neutral ops
-
-    def fixed(self, r: Fraction, where: str, why: str) -> Fraction:
-        if r != 0:
-            raise NotPeriodic(f"{where}: {why}, so only a bounded range of input sizes fits it")
-        return Fraction(0)
+        """The layer's output ratio, from the op's own protocol (``size_ratio``, ``fixed_input_reason``):
+        no switch on op names, so an op that says nothing raises instead of falling through."""
+        where = f"layer {record.index} ({layer.op})"
+        j = getattr(layer, "indices_from", None)
+        if j is not None:  # max_unpool with a stage's pool indices: its output is that pool's input
+            r_in, r_out = self.pool_ratio[j]
+            if r_out != r:
+                raise NotPeriodic(f"{where}: its input grows at {r} per input row but the indices of encoder "
+                                  f"stage {j} at {r_out}: only finitely many sizes match")
+            return r_in
+        try:
+            own = layer.size_ratio(record.shape, 0, record.input_size[0])
+        except NoClosedForm as exc:
+            raise NotPeriodic(f"{where}: {exc}") from None
+        if own is None:
+            reason = layer.fixed_input_reason()
+            if reason is not None and r != 0:
+                raise NotPeriodic(f"{where}: {reason}")
+            return Fraction(0)
+        self.need(r, own.denominator)
+        out = r * own
+        if stage is not None and getattr(type(layer), "provides_indices", False):
+            self.pool_ratio[stage] = (r, out)
+        return out
 
 
 def analyse(program: Program, records: list[LayerRecord]) -> Analysis:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from convplan.graph.holds import holds
 from convplan.ops import Resolver, Value

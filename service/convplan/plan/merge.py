@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convplan.errors import LayerError
-from convplan.ops import Condition, Value
-from convplan.ops._values import norm
 from convplan.analyses.merges import Candidate, pick_culprit
+from convplan.analyses.receptive_field import ReceptiveField, compose, join, rf_aligned
+from convplan.errors import LayerError
 from convplan.graph.coords import relate
+from convplan.ops import Condition, Value, Window
+from convplan.ops._values import norm
 from convplan.plan.fixes import AxisFixes, axis_fixes, holds
 from convplan.plan.upfit import output_padding_fit
 from convplan.shapes.engine import LayerRecord
@@ -44,6 +44,7 @@ class SkipResult:
     merged_channels: Value | None
     output_padding: list[Value | None] = field(default_factory=list)
     output_size_ok: list[bool | None] = field(default_factory=list)
+    rf_aligned: bool | None = None
 
 
 def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: FeatureMap,
@@ -84,8 +85,10 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
         w.mismatch = _mismatch(w, len(w.skips) - 1, result, dec, skip, signs)
         raise Mismatch
     result.applied = "+".join(sorted(kinds)) or None
+    fields: tuple[ReceptiveField | None, ...] = ()
     if not w.solver:
         _warn(w, t, spec.skip, result, registered_fix)  # type: ignore[arg-type]
+        fields = _merged_fields(w, t, spec, result, dec, skip)
     size = [norm(dec.size[a] + dec_pads[a][0] + dec_pads[a][1]) for a in range(w.rank)]
     for a in range(w.rank):
         if type(size[a]) is int and size[a] < 1:
@@ -95,7 +98,31 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
     # The merged map takes the skip's grid (after its fix): registered maps share it anyway, and a
     # misregistered decoder does not carry its shift into the next level.
     coords = [c.shifted(sp[0]) for c, sp in zip(skip.coords, skip_pads)]
-    return FeatureMap(size, channels, coords, dec.path | skip.path)
+    return FeatureMap(size, channels, coords, dec.path | skip.path, fields)
+
+
+def _merged_fields(w: Walker, t: int, spec: DecoderSpec, r: SkipResult, dec: FeatureMap,
+                   skip: FeatureMap) -> tuple[ReceptiveField | None, ...]:
+    """The merged map's receptive fields (contract section 9: a merge joins its inputs' fields, after the
+    applied fix; ``none`` keeps the decoder map's), and whether the two are centred alike."""
+    aligned: list[bool | None] = []
+    out = []
+    for a in range(w.rank):
+        befores = (r.decoder_pads[a][0], r.skip_pads[a][0])
+        if not all(type(b) is int for b in befores):
+            aligned.append(None)
+            out.append(None)
+            continue
+        fields = [dec.fields[a], skip.fields[a]]
+        aligned.append(rf_aligned(fields, befores))  # type: ignore[arg-type]
+        shifted = [compose(f, Window.translation(-b), max_period=w.rf_period) for f, b in zip(fields, befores)]
+        out.append(shifted[0] if spec.merge == "none" else join(shifted, max_period=w.rf_period))
+    r.rf_aligned = False if False in aligned else None if None in aligned else True
+    if r.rf_aligned is False:
+        axes = [a for a, ok in enumerate(aligned) if ok is False]
+        w.warnings.append(f"decoder stage {t} (skip {spec.skip}), axes {axes}: the receptive fields of the skip and "
+                          "the decoder map are centred differently (not rf_aligned, Araujo et al. 2019)")
+    return tuple(out)
 
 
 def _sign(w: Walker, t: int, axis: int, difference: Value) -> int:

@@ -149,3 +149,7 @@ class PlanRequest(_Model):
     decoder: list[DecoderStage] | None = Field(default=None, description="Run in order after the encoder.")
     head: Layers
     align: Align = "crop"
+    training: StrictBool = Field(False, description="Modules in training mode (PyTorch's `module.train()`): "
+                                                    "norms use batch statistics, so `batch_norm` refuses one "
+                                                    "value per channel and `instance_norm` with running "
+                                                    "statistics one spatial element. Default: eval.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from convplan.exact import fraction_json
 from convplan.ops import Resolver
-from convplan.graph.coords import fraction_json
 from convplan.plan.merge import SkipResult
 from convplan.plan.walk import StageResult, Walker
 from convplan.shapes.render import put, render_layer, total
@@ -22,7 +22,7 @@ def _stage(w: Walker, stage: StageResult | None, sym: bool) -> dict[str, Any]:
     put(out, "out_channels", fout.channels if fout is not None else None, sym)
     layers = []
     for record in stage.records if stage is not None else []:
-        layer = render_layer(record, sym)
+        layer = render_layer(record, sym, w.fields.get(record.index))
         layer["loc"] = list(w.locs[record.index][1:])  # e.g. ["decoder", 2, "up", 0]
         layers.append(layer)
     out["layers"] = layers
@@ -40,6 +40,7 @@ def _skip(k: int, r: SkipResult, sym: bool) -> dict[str, Any]:
     out["scale"] = [fraction_json(f.scale) for f in r.fixes]
     out["offset"] = [fraction_json(f.offset) for f in r.fixes]
     out["registered"] = r.registered
+    out["rf_aligned"] = r.rf_aligned
     out["applied"] = r.applied
     put(out, "crop", [f.crop for f in r.fixes], sym)
     put(out, "pad", [f.crop for f in r.fixes], sym)

@@ -19,8 +19,9 @@ def run_plan(request: PlanRequest, limits: Any = None, *, symbolic: bool = True)
     request in a worker under the symbolic time budget)."""
     program, expanded = build_program(request, limits)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
-    walker = Walker(program, resolver, len(size))
+    walker = Walker(program, resolver, len(size), **({} if limits is None else {"rf_period": limits.rf_period}))
     walker.run(size, channels)
     # Valid sizes come from 1-D numeric runs: independent of the requested (maybe symbolic) size.
     valid, reasons = valid_input_sizes(program, len(size), size)

@@ -11,17 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from convplan.shapes.schema import ConditionOut, LayerOut, SizeValue
+from convplan.shapes.schema import ConditionOut, Exact, LayerOut, SizeValue
 
 __all__ = ["PlanResponse"]
 
 Latex = str | None
 Pair = Annotated[list[SizeValue], Field(min_length=2, max_length=2, description="[before, after]")]
-Exact = Annotated[
-    int | float | str,
-    Field(description="Exact value: an integer; a float when dyadic (exact in binary, e.g. -0.5); else a "
-                      "fraction string in the expression grammar, e.g. \"1/3\"."),
-]
 
 
 class _Out(BaseModel):
@@ -62,6 +57,9 @@ class SkipOut(_Out):
     offset: list[Exact | None] = Field(description="Per axis: where the decoder map's first pixel lies in the "
                                                     "skip map's grid (pixel centres).")
     registered: bool = Field(description="Scale 1 and, after the applied fix, offset 0.")
+    rf_aligned: bool | None = Field(description="The receptive fields of both maps have the same jump and the same "
+                                                "mean centre offset after the applied fix (Araujo et al. 2019); "
+                                                "false adds a warning; null where a field is unknown.")
     applied: str | None = Field(description="The fix applied: crop, crop_decoder, pad, pad_skip (joined by + "
                                             "when axes differ); null when none was needed or `align` is none.")
     crop: list[Pair | None] = Field(description="Crop of the skip, `[o, D - o]` where `0 <= o <= D`.")

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convplan.analyses.receptive_field import (
+    MAX_PERIOD,
+    ReceptiveField,
+    compose_axes,
+    identity,
+)
 from convplan.errors import ConvplanError, LayerError
+from convplan.frontends.stack import INPUT, stack_graph
+from convplan.graph.coords import AxisMap
+from convplan.graph.evaluate import NodeResult, Tensor, evaluate
 from convplan.ops import LayerContext, OpModel, Resolver, Value
 from convplan.ops._values import norm
-from convplan.graph.coords import AxisMap
 from convplan.plan.fixes import holds
 from convplan.plan.merge import merge_maps
 from convplan.plan.program import DecoderSpec, Program
-from convplan.shapes.engine import LayerRecord, check_magnitude
+from convplan.shapes.engine import LayerRecord
 from convplan.shapes.render import render_layer
 
 __all__ = ["FeatureMap", "Invalid", "Mismatch", "StageResult", "Walker"]
@@ -41,6 +49,7 @@ class FeatureMap:
     channels: Value | None
     coords: list[AxisMap]
     path: frozenset[int] = frozenset()  # indices of the layers behind this map (response mode only)
+    fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input (response mode only)
 
 
 @dataclass
@@ -65,7 +74,7 @@ class Walker:
     unclean strided layer or bad merge (``check_valid``), keep no records."""
 
     def __init__(self, program: Program, resolver: Resolver, rank: int, *, solver: bool = False,
-                 check_valid: bool = True, keep_records: bool | None = None) -> None:
+                 check_valid: bool = True, keep_records: bool | None = None, rf_period: int = MAX_PERIOD) -> None:
         self.program = program
         self.resolver = resolver
         self.rank = rank
@@ -75,10 +84,9 @@ class Walker:
         self.index = 0
         self.records: list[LayerRecord] = []
         self.locs: dict[int, tuple] = {}
+        self.rf_period = rf_period
+        self.fields: dict[int, list[ReceptiveField | None]] = {}  # layer index -> its output's receptive field
         self.unclean: dict[int, tuple[int, ...]] = {}  # layer index -> axes left unread / overhanging
-        # layer index -> axes where a window layer rounded although no row was dropped (padding absorbed
-        # the remainder, or the output is ceil/floor of input/stride): several inputs give its output size
-        self.rounded: dict[int, tuple[int, ...]] = {}
         self.pools: dict[int, _Pool] = {}
         self.stages: list[StageResult] = []
         self.skips: list[Any] = []  # SkipResult, see merge.py
@@ -89,55 +97,66 @@ class Walker:
     # -- blocks of layers --------------------------------------------------
     def run_block(self, layers: list[OpModel], fmap: FeatureMap, loc: tuple, *, stage: int | None = None,
                   into: StageResult | None = None) -> FeatureMap:
-        """Run layers in order (as ``shapes.engine.infer_stack``, plus unpooling indices, coordinate maps
-        and the rounding bookkeeping, layer by layer)."""
-        size, channels = fmap.size, fmap.channels
-        coords = list(fmap.coords)
+        """Run layers in order on the one evaluator (a chain graph per segment: a ``max_unpool`` with
+        ``indices_from`` starts a new segment, since its output size comes from the pool it inverts and its
+        check from the size that reaches it), then the plan's bookkeeping per layer."""
+        tensor = Tensor(fmap.size, fmap.channels, list(fmap.coords))
         path = set(fmap.path)
-        for offset, layer in enumerate(layers):
-            here = (*loc, offset)
-            layer = self._with_indices(layer, here, size)
-            index = self.index
-            ctx = LayerContext(self.resolver, index, layer.op, self.rank, here)
-            try:
-                shape = layer.infer(ctx, size, channels)
-                if not self.solver:
-                    check_magnitude(shape, self.resolver, ctx)
-            except ConvplanError as exc:
-                if not self.solver:
-                    exc.extra.setdefault("layers", [render_layer(r) for r in self.records])
-                raise
+        fields = list(fmap.fields)
+        offset = 0
+        while offset < len(layers):
+            cut = next((k for k in range(offset + 1, len(layers)) if _takes_indices(layers[k])), len(layers))
+            segment = list(layers[offset:cut])
+            segment[0] = self._with_indices(segment[0], (*loc, offset), tensor.size)
+            tensor, fields = self._run_segment(segment, tensor, fields, loc, offset, stage, into, path)
+            offset = cut
+        return FeatureMap(tensor.size, tensor.channels, tensor.maps, frozenset(path), tuple(fields))
+
+    def _run_segment(self, layers: list[OpModel], tensor: Tensor, fields: list[Any], loc: tuple, offset: int,
+                     stage: int | None, into: StageResult | None, path: set[int]) -> tuple[Tensor, list[Any]]:
+        graph = stack_graph(layers, loc, first_index=self.index, offset=offset)
+        try:
+            result = evaluate(graph, self.resolver, {INPUT: tensor}, strict=True, magnitude=not self.solver)
+        except ConvplanError as exc:
+            if not self.solver:
+                partial = getattr(exc, "partial", None)
+                done = [] if partial is None else [self._record(r) for r in partial.results]
+                exc.extra.setdefault("layers", [render_layer(r) for r in self.records + done])
+            raise
+        for node_result in result.results:
+            record = self._record(node_result)
+            index, layer, shape = record.index, record.layer, record.shape
             self.index += 1
-            record = LayerRecord(index, layer, size, channels, shape, ctx.warnings)
             if layer.strided:
                 bad = tuple(a for a in range(self.rank) if shape.unread[a] != 0 or shape.overhang[a] != 0)
                 if bad:
                     if self.check_valid:
                         raise Invalid
                     self.unclean[index] = bad
-                elif not self.solver:
-                    rounded = _rounded_axes(record, self.rank)
-                    if rounded:
-                        self.rounded[index] = rounded
-            for a in range(self.rank):
-                coords[a] = coords[a].then(index, layer.coord_map(shape, a, size[a]))
-            if layer.op == "max_pool" and stage is not None:
-                self.pools[stage] = _Pool(record, here)
+            if stage is not None and getattr(type(layer), "provides_indices", False):
+                self.pools[stage] = _Pool(record, node_result.node.loc)
             if self.keep:
                 self.records.append(record)
                 if into is not None:
                     into.records.append(record)
             if not self.solver:
                 path.add(index)
-                self.locs[index] = here
-            size, channels = shape.output_size, shape.out_channels
-        return FeatureMap(size, channels, coords, frozenset(path))
+                self.locs[index] = node_result.node.loc
+                fields = compose_axes(fields, [layer.rf_window(shape, a, record.input_size[a])
+                                               for a in range(self.rank)], max_period=self.rf_period)
+                self.fields[index] = fields
+            tensor = Tensor(shape.output_size, shape.out_channels, node_result.maps)
+        return tensor, fields
+
+    @staticmethod
+    def _record(r: NodeResult) -> LayerRecord:
+        return LayerRecord(r.node.index, r.node.op, r.input_sizes[0], r.in_channels[0], r.shape, r.warnings)
 
     def _with_indices(self, layer: OpModel, loc: tuple, size: list[Value]) -> OpModel:
         """``max_unpool(indices_from=j)``: the kernel and stride must be the pool's, the output size defaults
         to the pool's input size (PyTorch needs ``output_size`` whenever pooling dropped a row)."""
         j = getattr(layer, "indices_from", None)
-        if layer.op != "max_unpool" or j is None:
+        if j is None:
             return layer
         if j not in self.pools:
             exists = j < len(self.program.encoder)
@@ -188,7 +207,8 @@ class Walker:
     # -- the whole program -------------------------------------------------
     def run(self, size: list[Value], channels: Value | None) -> FeatureMap | None:
         p = self.program
-        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank)
+        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank,
+                          fields=() if self.solver else tuple(identity(self.rank)))
         sources: list[FeatureMap] = []
         for j, layers in enumerate(p.encoder):
             stage = StageResult("encoder", j, fmap)
@@ -228,19 +248,8 @@ class Walker:
         return self.run_block(spec.layers, fmap, (*base, "layers"), into=stage)
 
 
-def _rounded_axes(record: LayerRecord, rank: int) -> tuple[int, ...]:
-    if record.layer.op not in ("conv", "max_pool", "avg_pool"):
-        return ()
-    r, out = record.shape.resolved, []
-    for a in range(rank):
-        values = (record.input_size[a], *record.shape.padding[a], r["kernel_size"][a], r["dilation"][a],
-                  r["stride"][a])
-        if all(type(v) is int for v in values):
-            i, pl, pr, k, d, s = values
-            # A remainder the padding absorbed, or an output that is not exactly input/stride (ceil or floor).
-            if (i + pl + pr - d * (k - 1) - 1) % s or i % s:
-                out.append(a)
-    return tuple(out)
+def _takes_indices(layer: OpModel) -> bool:
+    return getattr(layer, "indices_from", None) is not None
 
 
 def _show(values: list[Value]) -> str:

@@ -6,10 +6,10 @@ from typing import Any
 
 from convplan.analyses.merges import Culprit, MergeAnalysis
 from convplan.analyses.valid_sizes import AxisSets, SizeSet
-from convplan.graph.coords import fraction_json
+from convplan.exact import fraction_json
 from convplan.graph.evaluate import GraphResult, NodeResult
 from convplan.ops import Resolver
-from convplan.shapes.render import put, total
+from convplan.shapes.render import overlap_json, put, total
 
 __all__ = ["render_graph", "render_size_set"]
 
@@ -35,6 +35,7 @@ def _node(record: NodeResult, anchor: str, sym: bool) -> dict[str, Any]:
     put(out, "params", shape.params, sym)
     put(out, "macs", shape.macs, sym)
     out["map"] = _map(record, anchor)
+    out["overlap"] = overlap_json(shape.overlap)
     out["warnings"] = list(record.warnings)
     return out
 
@@ -114,7 +115,7 @@ def render_graph(result: GraphResult, resolver: Resolver, merges: list[MergeAnal
         else:
             nodes.append({"id": node.id, "index": node.index, "op": node.op.op, "inputs": list(node.inputs),
                           "input_size": None, "output_size": None, "in_channels": None, "out_channels": None,
-                          "map": None, "warnings": []})
+                          "map": None, "overlap": None, "warnings": []})
     out["nodes"] = nodes
     out["merges"] = [_merge(m, sym) for m in merges]
     out["mismatch"] = _mismatch(result, merges, sym)

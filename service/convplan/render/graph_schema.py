@@ -41,6 +41,8 @@ class NodeOut(_Open):
     map: list[AxisMapOut] | None = Field(
         description="Per axis: output pixel y sits at first-input coordinate scale*y + offset (pixel centres); "
                     "null at and below adaptive pools and sized interpolation, and off the first input.")
+    overlap: list[dict[str, object] | None] | None = Field(
+        default=None, description="conv_transpose and max_unpool: per axis the taps per output phase (section 10).")
     warnings: list[str]
 
 

@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError, LimitExceeded
+from convplan.errors import (
+    ConvplanError,
+    ErrorItem,
+    InvalidRequest,
+    LayerError,
+    LimitExceeded,
+)
 from convplan.expr import ExprLimits, SymbolTable
 from convplan.expr._symbols import name_problem
-from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
 from convplan.frontends.stack import INPUT, stack_graph
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
+from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
 from convplan.shapes.models import ShapesRequest
 from convplan.shapes.render import render_layer, render_result
 
@@ -160,9 +166,10 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
                                 "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
+    resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     result = infer_stack(request.layers, size, channels, resolver)
-    return render_result(result, resolver)
+    return render_result(result, resolver, None if limits is None else limits.rf_period)
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from convplan.ops import Layer
 from convplan.ops._fields import Scalar
@@ -59,3 +59,7 @@ class ShapesRequest(BaseModel):
     in_channels: Scalar | None = Field(default=None, description="Channels of the input; null = unknown.")
     symbols: Symbols | None = None
     layers: list[Layer] = Field(description="Applied in order.")
+    training: StrictBool = Field(False, description="Modules in training mode (PyTorch's `module.train()`): "
+                                                    "norms use batch statistics, so `batch_norm` refuses one "
+                                                    "value per channel and `instance_norm` with running "
+                                                    "statistics one spatial element. Default: eval.")

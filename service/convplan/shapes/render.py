@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from convplan.ops import Resolver, Value
+from convplan.analyses.receptive_field import (
+    MAX_PERIOD,
+    ReceptiveField,
+    compose_axes,
+    identity,
+    receptive_field_json,
+)
+from convplan.ops import AxisOverlap, Resolver, Value
 from convplan.ops._context import latex_or_none, text
 from convplan.ops._formula import Formula
 from convplan.ops._values import norm, vsum
@@ -16,7 +23,7 @@ from convplan.ops._values import norm, vsum
 if TYPE_CHECKING:
     from convplan.shapes.engine import LayerRecord, StackResult
 
-__all__ = ["put", "render_layer", "render_result", "total"]
+__all__ = ["overlap_json", "put", "render_layer", "render_result", "stack_fields", "total"]
 
 
 def _t(value: Any) -> Any:
@@ -55,21 +62,33 @@ def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> No
         out[name + "_latex"] = _nulls(value)
 
 
-def render_layer(record: LayerRecord, symbolic: bool = True) -> dict[str, Any]:
-    if not symbolic:
-        return _render_numeric_layer(record)
+def render_layer(record: LayerRecord, symbolic: bool = True,
+                 receptive_field: list[ReceptiveField | None] | None = None) -> dict[str, Any]:
+    """One layer's JSON; ``receptive_field`` (per axis) where the whole stack ran (not in a refusal's
+    partial layers)."""
+    out = _render_numeric_layer(record) if not symbolic else _render_symbolic_layer(record)
+    if receptive_field is not None:
+        rendered: list[dict[str, Any] | None] = []
+        for a, f in enumerate(receptive_field):  # equal axes (a square input) share one rendering
+            rendered.append(rendered[-1] if a and f is receptive_field[a - 1] else receptive_field_json(f))
+        out["receptive_field"] = rendered
+    return out
+
+
+def _render_symbolic_layer(record: LayerRecord) -> dict[str, Any]:
     shape = record.shape
     out: dict[str, Any] = {"index": record.index, "op": record.layer.op}
-    put(out, "input_size", record.input_size, symbolic)
-    put(out, "output_size", shape.output_size, symbolic)
-    put(out, "in_channels", record.in_channels, symbolic)
-    put(out, "out_channels", shape.out_channels, symbolic)
-    put(out, "padding_resolved", [list(p) for p in shape.padding], symbolic)
-    put(out, "formula", shape.formula, symbolic)
-    put(out, "unread", shape.unread, symbolic)
-    put(out, "overhang", shape.overhang, symbolic)
-    put(out, "params", shape.params, symbolic)
-    put(out, "macs", shape.macs, symbolic)
+    put(out, "input_size", record.input_size)
+    put(out, "output_size", shape.output_size)
+    put(out, "in_channels", record.in_channels)
+    put(out, "out_channels", shape.out_channels)
+    put(out, "padding_resolved", [list(p) for p in shape.padding])
+    put(out, "formula", shape.formula)
+    put(out, "unread", shape.unread)
+    put(out, "overhang", shape.overhang)
+    put(out, "params", shape.params)
+    put(out, "macs", shape.macs)
+    out["overlap"] = overlap_json(shape.overlap)
     out["warnings"] = list(record.warnings)
     return out
 
@@ -102,8 +121,14 @@ def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
         "params_latex": None,
         "macs": shape.macs,
         "macs_latex": None,
+        "overlap": overlap_json(shape.overlap),
         "warnings": list(record.warnings),
     }
+
+
+def overlap_json(axes: list[AxisOverlap | None] | None) -> list[dict[str, Any] | None] | None:
+    """Contract section 10: per axis ``{taps, uniform, holes}`` (null where symbolic), null for other ops."""
+    return None if axes is None else [None if a is None else a.as_dict() for a in axes]
 
 
 def total(values: list[Value | None]) -> Value | None:
@@ -112,7 +137,20 @@ def total(values: list[Value | None]) -> Value | None:
     return norm(vsum(values))  # type: ignore[arg-type]
 
 
-def render_result(result: StackResult, resolver: Resolver) -> dict[str, Any]:
+def stack_fields(records: list[LayerRecord], rank: int,
+                 rf_period: int = MAX_PERIOD) -> list[list[ReceptiveField | None]]:
+    """Per layer, per axis: the receptive field of its output in the stack's input (contract section 9)."""
+    fields: list[ReceptiveField | None] = identity(rank)
+    out = []
+    for r in records:
+        windows = [r.layer.rf_window(r.shape, a, r.input_size[a]) for a in range(rank)]
+        fields = compose_axes(fields, windows, max_period=rf_period)
+        out.append(fields)
+    return out
+
+
+def render_result(result: StackResult, resolver: Resolver, rf_period: int | None = None) -> dict[str, Any]:
+    """The response; ``rf_period``: the receptive-field period limit (default: the settings' default)."""
     out: dict[str, Any] = {}
     symbolic = resolver.saw_symbol
     put(out, "output_size", result.output_size, symbolic)
@@ -121,5 +159,7 @@ def render_result(result: StackResult, resolver: Resolver) -> dict[str, Any]:
     put(out, "macs", total([r.shape.macs for r in result.records]), symbolic)
     out["conditions"] = [c.as_dict() for c in resolver.conditions]
     out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
-    out["layers"] = [render_layer(r, symbolic) for r in result.records]
+    rank = len(result.output_size)
+    fields = stack_fields(result.records, rank, MAX_PERIOD if rf_period is None else rf_period)
+    out["layers"] = [render_layer(r, symbolic, f) for r, f in zip(result.records, fields)]
     return out

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ConditionOut", "LayerOut", "ShapesResponse", "SizeValue"]
+__all__ = ["AxisOverlapOut", "ConditionOut", "Exact", "LayerOut", "ReceptiveFieldOut", "ShapesResponse", "SizeValue"]
 
 SizeValue = Annotated[
     int | str,
@@ -19,6 +19,29 @@ SizeValue = Annotated[
 ]
 Latex = str | None
 Pair = Annotated[list[SizeValue], Field(min_length=2, max_length=2)]
+Exact = Annotated[
+    int | float | str,
+    Field(description="Exact value: an integer; a float when dyadic (exact in binary, e.g. -0.5); else a "
+                      "fraction string in the expression grammar, e.g. \"1/3\"."),
+]
+Span = Annotated[list[Exact], Field(min_length=2, max_length=2, description="`[lo(y) - jump*y, hi(y) - jump*y]`.")]
+
+
+class ReceptiveFieldOut(BaseModel):
+    """One axis of a receptive field in the first input (contract section 9): over an unbounded input,
+    output pixel `y` depends on input pixels spanning `[lo(y), hi(y)]` (joined by non-zero kernel taps,
+    interpolation weights or pooling windows; dilation leaves holes inside)."""
+
+    jump: Exact = Field(description="Input pixels per output pixel (the coordinate map's scale).")
+    period: int | None = Field(description="Least `P` with `lo(y+P) = lo(y) + jump*P` (and so `hi`); null over "
+                                           "the `rf_period` limit.")
+    phases: list[Span | None] | None = Field(
+        description="`P` entries: entry `r` is `[lo(y) - jump*y, hi(y) - jump*y]` for `y = r mod P`, null where "
+                    "no input pixel reaches; null over the `rf_period` limit.")
+    size: int | None = Field(description="Max of `hi - lo + 1` over the phases (0 for an empty phase).")
+    size_min: int | None = Field(description="Min of `hi - lo + 1` over the phases (0 for an empty phase).")
+    start: int | None = Field(description="`lo(0)`: minus Araujo et al.'s effective padding.")
+    center: Exact | None = Field(description="`(lo(0) + hi(0))/2`.")
 
 
 class ConditionOut(BaseModel):
@@ -29,6 +52,21 @@ class ConditionOut(BaseModel):
     expr: str = Field(description="The condition, e.g. `H >= 6`.")
     expr_latex: Latex
     where: str | None = Field(default=None, description="What the check guards.")
+
+
+class AxisOverlapOut(BaseModel):
+    """How a conv_transpose's (or max_unpool's) windows overlap on one axis, in the interior."""
+
+    taps: list[list[int]] | None = Field(
+        description="Entry `r` (0 to stride - 1): the taps `t` in `0..k-1` reaching interior outputs `y = r mod "
+        "stride`, those with `r + padding_before - t*dilation = 0 (mod stride)`; max_unpool as dilation 1 (the "
+        "windows covering `y`, at most one of which writes). Null when `kernel_size + stride` is over 4096.",
+        examples=[[[1, 3], [0, 2]]],
+    )
+    uniform: bool = Field(description="Every phase gets as many taps: exactly when gcd(dilation, stride) = 1 and "
+                                      "stride divides kernel_size. Otherwise `warnings` names the checkerboard "
+                                      "risk (Odena, Dumoulin, Olah, Distill 2016).")
+    holes: bool = Field(description="Some phase gets no tap (outputs no input reaches).")
 
 
 class LayerOut(BaseModel):
@@ -58,7 +96,13 @@ class LayerOut(BaseModel):
     params_latex: Latex
     macs: SizeValue | None = Field(description="Multiply-accumulates per sample; null when unknown.")
     macs_latex: Latex
+    overlap: list[AxisOverlapOut | None] | None = Field(
+        description="conv_transpose and max_unpool: per axis (null where a parameter is symbolic); null for other "
+                    "ops.")
     warnings: list[str]
+    receptive_field: list[ReceptiveFieldOut | None] = Field(
+        description="Per axis, in the input (null: at and after an adaptive pool, a size-dependent map on symbolic "
+                    "sizes, or a symbolic window parameter).")
 
 
 class ShapesResponse(BaseModel):

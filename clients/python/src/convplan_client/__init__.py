@@ -32,6 +32,8 @@ from convplan_client._errors import (
 )
 from convplan_client._models import (
     CaptureGuard,
+    AxisOverlap,
+    CompareUpsamplersResult,
     ComputeResult,
     Condition,
     Culprit,
@@ -56,10 +58,12 @@ from convplan_client._models import (
     PlanLayerResult,
     PlanResult,
     Problem,
+    ReceptiveField,
     ShapesResult,
     SizeSet,
     Skip,
     StageResult,
+    UpsamplerResult,
     ValidInputSizes,
 )
 from convplan_client._version import __version__
@@ -70,9 +74,11 @@ __all__ = [
     "ENV_BASE_URL",
     "ApiError",
     "AsyncClient",
+    "AxisOverlap",
     "BadRequestError",
     "CaptureGuard",
     "Client",
+    "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
     "ConfigurationError",
@@ -104,6 +110,7 @@ __all__ = [
     "PlanResult",
     "Problem",
     "RateLimitError",
+    "ReceptiveField",
     "RequestTimeoutError",
     "ResponseValidationError",
     "ShapesResult",
@@ -113,6 +120,7 @@ __all__ = [
     "TransportError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
+    "UpsamplerResult",
     "ValidInputSizes",
     "__version__",
 ]

@@ -24,8 +24,17 @@ from convplan_client._base import (
 )
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
-from convplan_client._models import ComputeResult, GraphResult, Health, Limits, ModuleCheck, PlanResult, ShapesResult
 from convplan_client._module_check import capture_module, module_check
+from convplan_client._models import (
+    CompareUpsamplersResult,
+    ComputeResult,
+    GraphResult,
+    Health,
+    Limits,
+    ModuleCheck,
+    PlanResult,
+    ShapesResult,
+)
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -234,6 +243,11 @@ class Client(_Common):
         body, captured = capture_module(module, input_size, in_channels, example_size, training, fields)
         return module_check(parse(self.request("POST", "/v1/graph", body), GraphResult), body, captured)
 
+    def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
+
 
 class AsyncClient(_Common):
     """Asynchronous twin of ``Client``: the same constructor and methods, as coroutines.
@@ -362,3 +376,7 @@ class AsyncClient(_Common):
         )
         return module_check(parse(await self.request("POST", "/v1/graph", body), GraphResult), body, captured)
 
+    async def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
+        """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
+        optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
+        return parse(await self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)

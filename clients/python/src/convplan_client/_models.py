@@ -17,7 +17,9 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AxisOverlap",
     "CaptureGuard",
+    "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
     "Culprit",
@@ -42,10 +44,12 @@ __all__ = [
     "PlanLayerResult",
     "PlanResult",
     "Problem",
+    "ReceptiveField",
     "ShapesResult",
     "SizeSet",
     "Skip",
     "StageResult",
+    "UpsamplerResult",
     "ValidInputSizes",
 ]
 
@@ -134,6 +138,31 @@ class Condition(Model):
     where: str | None = None
 
 
+class AxisOverlap(Model):
+    """One axis of a ``conv_transpose`` / ``max_unpool`` layer's ``overlap`` (contract section 10)."""
+
+    taps: list[list[int]] | None = None
+    """Entry ``r``: the taps reaching interior outputs ``y = r mod stride`` (null for huge kernels)."""
+    uniform: bool
+    holes: bool
+
+
+class ReceptiveField(Model):
+    """One axis of a layer's receptive field in the input (contract section 9).
+
+    Output pixel ``y`` depends on input pixels spanning ``[jump*y + lo, jump*y + hi]`` with
+    ``[lo, hi] = phases[y % period]`` (null: none). Rationals are integers, dyadic floats or
+    ``"p/q"`` strings; over the service's ``rf_period`` limit only ``jump`` is given."""
+
+    jump: int | float | str
+    period: int | None = None
+    phases: list[list[int | float | str] | None] | None = None
+    size: int | None = None
+    size_min: int | None = None
+    start: int | None = None
+    center: int | float | str | None = None
+
+
 class LayerResult(Model):
     """One layer of a ``shapes`` (or plan stage) result."""
 
@@ -159,7 +188,9 @@ class LayerResult(Model):
     params_latex: Latex = None
     macs: Scalar | None = None
     macs_latex: Latex = None
+    overlap: list[AxisOverlap | None] | None = None
     warnings: list[str] = Field(default_factory=list)
+    receptive_field: list[ReceptiveField | None] = Field(default_factory=list)
 
 
 class ShapesResult(Model):
@@ -219,6 +250,7 @@ class Skip(Model):
     scale: list[Any] | None = None
     offset: list[Any] | None = None
     registered: bool | None = None
+    rf_aligned: bool | None = None
     applied: str | None = None
     applied_skip: list[Any] | None = None
     applied_decoder: list[Any] | None = None
@@ -517,3 +549,39 @@ class ComputeResult(Model):
     def output_array(self) -> Any:
         """``to_numpy("output")``."""
         return self.to_numpy("output")
+
+
+# --- compare -------------------------------------------------------------
+
+
+class UpsamplerResult(Model):
+    """One method of ``compare_upsamplers``: ``output`` and ``shape``; conv_transpose adds ``coverage``,
+    ``overlap``, ``kernel_size``, ``padding``, ``output_padding`` and ``weight_init``."""
+
+    output: Any
+    shape: list[int]
+    coverage: Any = None
+    overlap: list[AxisOverlap] | None = None
+    kernel_size: list[int] | None = None
+    padding: list[int] | None = None
+    output_padding: list[int] | None = None
+    weight_init: str | None = None
+
+    def to_numpy(self, field: str = "output") -> Any:
+        """``output`` (float64) or ``coverage`` (int64) as a NumPy array (requires NumPy)."""
+        value = getattr(self, field)
+        if value is None:
+            raise ValueError(f"{field} is null")
+        return _to_numpy(value, "int64" if field == "coverage" else "float64")
+
+
+class CompareUpsamplersResult(Model):
+    """``POST /v1/compare/upsamplers``: ``methods[name]`` for every method that ran, in order."""
+
+    scale_factor: int
+    input_shape: list[int]
+    methods: dict[str, UpsamplerResult] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def __getitem__(self, method: str) -> UpsamplerResult:
+        return self.methods[method]

@@ -1,6 +1,6 @@
 """The API's routers, one module per resource, each exposing ``router``.
 
-``health`` and ``limits`` always exist; ``shapes``, ``compute`` and ``plan``
+``health`` and ``limits`` always exist; ``shapes``, ``compute``, ``plan`` and ``compare``
 are included when their module is present, so they can land independently.
 To add a resource: create ``routes/<name>.py`` with ``router = APIRouter()``
 and add ``<name>`` to ``ROUTER_MODULES``.
@@ -15,8 +15,8 @@ from fastapi import APIRouter
 
 __all__ = ["ROUTER_MODULES", "load_routers"]
 
-ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan", "graph")
-_OPTIONAL = frozenset({"shapes", "compute", "plan", "graph"})
+ROUTER_MODULES: tuple[str, ...] = ("health", "limits", "shapes", "compute", "plan", "graph", "compare")
+_OPTIONAL = frozenset({"shapes", "compute", "plan", "graph", "compare"})
 
 
 def load_routers() -> list[APIRouter]:

@@ -12,19 +12,22 @@ import json
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from convplan.api.deps import SettingsDep
 from convplan.api.body_guard import PARSED_BODY
+from convplan.api.deps import SettingsDep
 from convplan.api.problems import problem_response, problem_responses
+from convplan.api.responses import array_response
 from convplan.compute import REQUESTS, run_compute
 from convplan.errors import ErrorItem
 
 router = APIRouter(prefix="/v1", tags=["compute"])
+
+_OPS = list(REQUESTS)
+_LISTED = ", ".join(f"`{op}`" for op in _OPS[:-1]) + f" or `{_OPS[-1]}`"
 
 
 def _request_schema() -> dict[str, Any]:
@@ -52,22 +55,12 @@ class ComputeResponse(BaseModel):
                           "conv_matrix_is_forward_conv, conv_matrix_omitted.")
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value).tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError
-
-
 @router.post(
     "/compute/{op}",
     operation_id="compute",
     summary="Run one op on a small tensor",
     description=(
-        "Computes `conv`, `conv_transpose`, `max_pool`, `avg_pool`, `adaptive_avg_pool`, `adaptive_max_pool`, "
-        "`max_unpool`, `upsample`, `pixel_shuffle` or `pixel_unshuffle` in float64 on nested-list tensors, "
-        "agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
+        f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
         "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
         "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
         "`max_output_elements` are a 413."
@@ -80,10 +73,7 @@ def _default(value: Any) -> Any:
 async def compute(
     request: Request,
     settings: SettingsDep,
-    op: str = Path(description="The op: conv, conv_transpose, max_pool, avg_pool, adaptive_avg_pool, "
-                               "adaptive_max_pool, max_unpool, upsample, pixel_shuffle, pixel_unshuffle; "
-                               "any other is a 404.",
-                   json_schema_extra={"enum": list(REQUESTS)}),
+    op: str = Path(description=f"The op: {', '.join(_OPS)}; any other is a 404.", json_schema_extra={"enum": _OPS}),
 ) -> Response:
     if PARSED_BODY in request.scope:
         body = request.scope[PARSED_BODY]  # parsed (and checked) once, by the body guard
@@ -98,5 +88,4 @@ async def compute(
                 return problem_response(400, f"malformed JSON: {exc}",
                                         error_items=[ErrorItem(("body",), str(exc), "json_invalid").as_dict()])
     result = await anyio.to_thread.run_sync(run_compute, op, body, settings)
-    return Response(orjson.dumps(result, default=_default, option=orjson.OPT_SERIALIZE_NUMPY),
-                    media_type="application/json")
+    return array_response(result)

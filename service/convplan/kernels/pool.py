@@ -14,7 +14,7 @@ from math import prod
 
 import numpy as np
 
-from convplan.numeric._conv import contiguous_strides, pad_nd, padder, strided
+from convplan.kernels.conv import contiguous_strides, pad_nd, padder, strided
 
 __all__ = [
     "adaptive_avg_pool_nd",

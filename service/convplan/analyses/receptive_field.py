@@ -1,0 +1,240 @@
+"""Receptive fields (contract section 9), composed exactly from the ops' windows.
+
+A field describes, per axis, the input pixels that output pixel ``y`` depends on
+over an unbounded input: they span ``[lo(y), hi(y)]`` with ``lo(y) = jump*y +
+lo_r`` and ``hi(y) = jump*y + hi_r`` for ``r = y mod period`` (exact rationals;
+an empty phase reaches nothing). Araujo, Norris and Sim (Distill 2019) compose
+size, stride and padding the same way for strided windows; the phases carry
+it through transposed convolutions and upsampling, whose field depends on the
+output pixel's parity.
+
+The functions are independent of how a network is walked: ``compose`` takes a
+field and the next op's window (``OpModel.rf_window``), ``join`` the fields of
+a merge's inputs, ``rf_aligned`` checks that they are centred alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from convplan.exact import Exact, exact, fraction_json
+from convplan.ops import Window
+
+__all__ = [
+    "MAX_PERIOD",
+    "ReceptiveField",
+    "Span",
+    "along",
+    "compose",
+    "compose_axes",
+    "identity",
+    "join",
+    "receptive_field_json",
+    "rf_aligned",
+]
+
+#: Default of the ``rf_period`` limit: the longest period whose phases are tracked.
+MAX_PERIOD = 64
+
+#: ``[lo(y) - jump*y, hi(y) - jump*y]`` (ints where integral, as every value here).
+Span = tuple[Exact, Exact]
+
+
+class ReceptiveField(NamedTuple):
+    """One axis of a receptive field. Over the period limit only ``jump`` is known (the rest None).
+    (A NamedTuple: immutable, and several times cheaper to build than a frozen dataclass, once per
+    layer and axis on the hot path.)"""
+
+    jump: Exact
+    period: int | None
+    phases: tuple[Span | None, ...] | None
+    size: int | None  # max of hi - lo + 1 over the phases (0 for an empty phase)
+    size_min: int | None
+    start: int | None  # lo(0)
+    center: Exact | None  # (lo(0) + hi(0)) / 2
+
+    @classmethod
+    def from_phases(cls, jump: Exact, phases: Sequence[Span | None]) -> ReceptiveField:
+        """The field with these phases, reduced to its least period."""
+        n = len(phases)
+        period = 1 if n == 1 else next(p for p in range(1, n + 1)
+                                       if n % p == 0 and all(phases[r] == phases[r % p] for r in range(p, n)))
+        kept = tuple(phases[:period])
+        sizes = [0 if s is None else int(s[1] - s[0]) + 1 for s in kept]
+        first = kept[0]
+        return cls(jump, period, kept, max(sizes), min(sizes),
+                   None if first is None else int(first[0]),
+                   None if first is None else _half(first[0] + first[1]))
+
+    @classmethod
+    def untracked(cls, jump: Exact) -> ReceptiveField:
+        return cls(jump, None, None, None, None, None, None)
+
+    def span_at(self, x: int) -> tuple[Exact, Exact] | None:
+        """``[lo(x), hi(x)]`` in input pixels; None for an empty phase (needs tracked phases)."""
+        assert self.phases is not None and self.period is not None
+        span = self.phases[x % self.period]
+        if span is None:
+            return None
+        base = self.jump * x
+        return base + span[0], base + span[1]
+
+
+def identity(rank: int) -> list[ReceptiveField]:
+    """The network input's field: every pixel sees itself."""
+    return [_IDENTITY] * rank
+
+
+def compose(field: ReceptiveField | None, window: Window | None, *,
+            max_period: int = MAX_PERIOD) -> ReceptiveField | None:
+    """The field of the next op's output: output ``y`` reads pixels ``x`` of the previous map, and
+    joins their fields. None where either is (no window: an adaptive pool, a symbolic parameter)."""
+    if field is None or window is None:
+        return None
+    jump = field.jump * window.jump
+    if field.period == 1 and window.period == 1:
+        # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
+        # lo and hi grow with x, so the first and last taps bound the hull.
+        taps, span = window.phase_inputs(0), field.phases[0]  # type: ignore[index]
+        if not taps or span is None:
+            return ReceptiveField(jump, 1, (None,), 0, 0, None, None)
+        lo, hi = field.jump * taps[0] + span[0], field.jump * taps[-1] + span[1]
+        if lo.__class__ is not int:
+            lo, hi = exact(lo), exact(hi)
+        size = int(hi - lo) + 1
+        return ReceptiveField(jump, 1, ((lo, hi),), size, size, int(lo), _half(lo + hi))
+    jump = exact(jump)
+    if field.phases is None or field.period is None:
+        return ReceptiveField.untracked(jump)
+    # y -> y + P moves x by window.jump*P, which must be a multiple of the field's period.
+    a, b = window.jump.numerator, window.jump.denominator  # (ints have both)
+    period = _lcm(window.period, b * field.period // math.gcd(a, b * field.period))
+    if period > max_period:
+        return ReceptiveField.untracked(jump)
+    # Output r reads x = window.jump*r + o; each x's field spans field.jump*x + phases[x mod P_field]
+    # (inlined: this loop runs once per phase and tap of every layer after an upsampling).
+    field_jump, field_period, field_phases = field.jump, field.period, field.phases
+    phases: list[Span | None] = []
+    for r in range(period):
+        lo = hi = None
+        q, rw = divmod(r, window.period)  # output r reads window.jump*(r - rw) + the inputs of phase rw
+        shift = int(window.jump * q * window.period) if q else 0
+        for x0 in window.phase_inputs(rw):
+            x = x0 + shift
+            span = field_phases[x % field_period]
+            if span is not None:
+                base = field_jump * x
+                if lo is None or base + span[0] < lo:
+                    lo = base + span[0]
+                if hi is None or base + span[1] > hi:
+                    hi = base + span[1]
+        phases.append(None if lo is None else (exact(lo - jump * r), exact(hi - jump * r)))  # type: ignore[operator]
+    return ReceptiveField.from_phases(jump, phases)
+
+
+def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Window | None], *,
+                 max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
+    """``compose`` per axis; an axis with the same field and window as the one before (a square input
+    through per-axis-equal layers) reuses its result."""
+    out: list[ReceptiveField | None] = []
+    for a, (field, window) in enumerate(zip(fields, windows)):
+        if a and field is fields[a - 1] and window is windows[a - 1]:
+            out.append(out[-1])
+        else:
+            out.append(compose(field, window, max_period=max_period))
+    return out
+
+
+def along(windows: Iterable[Window | None], initial: ReceptiveField | None = None, *,
+          max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
+    """The fields after each window of a chain (one axis), from ``initial`` (default: the input's)."""
+    field = _IDENTITY if initial is None else initial
+    out = []
+    for window in windows:
+        field = compose(field, window, max_period=max_period)  # type: ignore[assignment]
+        out.append(field)
+    return out
+
+
+def join(fields: Sequence[ReceptiveField | None], *, max_period: int = MAX_PERIOD) -> ReceptiveField | None:
+    """A merge's field: per output pixel the hull of its inputs' fields. None where an input's field is,
+    or where the jumps differ (the union of fields moving at different speeds has no period)."""
+    if not fields or any(f is None for f in fields):
+        return None
+    known: list[ReceptiveField] = list(fields)  # type: ignore[arg-type]
+    jump = known[0].jump
+    if any(f.jump != jump for f in known):
+        return None
+    if any(f.period is None for f in known):
+        return ReceptiveField.untracked(jump)
+    period = 1
+    for f in known:
+        period = _lcm(period, f.period)  # type: ignore[arg-type]
+    if period > max_period:
+        return ReceptiveField.untracked(jump)
+    phases = [_hull((f.span_at(r) for f in known), jump * r) for r in range(period)]
+    return ReceptiveField.from_phases(jump, phases)
+
+
+def rf_aligned(fields: Sequence[ReceptiveField | None], shifts: Sequence[int] | None = None) -> bool | None:
+    """Whether a merge's inputs see the input alike (Araujo et al.): the same jump and the same mean,
+    over a period, of ``(lo(y) + hi(y))/2 - jump*y``, after the applied fix pads each input by
+    ``shifts[k]`` rows before (negative: cropped). None where a field or a mean is unknown."""
+    shifted = [compose(f, Window.translation(-s)) for f, s in zip(fields, shifts or [0] * len(fields))]
+    if any(f is None for f in shifted):
+        return None
+    if len({f.jump for f in shifted}) > 1:  # type: ignore[union-attr]
+        return False
+    means = [_mean_center(f) for f in shifted]  # type: ignore[arg-type]
+    if any(m is None for m in means):
+        return None
+    return len(set(means)) == 1
+
+
+def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
+    """The contract's JSON: rationals as integers, dyadic floats or ``"p/q"`` strings."""
+    if field is None:
+        return None
+    phases = None if field.phases is None else [
+        None if s is None else [fraction_json(s[0]), fraction_json(s[1])] for s in field.phases]
+    return {"jump": fraction_json(field.jump), "period": field.period, "phases": phases, "size": field.size,
+            "size_min": field.size_min, "start": field.start, "center": fraction_json(field.center)}
+
+
+def _hull(spans: Iterable[tuple[Exact, Exact] | None], base: Exact) -> Span | None:
+    """The span of the union of some input spans (absolute), relative to ``base = jump*y``."""
+    lo = hi = None
+    for span in spans:
+        if span is None:
+            continue
+        if lo is None or span[0] < lo:
+            lo = span[0]
+        if hi is None or span[1] > hi:
+            hi = span[1]
+    if lo is None or hi is None:
+        return None
+    return exact(lo - base), exact(hi - base)
+
+
+def _half(value: Exact) -> Exact:
+    """``value / 2``, exact (an int when even)."""
+    if value.__class__ is int and not value % 2:
+        return value // 2
+    return exact(Fraction(value, 2)) if value.__class__ is int else exact(value / 2)
+
+
+def _mean_center(field: ReceptiveField) -> Exact | None:
+    if field.phases is None:
+        return None
+    centers = [(s[0] + s[1]) / 2 for s in field.phases if s is not None]
+    return sum(centers, Fraction(0)) / len(centers) if centers else None
+
+
+def _lcm(a: int, b: int) -> int:
+    return a * b // math.gcd(a, b)
+
+
+_IDENTITY = ReceptiveField.from_phases(1, [(0, 0)])

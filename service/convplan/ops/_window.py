@@ -1,0 +1,111 @@
+"""Receptive-field windows: which input pixels one output pixel reads (contract section 9).
+
+Over an unbounded input (no borders: padding only shifts indices), output
+pixel ``y`` of an op reads the input pixels ``x = jump*y + o`` for the offsets
+``o`` in ``taps(y mod period)``: the non-zero kernel taps, interpolation
+weights or pooling windows. Offsets are exact Fractions (``jump*y + o`` is an
+integer); an empty phase reads nothing (a transposed conv whose dilation
+shares a factor with its stride leaves holes).
+
+Taps are computed per phase on demand, so a window whose period depends on
+the sizes (``align_corners``) costs nothing until a caller that keeps its
+period below a limit asks for phases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+from convplan.exact import Exact, exact
+
+__all__ = ["Taps", "Window", "window_of_taps"]
+
+#: Per phase: the sorted offsets of the input pixels read (empty: none).
+Taps = tuple[Exact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Output ``y`` reads ``x = jump*y + o`` for ``o`` in ``taps(y mod period)``; ``phase_inputs(r)``
+    lists those ``x`` for ``0 <= r < period`` (as ints: what composing a field needs, fast)."""
+
+    jump: Exact
+    period: int
+    phase_taps: Callable[[int], Taps]
+    phase_inputs: Callable[[int], tuple[int, ...]]
+
+    def taps(self, r: int) -> Taps:
+        return self.phase_taps(r % self.period)
+
+    def span(self, r: int) -> tuple[Exact, Exact] | None:
+        """``[lo(y) - jump*y, hi(y) - jump*y]`` for ``y = r mod period``; None for an empty phase."""
+        taps = self.taps(r)
+        return (taps[0], taps[-1]) if taps else None
+
+    @property
+    def phases(self) -> list[tuple[Exact, Exact] | None]:
+        return [self.span(r) for r in range(self.period)]
+
+    @classmethod
+    def identity(cls) -> Window:
+        return _IDENTITY
+
+    @classmethod
+    def translation(cls, offset: int) -> Window:
+        """Output ``y`` reads input ``y + offset`` (a pad by ``before`` is ``-before``, a crop ``+before``)."""
+        return _translation(offset)
+
+    @classmethod
+    def strided(cls, stride: int, offsets: tuple[int, ...]) -> Window:
+        """Output ``y`` reads ``stride*y + o``: convolutions and pooling windows."""
+        return _strided(stride, offsets)
+
+    @classmethod
+    def scattered(cls, stride: int, before: int, kernel: int, dilation: int) -> Window:
+        """Transposed convolution (and unpooling, ``dilation`` 1): input ``x`` writes output
+        ``s*x - before + t*d``, so output ``y`` reads ``x = (y + before - t*d)/s`` for the
+        taps ``t`` that divide evenly (``torch.nn.functional.conv_transpose``)."""
+        return _scattered(stride, before, kernel, dilation)
+
+
+def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, ...]]) -> Window:
+    """A window from a function of the output pixel ``y`` (``0 <= y < period``) to the input
+    pixels it reads; offsets become relative to ``jump*y``."""
+    jump = exact(jump)
+
+    @lru_cache(maxsize=256)
+    def inputs(r: int) -> tuple[int, ...]:
+        return tuple(sorted(set(source(r))))
+
+    @lru_cache(maxsize=256)
+    def phase(r: int) -> Taps:
+        return tuple(exact(x - jump * r) for x in inputs(r))
+
+    return Window(jump, period, phase, inputs)
+
+
+@lru_cache(maxsize=512)
+def _translation(offset: int) -> Window:
+    taps = (offset,)
+    return Window(1, 1, lambda r: taps, lambda r: taps)
+
+
+@lru_cache(maxsize=512)
+def _strided(stride: int, offsets: tuple[int, ...]) -> Window:
+    taps = tuple(sorted(set(offsets)))
+    return Window(stride, 1, lambda r: taps, lambda r: taps)
+
+
+@lru_cache(maxsize=512)
+def _scattered(stride: int, before: int, kernel: int, dilation: int) -> Window:
+    def source(y: int) -> tuple[int, ...]:
+        return tuple((y + before - t * dilation) // stride for t in range(kernel)
+                     if (y + before - t * dilation) % stride == 0)
+
+    return window_of_taps(Fraction(1, stride), stride, source)
+
+
+_IDENTITY = Window(1, 1, lambda r: (0,), lambda r: (0,))
