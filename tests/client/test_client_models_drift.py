@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from convplan_client import (
     CompareUpsamplersResult,
     ComputeResult,
+    GraphResult,
     Health,
     Limits,
     PlanResult,
@@ -40,6 +41,7 @@ ENDPOINT_MODELS: dict[tuple[str, str], type[BaseModel]] = {
     ("post", "/v1/plan"): PlanResult,
     ("post", "/v1/compute/{op}"): ComputeResult,
     ("post", "/v1/import/onnx"): OnnxImportResult,
+    ("post", "/v1/graph"): GraphResult,
     ("post", "/v1/compare/upsamplers"): CompareUpsamplersResult,
 }
 

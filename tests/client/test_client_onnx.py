@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from convplan_client import AsyncClient, Client, UnprocessableEntityError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from convplan.commands._check_module import MODULE_EPILOG, add_module_options, is_module_target, run_module
 from convplan.commands._graph_report import graph_report
 from convplan.commands._output import add_api_options, emit, print_json
 
@@ -30,14 +31,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "check", help="import an ONNX model: every node's size, merges, valid input sizes",
         description="Import an ONNX model and check it: the size of every node, every merge with its culprit "
-        "and fix, and the input sizes that work.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", metavar="MODEL.onnx", help="the ONNX file ('-' = stdin)")
+        "and fix, and the input sizes that work; or capture a PyTorch module (package.module:ClassOrFactory).",
+        epilog=EPILOG + "\n" + MODULE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", metavar="MODEL.onnx|package.module:Class",
+                        help="the ONNX file ('-' = stdin), or a PyTorch module to import and capture")
     parser.add_argument("--input", "-i", action="append", default=[], metavar="[NAME:]SHAPE",
                         help="an input's shape, e.g. 1x3xHxW (repeatable)")
     parser.add_argument("--align", choices=["none", "crop", "pad"], help="fix applied at a mismatch (default none)")
     parser.add_argument("--training", action="store_true", help="check as in training (batch_norm's rule)")
+    add_module_options(parser)
     add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run(args, parser))
+    parser.set_defaults(handler=lambda args: run_module(args, parser, graph_report) if is_module_target(args.model)
+                        else run(args, parser))
 
 
 def _read(path: str) -> bytes:

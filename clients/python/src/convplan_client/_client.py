@@ -25,7 +25,17 @@ from convplan_client._base import (
 )
 from convplan_client._errors import ConvplanError
 from convplan_client._inprocess import INPROCESS_BASE_URL, Lifespan, Portal, load_app
-from convplan_client._models import CompareUpsamplersResult, ComputeResult, Health, Limits, PlanResult, ShapesResult
+from convplan_client._models import (
+    CompareUpsamplersResult,
+    ComputeResult,
+    GraphResult,
+    Health,
+    Limits,
+    ModuleCheck,
+    PlanResult,
+    ShapesResult,
+)
+from convplan_client._module_check import capture_module, module_check
 from convplan_client._onnx import OnnxImportResult, onnx_request
 
 __all__ = ["AsyncClient", "Client"]
@@ -231,6 +241,21 @@ class Client(_Common):
         ``input`` (a string or a list of ``[NAME:]SHAPE``)."""
         path, data = onnx_request(path_or_bytes, query)
         return parse(self.request("POST", path, data), OnnxImportResult)
+    def graph(self, **fields: Any) -> GraphResult:
+        """``POST /v1/graph``: any network as ``inputs`` and ``nodes``; sizes, merges, culprit, valid sizes."""
+        return parse(self.request("POST", "/v1/graph", body_of(fields)), GraphResult)
+
+    def check_module(self, module: Any, input_size: Sequence[int | str], in_channels: int, *,
+                     example_size: int = 64, training: bool = False, **fields: Any) -> ModuleCheck:
+        """Capture a torch ``nn.Module`` (``convplan_client.torch.capture``, needs torch) and send it to ``graph``.
+
+        ``fields`` are added to the body (``align``, ``valid_sizes``...). The
+        result carries the capture's ``guards``, ``capture_warnings`` and the
+        ``body`` sent. Raises ``convplan_client.torch.UnsupportedModule``
+        when the module cannot be captured.
+        """
+        body, captured = capture_module(module, input_size, in_channels, example_size, training, fields)
+        return module_check(parse(self.request("POST", "/v1/graph", body), GraphResult), body, captured)
 
     def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
         """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
@@ -357,9 +382,19 @@ class AsyncClient(_Common):
         """``POST /v1/import/onnx`` (see ``Client.import_onnx``)."""
         path, data = onnx_request(path_or_bytes, query)
         return parse(await self.request("POST", path, data), OnnxImportResult)
+    async def graph(self, **fields: Any) -> GraphResult:
+        """``POST /v1/graph``: any network as ``inputs`` and ``nodes``; sizes, merges, culprit, valid sizes."""
+        return parse(await self.request("POST", "/v1/graph", body_of(fields)), GraphResult)
+
+    async def check_module(self, module: Any, input_size: Sequence[int | str], in_channels: int, *,
+                           example_size: int = 64, training: bool = False, **fields: Any) -> ModuleCheck:
+        """``Client.check_module`` as a coroutine; the capture runs in a worker thread."""
+        body, captured = await anyio.to_thread.run_sync(
+            capture_module, module, input_size, in_channels, example_size, training, fields
+        )
+        return module_check(parse(await self.request("POST", "/v1/graph", body), GraphResult), body, captured)
 
     async def compare_upsamplers(self, **fields: Any) -> CompareUpsamplersResult:
         """``POST /v1/compare/upsamplers``: ``input`` (nested lists or a NumPy array), ``scale_factor``, and
         optionally ``methods``, ``pooled_from``, ``weight``; ``result["bilinear"].to_numpy()``."""
         return parse(await self.request("POST", "/v1/compare/upsamplers", body_of(fields)), CompareUpsamplersResult)
-

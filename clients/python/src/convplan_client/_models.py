@@ -18,11 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AxisOverlap",
+    "CaptureGuard",
     "CompareUpsamplersResult",
     "ComputeResult",
     "Condition",
+    "Culprit",
     "ErrorItem",
     "Explain",
+    "GraphFailure",
+    "GraphMerge",
+    "GraphMismatch",
+    "GraphNodeResult",
+    "GraphOutput",
+    "GraphResult",
+    "GraphValidSizes",
     "Health",
     "LayerResult",
     "Limit",
@@ -30,12 +39,14 @@ __all__ = [
     "Mismatch",
     "MismatchLayer",
     "Model",
+    "ModuleCheck",
     "Nearest",
     "PlanLayerResult",
     "PlanResult",
     "Problem",
     "ReceptiveField",
     "ShapesResult",
+    "SizeSet",
     "Skip",
     "StageResult",
     "UpsamplerResult",
@@ -134,6 +145,8 @@ class AxisOverlap(Model):
     """Entry ``r``: the taps reaching interior outputs ``y = r mod stride`` (null for huge kernels)."""
     uniform: bool
     holes: bool
+
+
 class ReceptiveField(Model):
     """One axis of a layer's receptive field in the input (contract section 9).
 
@@ -311,6 +324,181 @@ class PlanResult(Model):
     mismatch: Mismatch | None = None
     valid_input_sizes: list[ValidInputSizes | None] | None = None
     valid_input_sizes_reason: list[str | None] | str | None = None
+
+
+# --- graph ---------------------------------------------------------------
+
+
+class GraphOutput(Model):
+    """One output of a graph: its node id, size and channels (null after a failing node)."""
+
+    id: str
+    size: list[Scalar | None] | None = None
+    size_latex: list[Latex] | None = None
+    channels: Scalar | None = None
+    channels_latex: Latex = None
+
+
+class GraphNodeResult(Model):
+    """One node of a ``/v1/graph`` result: section 3's layer fields, one ``input_size`` per input, and maps.
+
+    ``map`` per axis is ``{"scale", "offset"}`` (null at and below adaptive
+    pools); ``receptive_field`` (section 9) and ``overlap`` (section 10) are
+    per axis too.
+    """
+
+    id: str
+    index: int | None = None
+    op: str
+    inputs: list[str] = Field(default_factory=list)
+    input_size: list[list[Scalar | None] | None] | None = None
+    input_size_latex: list[Any] | None = None
+    output_size: list[Scalar | None] | None = None
+    output_size_latex: list[Latex] | None = None
+    in_channels: list[Scalar | None] | None = None  # one per input
+    in_channels_latex: list[Latex] | None = None
+    out_channels: Scalar | None = None
+    out_channels_latex: Latex = None
+    padding_resolved: list[Any] | None = None
+    padding_resolved_latex: list[Any] | None = None
+    formula: list[Any] | None = None
+    formula_latex: list[Any] | None = None
+    unread: list[Any] | None = None
+    unread_latex: list[Any] | None = None
+    overhang: list[Any] | None = None
+    overhang_latex: list[Any] | None = None
+    params: Scalar | None = None
+    params_latex: Latex = None
+    macs: Scalar | None = None
+    macs_latex: Latex = None
+    map: list[Any] | None = None
+    receptive_field: list[Any] | None = None
+    overlap: list[Any] | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Culprit(Model):
+    """The node that made a merge's sizes differ, and why (``drops_rows``, ``overhang``, ``output_padding``...)."""
+
+    node: str
+    op: str | None = None
+    input_size: list[Scalar | None] | None = None
+    unread: list[Any] | None = None
+    overhang: list[Any] | None = None
+    reason: str | None = None
+
+
+class GraphMerge(Model):
+    """One merge node (concat, add, mul): its inputs' sizes, registration and the fixes per input and axis."""
+
+    node: str
+    inputs: list[str] = Field(default_factory=list)
+    sizes: list[Any] | None = None
+    aligned: bool | None = None
+    offset: list[Any] | None = None
+    registered: bool | None = None
+    rf_aligned: bool | None = None
+    applied: str | None = None
+    applied_pads: list[Any] | None = None
+    broadcast: list[list[bool]] | None = None
+    culprit: Culprit | None = None
+    crop: list[Any] | None = None
+    pad: list[Any] | None = None
+    output_padding: list[Any] | None = None
+
+
+class GraphMismatch(Model):
+    """The first merge left unequal: where, on which axis, and its culprit."""
+
+    node: str
+    axis: int | None = None
+    sizes: list[Any] | None = None
+    culprit: Culprit | None = None
+    detail: str = ""
+
+
+class SizeSet(Model):
+    """A set of input sizes: ``extra`` and ``{min <= i <= max : i % modulus in residues}``."""
+
+    modulus: int
+    residues: list[int] = Field(default_factory=list)
+    min: int | None = None
+    max: int | None = None
+    extra: list[int] = Field(default_factory=list)
+    nearest: Nearest | None = None
+    output_size: dict[str, Any] | None = None
+
+    def __contains__(self, size: object) -> bool:
+        if not isinstance(size, int) or isinstance(size, bool):
+            return False
+        if size in self.extra:
+            return True
+        in_range = (self.min is None or size >= self.min) and (self.max is None or size <= self.max)
+        return in_range and size % self.modulus in self.residues
+
+
+class GraphValidSizes(Model):
+    """The sizes of one axis of the first input at which the network ``runs``, is ``clean``, keeps ``same_size``."""
+
+    runs: SizeSet | None = None
+    clean: SizeSet | None = None
+    same_size: SizeSet | None = None
+
+
+class GraphFailure(Model):
+    """The node PyTorch would refuse at these sizes: its id, why, and the located errors."""
+
+    node: str
+    detail: str = ""
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class GraphResult(Model):
+    """``POST /v1/graph``: every node's sizes, the merges, the first mismatch and its culprit, valid sizes."""
+
+    ok: bool
+    outputs: list[GraphOutput] = Field(default_factory=list)
+    params: Scalar | None = None
+    params_latex: Latex = None
+    macs: Scalar | None = None
+    macs_latex: Latex = None
+    conditions: list[Condition] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    nodes: list[GraphNodeResult] = Field(default_factory=list)
+    merges: list[GraphMerge] = Field(default_factory=list)
+    mismatch: GraphMismatch | None = None
+    valid_input_sizes: list[GraphValidSizes | None] | None = None
+    valid_input_sizes_reason: list[str | None] | str | None = None
+    failure: GraphFailure | None = None
+
+    def node(self, node_id: str) -> GraphNodeResult:
+        """The result of the node ``node_id`` (``KeyError`` when there is none)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+
+class CaptureGuard(Model):
+    """A size condition of the traced path of a module's Python code (``convplan_client.torch.Guard``)."""
+
+    text: str
+    where: str = ""
+
+
+class ModuleCheck(GraphResult):
+    """``check_module``: the ``/v1/graph`` result of the captured module, and what the capture found.
+
+    ``guards``: the conditions under which the module's code takes the
+    traced path (the result describes the network only where they hold);
+    ``capture_warnings``: what the capture mapped approximately; ``body``:
+    the request that was sent; ``capture_seconds``: time spent capturing.
+    """
+
+    guards: list[CaptureGuard] = Field(default_factory=list)
+    capture_warnings: list[str] = Field(default_factory=list)
+    capture_seconds: float = 0.0
+    body: dict[str, Any] = Field(default_factory=dict)
 
 
 # --- compute -------------------------------------------------------------
