@@ -46,8 +46,29 @@ max_spatial_rank
 max_template_depth
 max_template_convs_per_stage
 
-# TEMPORARY: cleaned at graph-core merge (the lead rewrites ops/, shapes/, plan/; these are dead there).
-type_is_int  # service/convplan/ops/_context.py:235
-each  # service/convplan/ops/_context.py:263
-Op  # service/convplan/ops/_fields.py:70
-layer_loc  # service/convplan/plan/walk.py:182
+# PyTorch-named parameters that the request accepts (as torch.nn does) but no size rule reads.
+eps
+momentum
+inplace
+negative_slope
+approximate
+beta
+threshold
+# Response-model fields (the JSON's shape; the renderers build plain dicts) and fields read by name.
+runs
+same_size
+size_latex
+channels_latex
+capture_warnings
+capture_seconds
+# Client methods for users (check_module), ONNX's ModelProto field, the torch printer's visitor methods (getattr).
+check_module
+ir_version
+_._Add
+_._Mul
+_._Pow
+_._FloorDiv
+_._CeilDiv
+_._TruncToInt
+_._Max
+_._Min

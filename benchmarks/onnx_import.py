@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/onnx_import.py [--repeat 5]
 
 Cases: a U-Net of about 300 ONNX nodes written with onnx.helper (weights stripped: dims only; depth 5,
-11 conv + batch norm + ReLU per encoder stage (6 per decoder stage), 3x3 p1, 2x2 pools, k2 s2 up-convolutions, concat skips) at
+11 conv + batch norm + ReLU per encoder stage (6 per decoder stage), 3x3 p1, 2x2 pools, k2 s2 up-convolutions,
+concat skips) at
 256x256, and every exported network in tests/fixtures/onnx at its example size. Prints per case the
 ONNX node count, the graph's node count, and the median wall time of import + analysis (target for
 the 300-node U-Net: under 150 ms), then the import alone.
@@ -91,6 +92,7 @@ async def _time(client: object, data: bytes, query: str, repeat: int) -> tuple[f
 
 async def main() -> None:
     import httpx
+
     from convplan.app import create_app
     from convplan.settings import Settings
 

@@ -18,15 +18,15 @@ __all__ = [
     "InvalidRequest",
     "LayerError",
     "LimitExceeded",
+    "NotOnnx",
     "OverBudget",
     "ServiceBusy",
-    "NotOnnx",
     "SymbolicTimeout",
     "Unavailable",
     "UnknownOp",
+    "UnsupportedModel",
     "WorkTimeout",
     "WorkerCrashed",
-    "UnsupportedModel",
 ]
 
 Loc = tuple[str | int, ...]

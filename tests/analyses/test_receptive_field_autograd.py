@@ -56,6 +56,7 @@ def test_unet_plan_joins_agree_with_autograd() -> None:
     the merges' joins, is autograd's span (concat then a conv of ones sums both inputs)."""
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
+
     from convplan.plan.models import PlanRequest
     from convplan.plan.runner import run_plan
 

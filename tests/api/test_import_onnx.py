@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from convplan.frontends.onnx.example import example_model
 from onnx import TensorProto, helper
 
+from convplan.frontends.onnx.example import example_model
 from tests.frontends.onnx.builders import model, node, weight
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "onnx"

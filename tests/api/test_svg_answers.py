@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+
 from convplan.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +26,8 @@ class TestPlanSvg:
         assert root.tag == f"{NS}svg"
         assert "388" in ["".join(t.itertext()) for t in root.iter(f"{NS}text")]
 
-    @pytest.mark.parametrize(("accept", "svg"), [("image/svg+xml", True), ("image/svg+xml, application/json;q=0.5", True),
+    @pytest.mark.parametrize(("accept", "svg"), [("image/svg+xml", True),
+                                                 ("image/svg+xml, application/json;q=0.5", True),
                                                  ("application/json, image/svg+xml;q=0.9", False), ("*/*", False),
                                                  ("text/html,image/*;q=0.9,*/*;q=0.8", True)])
     async def test_accept(self, api_client: httpx.AsyncClient, accept: str, svg: bool) -> None:

@@ -77,7 +77,7 @@ def test_a_class_a_factory_and_a_non_module(user_package: str) -> None:
     pytest.importorskip("torch")
     assert load_module(f"{user_package}:Net").body[0].out_channels == 4
     assert load_module(f"{user_package}:small").body[0].out_channels == 2
-    with pytest.raises(UsageError, match="not an nn.Module"):
+    with pytest.raises(UsageError, match=r"not an nn\.Module"):
         load_module(f"{user_package}:not_a_module")
     with pytest.raises(UsageError, match="no attribute"):
         load_module(f"{user_package}:Missing")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from convplan.cli import main
 from convplan.frontends.onnx.example import example_model
 

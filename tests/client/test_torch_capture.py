@@ -49,7 +49,7 @@ NETWORKS: dict[str, tuple[Callable[[], Any], int, list[tuple[int, ...]]]] = {
     "monai_unet_3d_res0": (_monai("UNet", spatial_dims=3, in_channels=1, out_channels=2, channels=(4, 8, 16),
                                   strides=(2, 2), num_res_units=0), 1, _3D),
     "monai_basic_unet": (_monai("BasicUNet", spatial_dims=2, in_channels=1, out_channels=2,
-                                features=(4, 4, 8, 16, 32, 4)), 1, _2D + [(80, 112)]),
+                                features=(4, 4, 8, 16, 32, 4)), 1, [*_2D, (80, 112)]),
     "monai_dynunet": (_monai("DynUNet", spatial_dims=2, in_channels=1, out_channels=2, kernel_size=[3, 3, 3],
                              strides=[1, 2, 2], upsample_kernel_size=[2, 2], filters=[4, 8, 16]), 1, _2D),
     "monai_dynunet_res": (_monai("DynUNet", spatial_dims=2, in_channels=1, out_channels=2, kernel_size=[3, 3, 3],
@@ -227,7 +227,7 @@ def test_what_export_refuses_is_an_unsupported_module() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x[:, :, : int(x.sum().item())]
 
-    with pytest.raises(UnsupportedModule, match="torch.export"):
+    with pytest.raises(UnsupportedModule, match=r"torch\.export"):
         to_graph(DataDependent(), ("H", "W"), 1)
 
 

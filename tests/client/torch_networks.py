@@ -8,7 +8,7 @@ FPN's ``F.interpolate(size=...)``, UNet++'s nested skips.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the usual name
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["FCN8s", "ResNetFPN", "UNetPaper", "UNetPlusPlus"]

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+
 from convplan.commands._spec import parse_layer
 from convplan.compute import run_compute
 from convplan.errors import ConvplanError

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from convplan.errors import ConvplanError
 from convplan.shapes import ShapesRequest, run_shapes
 

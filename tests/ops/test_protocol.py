@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+
 from convplan.commands._spec import OP_NAMES, SpecError, parse_layer
 from convplan.compute import REQUESTS, run_compute
 from convplan.errors import UnknownOp

@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import pytest
+
 from convplan.ops import OPS, LayerShape, OpModel
 from convplan.shapes import infer_layer, make_resolver
 

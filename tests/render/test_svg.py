@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+
 from convplan.compute import run_compute
 from convplan.plan import PlanRequest, run_plan
 from convplan.render.svg import conv_transpose_svg, graph_svg, plan_svg
@@ -143,7 +144,8 @@ class TestLayout:
 
 
 class TestConvTransposeSvg:
-    BODY: ClassVar[dict[str, Any]] = {"input": [[[[1, 2], [3, 4]]]], "weight": [[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], "stride": 2,
+    BODY: ClassVar[dict[str, Any]] = {"input": [[[[1, 2], [3, 4]]]], "weight": [[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]],
+                                      "stride": 2,
             "padding": 1, "output_padding": 1, "explain": True}
 
     def test_one_panel_per_output_position_with_cells_by_kind(self) -> None:

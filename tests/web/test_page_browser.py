@@ -139,7 +139,8 @@ class TestPage:
         page.select_option("#align", "none")
         page.select_option("#template", "unet-same")
         page.wait_for_selector("#diagram svg g.mismatch", timeout=10_000)
-        strokes = page.eval_on_selector_all("#diagram svg g.mismatch polyline", "ps => ps.map(p => p.getAttribute('stroke'))")
+        strokes = page.eval_on_selector_all("#diagram svg g.mismatch polyline",
+                                            "ps => ps.map(p => p.getAttribute('stroke'))")
         assert "#d62728" in strokes
         assert page.locator("#diagram svg g.culprit title").count() == 1
         assert page.locator("#skips .mismatch").count() >= 1

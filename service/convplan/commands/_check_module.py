@@ -138,7 +138,7 @@ def run_module(args: argparse.Namespace, parser: argparse.ArgumentParser,
         print_json({"graph": body, "analysis": answer.body, "guards": [g.text for g in captured.guards],
                     "capture_warnings": list(captured.warnings)})
     else:
-        emit("\n".join(_capture_lines(args.model, captured) + ["", report(answer.body)]))
+        emit("\n".join([*_capture_lines(args.model, captured), "", report(answer.body)]))
     return 0 if answer.body.get("ok") else 1
 
 

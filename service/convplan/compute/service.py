@@ -56,15 +56,6 @@ def _tensors(op: str, body: Mapping[str, Any], limit: int) -> dict[str, Measured
     return out
 
 
-def _refuse_padding_only_windows(plan: Plan) -> None:
-    found = max_pool_padding_only_window(plan)
-    if found is None:
-        return
-    axis, window = found
-    msg = (f"max_pool window {window} on axis {axis} covers only padding (no input element): PyTorch gives -inf "
-           "there, which JSON cannot carry; use less padding or dilation")
-    raise InvalidRequest(msg, [ErrorItem(("body", "padding"), msg, "value_error.padding_only_window", axis=axis)])
-
 
 def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
     """The response as a dict of NumPy arrays and plain values (JSON via orjson)."""

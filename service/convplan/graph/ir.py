@@ -75,7 +75,8 @@ def build_graph(inputs: Sequence[GraphInputSpec], nodes: Sequence[Node], outputs
         _check_arity(node)
         for k, name in enumerate(node.inputs):
             if name not in names:
-                raise _fail(f"node {node.id!r}: input {name!r} is neither a node nor an input", (*node.loc, "inputs", k),
+                raise _fail(f"node {node.id!r}: input {name!r} is neither a node nor an input",
+                            (*node.loc, "inputs", k),
                             "value_error.graph.unknown", node.index)
             if name == node.id:
                 raise _fail(f"node {node.id!r} reads itself", (*node.loc, "inputs", k), "value_error.graph.cycle",

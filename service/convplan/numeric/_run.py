@@ -10,7 +10,7 @@ import numpy as np
 from convplan.numeric._plan import Plan
 from convplan.ops import Outputs
 
-__all__ = ["max_pool_padding_only_window", "run"]
+__all__ = ["run"]
 
 
 def batched(plan: Plan, arrays: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,7 @@ from convplan.ops._window import Window, window_of_taps
 __all__ = [
     "COMPUTE_ONLY",
     "OPS",
-    "axis_overlap",
     "AxisOverlap",
-    "checkerboard_warning",
     "Condition",
     "Layer",
     "LayerContext",
@@ -36,14 +34,17 @@ __all__ = [
     "NeedsSymbolic",
     "OpModel",
     "Outputs",
-    "register",
     "Resolver",
     "Runner",
     "Shapes",
     "TensorField",
     "Value",
+    "Window",
+    "axis_overlap",
+    "checkerboard_warning",
+    "register",
+    "window_of_taps",
 ]
-__all__ = ["OPS", "Condition", "Layer", "LayerContext", "NeedsSymbolic", "LayerShape", "OpModel", "Resolver", "Value", "Window", "register", "window_of_taps"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
     importlib.import_module(f"{__name__}.{_module}")

@@ -58,8 +58,6 @@ class OpModel(LayerModel):
     strided: ClassVar[bool] = False
     #: Whether each output row is a strided window over the input (conv and pools: the size ratio is
     #: 1/stride, and rows past the last window are left unread), with ``kernel_size``, ``stride`` and
-    #: ``dilation`` per axis in ``LayerShape.resolved``.
-    windowed: ClassVar[bool] = False
 
     # -- the command line (convplan.commands) ------------------------------
     #: Other names of the op on the command line (``bn`` for ``batch_norm``), each to an op name.

@@ -8,7 +8,7 @@ undecidable goes to ``conditions`` (contract section 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -109,7 +109,8 @@ class Resolver:
             if layer is not None and any(getattr(sym, "name", None) == FORMULA_VARIABLE
                                          for sym in parsed.free_symbols):
                 msg = RESERVED_I
-                raise LayerError(f"{_where(layer, axis)}{msg}", [ErrorItem(loc, msg, "expression.reserved", layer, axis)])
+                raise LayerError(f"{_where(layer, axis)}{msg}",
+                                 [ErrorItem(loc, msg, "expression.reserved", layer, axis)])
             if not self.symbolic:
                 raise NeedsSymbolic
             self.saw_symbol = True
@@ -253,9 +254,6 @@ class LayerContext:
         self.warnings.append(text)
 
 
-def type_is_int(value: Any) -> bool:
-    return type(value) is int
-
 
 def latex_or_none(value: Value | str | None) -> str | None:
     """LaTeX of a symbolic value or a formula template; None for numbers."""
@@ -280,6 +278,3 @@ def show(value: Value | None) -> str:
         return str(value)
     return str(text(value))
 
-
-def each(values: Sequence[Value]) -> list[int | str]:
-    return [text(v) for v in values]  # type: ignore[misc]

@@ -11,7 +11,7 @@ as Python's ``//``).
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import sympy
 
@@ -19,11 +19,8 @@ from convplan.expr import mk_ceil, mk_floor, mk_max, mk_min, mk_mod
 
 Value: TypeAlias = "int | sympy.Expr"
 
-__all__ = ["Value", "all_ints", "cdiv", "fdiv", "is_number", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
+__all__ = ["Value", "all_ints", "cdiv", "fdiv", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
 
-
-def is_number(value: Any) -> bool:
-    return type(value) is int
 
 
 def fdiv(a: Value, b: Value) -> Value:
@@ -48,7 +45,7 @@ def vmod(a: Value, b: Value) -> Value:
 
 
 def all_ints(values: tuple[Value, ...]) -> bool:
-    for v in values:  # a loop, not all(<generator>): this runs for every layer on the hot path
+    for v in values:  # noqa: SIM110 - a loop, not all(<generator>): this runs for every layer on the hot path
         if v.__class__ is not int:
             return False
     return True

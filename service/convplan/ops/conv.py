@@ -119,7 +119,8 @@ class _ConvFamily(OpModel):
     """Parameters shared by convolution and transposed convolution."""
 
     strided = True
-    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "out_channels",
+    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation",
+                                             "c": "out_channels",
                 "out": "out_channels", "g": "groups"}
     cli_main = "kernel_size"
     tensors = (TensorField("input"), TensorField("weight"), TensorField("bias", required=False))
@@ -183,7 +184,6 @@ class _ConvFamily(OpModel):
 class Conv(_ConvFamily):
     """Convolution, as ``torch.nn.Conv1d/2d/3d``."""
 
-    windowed = True
 
     names = ("conv",)
     cli_names: ClassVar[Mapping[str, str]] = {"convolution": "conv"}
@@ -259,7 +259,8 @@ class ConvTranspose(_ConvFamily):
     """Transposed convolution, as ``torch.nn.ConvTranspose1d/2d/3d``."""
 
     names = ("conv_transpose",)
-    cli_names: ClassVar[Mapping[str, str]] = {"conv_t": "conv_transpose", "convt": "conv_transpose", "tconv": "conv_transpose",
+    cli_names: ClassVar[Mapping[str, str]] = {"conv_t": "conv_transpose", "convt": "conv_transpose",
+                                              "tconv": "conv_transpose",
                  "deconv": "conv_transpose", "up_conv": "conv_transpose"}
     cli_keys: ClassVar[Mapping[str, str]] = {**_ConvFamily.cli_keys, "op": "output_padding", "os": "output_size"}
     compute_params = ConvTransposeParams
@@ -300,7 +301,8 @@ class ConvTranspose(_ConvFamily):
             if all(type(v) is int for v in (s[a], pl, pr, k_eff[a], op[a])):
                 formula.append(affine(s[a], -s[a] - pl - pr + k_eff[a] + op[a]))
             else:
-                formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
+                formula.append(symbolic_formula(
+                    lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
         known_out, params, macs, groups = self._channels(ctx, channels, k, size, transposed=True)
         shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
                            {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})

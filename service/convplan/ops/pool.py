@@ -135,7 +135,6 @@ class WindowPool(OpModel):
     coordinate map. Subclasses add padding, dilation and what they compute."""
 
     strided = True
-    windowed = True
     cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "ceil": "ceil_mode"}
     cli_main = "kernel_size"
 

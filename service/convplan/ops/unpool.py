@@ -60,7 +60,8 @@ class MaxUnpool(OpModel):
     names = ("max_unpool",)
     strided = True
     cli_names: ClassVar[Mapping[str, str]] = {"unpool": "max_unpool"}
-    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "os": "output_size", "from": "indices_from"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "os": "output_size",
+                                             "from": "indices_from"}
     cli_main = "kernel_size"
     compute_params = MaxUnpoolParams
     compute_request = MaxUnpoolRequest
@@ -107,7 +108,8 @@ class MaxUnpool(OpModel):
             else:
                 formula.append(symbolic_formula(lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] + k[a] - pl - pr))
         zero = [0] * ctx.rank
-        shape = LayerShape(out, channels, pads, formula, zero, zero, 0, 0, {"kernel_size": k, "stride": s, "dilation": d})
+        shape = LayerShape(out, channels, pads, formula, zero, zero, 0, 0,
+                           {"kernel_size": k, "stride": s, "dilation": d})
         return with_overlap(ctx, shape, self.overlap(shape))
 
     def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:

@@ -62,7 +62,8 @@ class Upsample(OpModel):
 
     names = ("upsample",)
     cli_names: ClassVar[Mapping[str, str]] = {"up": "upsample", "interpolate": "upsample"}
-    cli_keys: ClassVar[Mapping[str, str]] = {"sf": "scale_factor", "scale": "scale_factor", "m": "mode", "ac": "align_corners"}
+    cli_keys: ClassVar[Mapping[str, str]] = {"sf": "scale_factor", "scale": "scale_factor", "m": "mode",
+                                             "ac": "align_corners"}
     cli_main = "scale_factor"
     compute_params = UpsampleParams
     compute_request = UpsampleRequest

@@ -163,7 +163,7 @@ class Walker:
             why = ("has no max_pool" if exists and j in self._stages_done() else
                    "has not run yet (a skip used before it exists)" if exists else
                    f"does not exist (the encoder has {len(self.program.encoder)} stages)")
-            self._fail(f"max_unpool: indices_from={j}: encoder stage {j} {why}", (*loc, "indices_from"), loc)
+            self._fail(f"max_unpool: indices_from={j}: encoder stage {j} {why}", (*loc, "indices_from"))
         pool = self.pools[j].record
         ctx = LayerContext(self.resolver, self.index, layer.op, self.rank, loc)
         kernel = ctx.per_axis("kernel_size", layer.kernel_size)  # type: ignore[attr-defined]
@@ -172,7 +172,7 @@ class Walker:
                                    ("stride", stride, pool.shape.resolved["stride"])):
             if [norm(v) for v in mine] != [norm(v) for v in theirs]:
                 self._fail(f"max_unpool: {name} {_show(mine)} differs from the {name} {_show(theirs)} of the "
-                           f"max_pool of encoder stage {j} whose indices it uses", (*loc, name), loc)
+                           f"max_pool of encoder stage {j} whose indices it uses", (*loc, name))
         if not self._unpool_input_matches(j, size, loc):
             return layer  # "runs" probe of the solver: keep going with the default size (monotone in the input)
         if layer.output_size is None:  # type: ignore[attr-defined]
@@ -194,11 +194,10 @@ class Walker:
                 if self.solver:
                     return False
                 self._fail(f"max_unpool: input size {_show(size)} differs from the size "
-                           f"{_show(pool.output_size)} of the indices of encoder stage {j}'s max_pool", loc, loc,
-                           axis=a)
+                           f"{_show(pool.output_size)} of the indices of encoder stage {j}'s max_pool", loc, axis=a)
         return True
 
-    def _fail(self, msg: str, loc: tuple, layer_loc: tuple, *, axis: int | None = None,
+    def _fail(self, msg: str, loc: tuple, *, axis: int | None = None,
               layer: int | None = None) -> None:
         err = LayerError.at(msg, loc=loc, layer=self.index if layer is None else layer, axis=axis)
         err.extra["layers"] = [render_layer(r) for r in self.records]
@@ -240,11 +239,11 @@ class Walker:
         if spec.skip is not None:
             if spec.skip >= len(sources):
                 self._fail(f"decoder stage {t}: skip {spec.skip} is out of range (the encoder has {len(sources)} "
-                           "stages)", (*base, "skip"), base)
+                           "stages)", (*base, "skip"))
             skip_map = self.run_block(spec.skip_layers, sources[spec.skip], (*base, "skip_layers"), into=stage)
             fmap = merge_maps(self, t, spec, fmap, skip_map, up_records)
         elif spec.skip_layers:
-            self._fail(f"decoder stage {t}: skip_layers given without a skip", (*base, "skip_layers"), base)
+            self._fail(f"decoder stage {t}: skip_layers given without a skip", (*base, "skip_layers"))
         return self.run_block(spec.layers, fmap, (*base, "layers"), into=stage)
 
 

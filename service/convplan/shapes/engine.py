@@ -21,7 +21,8 @@ from convplan.shapes.models import ShapesRequest, check_layer_count
 from convplan.shapes.render import render_layer, render_result
 
 __all__ = [
-    "LayerRecord", "StackResult", "check_magnitude", "infer_layer", "infer_stack", "make_resolver", "resolve_input", "run_shapes", "run_shapes_json",
+    "LayerRecord", "StackResult", "check_magnitude", "infer_layer", "infer_stack", "make_resolver", "resolve_input",
+    "run_shapes", "run_shapes_json",
 ]
 
 

@@ -10,7 +10,7 @@ from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import Layer
 from convplan.ops._fields import Scalar
 
-__all__ = ["SymbolName", "SymbolSpec", "Symbols", "ShapesRequest", "InputSize", "check_layer_count", "raw_count"]
+__all__ = ["InputSize", "ShapesRequest", "SymbolName", "SymbolSpec", "Symbols", "check_layer_count", "raw_count"]
 
 SymbolName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")]
 

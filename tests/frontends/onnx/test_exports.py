@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from convplan.frontends.onnx import import_onnx
 from convplan.graph.schema import GraphRequest
 from convplan.run.graph import run_graph

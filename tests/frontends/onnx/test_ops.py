@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from onnx import helper
+
 from convplan.errors import InvalidModel, UnsupportedModel
 from convplan.frontends.onnx import import_onnx
 from convplan.ops import OPS
-from onnx import helper
-
 from tests.frontends.onnx.builders import const, model, node, weight
 
 
@@ -191,7 +191,8 @@ class TestPadAndSlice:
                  node("Shape", ["x"], ["sx"]), node("Shape", ["p"], ["sp"]),
                  node("Sub", ["sx", "sp"], ["d"]), node("Div", ["d", "two"], ["half"]),
                  node("Sub", ["d", "half"], ["rest"]),
-                 node("Slice", ["half", "two1", "four"], ["before"]), node("Slice", ["rest", "two1", "four"], ["after"]),
+                 node("Slice", ["half", "two1", "four"], ["before"]),
+                 node("Slice", ["rest", "two1", "four"], ["after"]),
                  node("Concat", ["zeros", "before", "zeros", "after"], ["pads"], axis=0),
                  node("Pad", ["p", "pads"], ["padded"])]
         data = model(nodes, opset=13, inits=[const("two", 2), const("two1", [2]), const("four", [4]),

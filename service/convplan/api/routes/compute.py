@@ -64,7 +64,8 @@ class ComputeResponse(BaseModel):
     operation_id="compute",
     summary="Run one op on a small tensor",
     description=(
-        f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
+        f"Computes {_LISTED} in float64 on nested-list tensors, agreeing with PyTorch (relative 1e-9). "
+        "Batched `(N, C, *spatial)`, or unbatched `(C, *spatial)` when "
         "the rank is known. `explain: true` on conv_transpose adds its zero-inserted input, padding, equivalent "
         "convolution and convolution matrix. Tensors over `max_input_elements` or results over "
         "`max_output_elements` are a 413. `?format=svg` (or `Accept: image/svg+xml`) on conv_transpose implies "

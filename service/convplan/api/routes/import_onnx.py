@@ -60,7 +60,7 @@ async def _model_bytes(request: Request, settings: Settings) -> bytes | Response
     if media == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=8, max_part_size=settings.max_model_bytes)
-        except Exception as exc:  # noqa: BLE001 - python-multipart's errors have no common public class
+        except Exception as exc:
             raise NotOnnx(f"malformed multipart body: {exc}",
                           [ErrorItem(("body",), "malformed multipart", "multipart")]) from None
         try:

@@ -137,7 +137,7 @@ class Importer:
             self._declared = {}
             try:
                 inferred = onnx.shape_inference.infer_shapes(self.model, data_prop=True)
-            except Exception:  # noqa: BLE001 - inference failing only means no declared dims
+            except Exception:
                 inferred = self.model
             graph = inferred.graph
             for info in [*graph.value_info, *graph.input, *graph.output]:

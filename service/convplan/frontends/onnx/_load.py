@@ -49,7 +49,7 @@ def load_model(data: bytes, limits: ModelLimits) -> onnx.ModelProto:
     if model.functions:
         try:
             model = onnx.inliner.inline_local_functions(model)
-        except Exception as exc:  # noqa: BLE001 - the inliner's C++ errors have no common class
+        except Exception as exc:
             raise InvalidModel(f"local functions cannot be inlined: {exc}",
                                [ErrorItem(("model", "functions"), str(exc), "onnx_function")]) from None
         _check_count(model, limits.max_nodes)

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Item", "Leaf", "Sym", "apply", "evaluate", "leaf", "leaves", "make", "print_expr", "same_function", "sample_worlds"]
+__all__ = ["Item", "Leaf", "Sym", "apply", "evaluate", "leaf", "leaves", "make", "print_expr", "same_function",
+           "sample_worlds"]
 
 Number = int | Fraction
 
