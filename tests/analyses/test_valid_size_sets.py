@@ -159,3 +159,24 @@ class TestScanLimits:
         request = {"inputs": [{"name": "x", "size": [32]}, {"name": "y", "size": ["W"]}],
                    "nodes": [{"id": "a", "op": "add", "inputs": ["x", "y"]}]}
         assert "another free symbol" in self._reason(request)
+
+
+class TestGraphReceptiveFields:
+    def test_a_chain_as_a_graph_has_the_stacks_fields(self) -> None:
+        from convplan.shapes import ShapesRequest, run_shapes
+
+        layers = [{"op": "conv", "kernel_size": 3, "stride": 2, "dilation": 2},
+                  {"op": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1},
+                  {"op": "conv_transpose", "kernel_size": 3, "stride": 2, "padding": 1},
+                  {"op": "upsample", "scale_factor": 2, "mode": "linear"}]
+        stack = run_shapes(ShapesRequest.model_validate({"input_size": [64], "layers": layers}))
+        nodes = [dict(layer, id=f"n{k}", inputs=["x" if k == 0 else f"n{k - 1}"]) for k, layer in enumerate(layers)]
+        graph = run_graph(GraphRequest.model_validate(body([64], nodes, valid_sizes=False)), symbolic=False)
+        assert [n["receptive_field"] for n in graph["nodes"]] == [layer["receptive_field"] for layer in stack["layers"]]
+
+    def test_the_valid_unet_output_sees_204_pixels_and_its_merges_are_aligned(self) -> None:
+        out = run_graph(GraphRequest.model_validate(body([572], unet(4, padded=False), align="crop",
+                                                         valid_sizes=False)), symbolic=False)
+        field = out["nodes"][-1]["receptive_field"][0]
+        assert (field["jump"], field["period"], field["size"], field["size_min"]) == (1, 16, 204, 188)
+        assert [m["rf_aligned"] for m in out["merges"]] == [True] * 4

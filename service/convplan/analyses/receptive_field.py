@@ -30,6 +30,7 @@ __all__ = [
     "along",
     "compose",
     "compose_axes",
+    "graph_fields",
     "identity",
     "join",
     "receptive_field_json",
@@ -238,3 +239,40 @@ def _lcm(a: int, b: int) -> int:
 
 
 _IDENTITY = ReceptiveField.from_phases(1, [(0, 0)])
+
+
+def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, list[ReceptiveField | None] | None],
+                                                                     dict[str, bool | None]]:
+    """Per node of an evaluated graph (``convplan.graph.evaluate.GraphResult``), per axis, its receptive field in
+    the first input (None off the first input), and per merge node ``rf_aligned``: a merge joins its inputs'
+    fields after the applied fix's shift (each input padded by its ``before``, negative for a crop); inputs
+    broadcast from size 1 are left out (they see the same pixels for every output)."""
+    first = result.graph.first_input.name
+    rank = len(result.inputs[first].size)
+    fields: dict[str, list[ReceptiveField | None] | None] = {first: identity(rank)}
+    aligned: dict[str, bool | None] = {}
+    for record in result.results:
+        node = record.node
+        ins = [fields.get(name) for name in node.inputs]
+        if not node.op.spatial_output or ins[0] is None:
+            fields[node.id] = None
+            continue
+        merge = record.merge
+        if merge is not None:
+            per_axis: list[ReceptiveField | None] = []
+            verdicts: list[bool | None] = []
+            for a in range(rank):
+                kept = [k for k in range(len(ins)) if not merge.broadcast[k][a]]
+                axis_fields = [None if ins[k] is None else ins[k][a] for k in kept]  # type: ignore[index]
+                shifts = [merge.applied_pads[k][a][0] for k in kept]
+                shifts = [s if type(s) is int else 0 for s in shifts]
+                shifted = [compose(f, Window.translation(-s), max_period=max_period)
+                           for f, s in zip(axis_fields, shifts)]
+                per_axis.append(join(shifted, max_period=max_period))
+                verdicts.append(rf_aligned(axis_fields, shifts))
+            fields[node.id] = per_axis
+            aligned[node.id] = False if False in verdicts else (None if None in verdicts else True)
+            continue
+        windows = [node.op.rf_window(record.shape, a, record.input_sizes[0][a]) for a in range(rank)]
+        fields[node.id] = compose_axes(ins[0], windows, max_period=max_period)
+    return fields, aligned

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convplan.analyses.merges import Culprit, MergeAnalysis
+from convplan.analyses.receptive_field import MAX_PERIOD, graph_fields, receptive_field_json
 from convplan.analyses.valid_sizes import AxisSets, SizeSet
 from convplan.exact import fraction_json
 from convplan.graph.evaluate import GraphResult, NodeResult
@@ -20,7 +21,7 @@ def _map(record: NodeResult, anchor: str) -> list[dict[str, Any]] | None:
     return [{"scale": fraction_json(m.scale), "offset": fraction_json(m.shift)} for m in record.maps]
 
 
-def _node(record: NodeResult, anchor: str, sym: bool) -> dict[str, Any]:
+def _node(record: NodeResult, anchor: str, sym: bool, field: list[Any] | None) -> dict[str, Any]:
     shape = record.shape
     out: dict[str, Any] = {"id": record.node.id, "index": record.node.index, "op": record.node.op.op,
                            "inputs": list(record.node.inputs)}
@@ -35,6 +36,7 @@ def _node(record: NodeResult, anchor: str, sym: bool) -> dict[str, Any]:
     put(out, "params", shape.params, sym)
     put(out, "macs", shape.macs, sym)
     out["map"] = _map(record, anchor)
+    out["receptive_field"] = None if field is None else [receptive_field_json(f) for f in field]
     out["overlap"] = overlap_json(shape.overlap)
     out["warnings"] = list(record.warnings)
     return out
@@ -51,7 +53,7 @@ def _culprit(c: Culprit | None, sym: bool) -> dict[str, Any] | None:
     return out
 
 
-def _merge(analysis: MergeAnalysis, sym: bool) -> dict[str, Any]:
+def _merge(analysis: MergeAnalysis, sym: bool, rf_aligned: bool | None) -> dict[str, Any]:
     m = analysis.merge
     out: dict[str, Any] = {"node": m.node, "inputs": list(m.inputs)}
     put(out, "sizes", m.sizes, sym)
@@ -59,7 +61,7 @@ def _merge(analysis: MergeAnalysis, sym: bool) -> dict[str, Any]:
     out["broadcast"] = m.broadcast
     out["offset"] = [[fraction_json(o) for o in per] for per in m.offset]
     out["registered"] = m.registered
-    out["rf_aligned"] = None
+    out["rf_aligned"] = rf_aligned
     out["applied"] = m.applied
     put(out, "applied_pads", m.applied_pads, sym)
     out["culprit"] = _culprit(analysis.culprit, sym)
@@ -89,8 +91,10 @@ def _axis_sets(sets: AxisSets | None) -> dict[str, Any] | None:
 
 
 def render_graph(result: GraphResult, resolver: Resolver, merges: list[MergeAnalysis],
-                 valid: list[AxisSets | None] | None, reasons: list[str | None] | None) -> dict[str, Any]:
+                 valid: list[AxisSets | None] | None, reasons: list[str | None] | None,
+                 rf_period: int = MAX_PERIOD) -> dict[str, Any]:
     sym = resolver.saw_symbol
+    fields, aligned = graph_fields(result, rf_period)
     anchor = result.graph.first_input.name
     out: dict[str, Any] = {"ok": result.ok}
     outputs = []
@@ -111,13 +115,16 @@ def render_graph(result: GraphResult, resolver: Resolver, merges: list[MergeAnal
     for node in result.graph.nodes:
         record = by_id.get(node.id)
         if record is not None:
-            nodes.append(_node(record, anchor, sym))
+            nodes.append(_node(record, anchor, sym, fields.get(node.id)))
         else:
             nodes.append({"id": node.id, "index": node.index, "op": node.op.op, "inputs": list(node.inputs),
                           "input_size": None, "output_size": None, "in_channels": None, "out_channels": None,
-                          "map": None, "overlap": None, "warnings": []})
+                          "map": None, "receptive_field": None, "overlap": None, "warnings": []})
     out["nodes"] = nodes
-    out["merges"] = [_merge(m, sym) for m in merges]
+    out["merges"] = [_merge(m, sym, aligned.get(m.merge.node)) for m in merges]
+    out["warnings"] += [f"node {m.merge.node}: the inputs' receptive fields are centred differently (rf_aligned "
+                        "false): the merge combines pixels that see different parts of the input"
+                        for m in merges if aligned.get(m.merge.node) is False]
     out["mismatch"] = _mismatch(result, merges, sym)
     out["failure"] = None if result.failure is None else {
         "node": result.failure.node.id, "detail": result.failure.error.detail,

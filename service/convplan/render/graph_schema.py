@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from convplan.shapes.schema import ConditionOut, SizeValue
+from convplan.shapes.schema import ConditionOut, ReceptiveFieldOut, SizeValue
 
 __all__ = ["AxisValidSizes", "CulpritOut", "GraphResponse", "MergeOut", "NodeOut", "SizeSetOut"]
 
@@ -41,6 +41,9 @@ class NodeOut(_Open):
     map: list[AxisMapOut] | None = Field(
         description="Per axis: output pixel y sits at first-input coordinate scale*y + offset (pixel centres); "
                     "null at and below adaptive pools and sized interpolation, and off the first input.")
+    receptive_field: list[ReceptiveFieldOut | None] | None = Field(
+        default=None, description="Per axis, in the first input (section 9); null off the first input, at and "
+                                  "after an adaptive pool or a flatten.")
     overlap: list[dict[str, object] | None] | None = Field(
         default=None, description="conv_transpose and max_unpool: per axis the taps per output phase (section 10).")
     warnings: list[str]

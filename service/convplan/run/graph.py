@@ -33,7 +33,8 @@ def run_graph(request: GraphRequest, limits: Any = None, *, symbolic: bool = Tru
 
         raw = {spec.name: list(spec.size) for spec in graph.inputs}
         valid, reasons = valid_input_sizes(graph, numeric_resolver, inputs, raw, limits=limits)
-    return render_graph(result, resolver, merges, valid, reasons)
+    return render_graph(result, resolver, merges, valid, reasons,
+                        *(() if limits is None else (limits.rf_period,)))
 
 
 def run_graph_json(payload: dict[str, Any], limits: Any = None) -> dict[str, Any]:
