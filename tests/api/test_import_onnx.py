@@ -188,3 +188,18 @@ class TestImportOnnxAnalysis:
     async def test_a_model_that_fails_at_its_size_is_ok_false(self, api_client: httpx.AsyncClient) -> None:
         body = (await post(api_client, example_model(), "?input=1x1x31x31")).json()
         assert body["analysis"]["ok"] is False and body["analysis"]["mismatch"]["node"] == "out"
+
+
+class TestImportOnnxSvg:
+    @pytest.mark.anyio
+    async def test_format_svg_draws_the_imported_graph(self, api_client: httpx.AsyncClient) -> None:
+        import xml.etree.ElementTree as ET
+
+        model = (await api_client.get("/v1/import/onnx/example.onnx")).content
+        response = await api_client.post("/v1/import/onnx?format=svg", content=model,
+                                         headers={"Content-Type": "application/octet-stream"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("image/svg+xml")
+        root = ET.fromstring(response.content)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.findall(".//{http://www.w3.org/2000/svg}g[@data-node]")

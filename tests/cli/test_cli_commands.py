@@ -180,3 +180,16 @@ def test_plan_writes_svg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["plan", "unet", "--depth", "2", "--input", "64", "--svg", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_check_writes_the_graph_svg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from convplan.frontends.onnx.example import example_model
+
+    model = tmp_path / "tiny.onnx"
+    model.write_bytes(example_model())
+    out = tmp_path / "tiny.svg"
+    assert main(["check", str(model), "--svg", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"

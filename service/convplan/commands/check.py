@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="an input's shape, e.g. 1x3xHxW (repeatable)")
     parser.add_argument("--align", choices=["none", "crop", "pad"], help="fix applied at a mismatch (default none)")
     parser.add_argument("--training", action="store_true", help="check as in training (batch_norm's rule)")
+    parser.add_argument("--svg", metavar="FILE", help="also write the analysed graph drawn as a layered DAG (SVG)")
     add_module_options(parser)
     add_api_options(parser)
     parser.set_defaults(handler=lambda args: run_module(args, parser, graph_report) if is_module_target(args.model)
@@ -80,7 +81,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         emit(_report(body))
     analysis = body.get("analysis")
+    if args.svg and analysis is not None:
+        print(write_graph_svg(args.svg, analysis), file=sys.stderr if args.json else sys.stdout)
     return 0 if analysis is None or analysis.get("ok") else 1
+
+
+def write_graph_svg(path: str, analysis: dict[str, Any]) -> str:
+    """Write the /v1/graph answer drawn as a layered DAG; the line to print."""
+    from convplan.render.svg import graph_svg
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(graph_svg(analysis))
+    except OSError as exc:
+        return f"could not write {path}: {exc}"
+    return f"wrote {path}"
 
 
 def _report(body: dict[str, Any]) -> str:

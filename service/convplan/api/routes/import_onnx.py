@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import DataResponse
-from convplan.api.symbolic import symbolic_pool
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
+from convplan.api.symbolic import CLIENT_GONE, numeric_first_result
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, NotOnnx
 from convplan.frontends.onnx import ModelLimits, import_onnx
 from convplan.frontends.onnx.example import example_model
 from convplan.graph.schema import GraphRequest
-from convplan.ops import NeedsSymbolic
 from convplan.run.graph import run_graph
 from convplan.settings import Settings
 
@@ -87,14 +87,11 @@ def _graph_request(graph: dict[str, Any]) -> GraphRequest:
         raise InvalidRequest(f"the imported graph is not a valid /v1/graph body: {items[0].msg}", items) from None
 
 
-async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """The /v1/graph response for ``graph``, numeric inline, symbolic in a worker (as POST /v1/graph)."""
+async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    """The /v1/graph response for ``graph`` exactly as POST /v1/graph computes it: numeric inline under the
+    inline budget, symbolic or heavy work queued for a worker (None: the client went away meanwhile)."""
     body = await run_in_threadpool(_graph_request, graph)
-    try:
-        return await run_in_threadpool(run_graph, body, settings, symbolic=False)
-    except NeedsSymbolic:
-        payload = body.model_dump(mode="json", exclude_unset=True)
-        return await run_in_threadpool(symbolic_pool(request).run, _SYMBOLIC_ENTRY, payload, settings)
+    return await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY)
 
 
 @router.post(
@@ -114,9 +111,10 @@ async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) 
         "that are not ONNX: 422; over `max_model_bytes`, `max_model_nodes` or `max_model_nesting`: 413."
     ),
     response_model=None,
-    openapi_extra={"requestBody": _BODY_DOC},
-    responses={200: {"description": "`model`, `graph`, `analysis` and the import's `warnings`."},
-               **problem_responses(400, 413, 415, 422)},
+    openapi_extra={"requestBody": _BODY_DOC, "parameters": [FORMAT_PARAMETER]},
+    responses={200: {"description": "`model`, `graph`, `analysis` and the import's `warnings` (JSON), or the "
+                                    "analysed graph's drawing (SVG).", "content": SVG_CONTENT},
+               **problem_responses(400, 413, 415, 422, 503)},
 )
 async def import_onnx_model(
     request: Request,
@@ -139,9 +137,14 @@ async def import_onnx_model(
         # The frontend locates errors in the model (``["model", "graph", "node", name]``); the model is the body.
         exc.errors = [replace(e, loc=("body", *e.loc[1:])) if e.loc[:1] == ("model",) else e for e in exc.errors]
         raise
-    analysis = await _analyse(request, result.graph, settings) if analyse else None
-    return DataResponse({"model": result.model, "graph": result.graph, "analysis": analysis,
-                         "warnings": result.warnings})
+    svg = wants_svg(request)
+    analysis = await _analyse(request, result.graph, settings) if analyse or svg else None
+    if (analyse or svg) and analysis is None:
+        return Response(status_code=CLIENT_GONE)
+    answer = {"model": result.model, "graph": result.graph, "analysis": analysis, "warnings": result.warnings}
+    if svg:
+        return await render_svg("onnx", answer, None, settings)
+    return DataResponse(answer)
 
 
 @router.get(
