@@ -20,7 +20,7 @@ from convplan.graph.align import MergeResult
 from convplan.graph.evaluate import GraphResult, NodeResult
 from convplan.ops import LayerShape, OpModel, Value
 
-__all__ = ["Candidate", "Culprit", "MergeAnalysis", "analyse_merges", "culprit_of", "pick_culprit"]
+__all__ = ["Candidate", "Culprit", "MergeAnalysis", "analyse_merges", "culprit_of", "keeps_shape", "pick_culprit"]
 
 Reason = Literal["drops_rows", "overhang", "output_padding", "border", "scale"]
 
@@ -75,10 +75,15 @@ def _producer(result: GraphResult, name: str) -> NodeResult | None:
 
 
 def _neutral(record: NodeResult) -> bool:
-    size = record.input_sizes[0]
-    if record.shape.output_size != size:
+    return keeps_shape(record.node.op, record.shape, record.input_sizes[0])
+
+
+def keeps_shape(op: OpModel, shape: LayerShape, size: list[Value]) -> bool:
+    """A layer that leaves sizes and pixel positions alone (activations, norms, dropout, zero pads...): what
+    an ``output_padding`` fix may look through."""
+    if shape.output_size != size:
         return False
-    return all(record.node.op.coord_map(record.shape, a, size[a]) == (1, 0) for a in range(len(size)))
+    return all(op.coord_map(shape, a, size[a]) == (1, 0) for a in range(len(size)))
 
 
 def _output_padding(result: GraphResult, merge: MergeResult) -> list[list[Value | None] | None]:

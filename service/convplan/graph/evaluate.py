@@ -24,7 +24,7 @@ from convplan.graph.ir import Graph, Node
 from convplan.ops import LayerContext, LayerShape, Resolver, Value
 from convplan.ops._values import norm
 
-__all__ = ["GraphResult", "NodeFailure", "NodeResult", "Tensor", "evaluate", "resolve_inputs"]
+__all__ = ["GraphResult", "NodeFailure", "NodeResult", "Tensor", "evaluate", "require_positive", "resolve_inputs"]
 
 _ONE, _ZERO = Fraction(1), Fraction(0)
 
@@ -95,17 +95,17 @@ def resolve_inputs(graph: Graph, resolver: Resolver) -> dict[str, Tensor]:
         for a, raw in enumerate(spec.size):
             loc = (*spec.loc, "size", a)
             value = resolver.scalar(raw, loc, axis=a)
-            _require_positive(resolver, value, loc, "input size", a)
+            require_positive(resolver, value, loc, "input size", a)
             size.append(value)
         channels = None
         if spec.channels is not None:
             channels = resolver.scalar(spec.channels, (*spec.loc, "channels"))
-            _require_positive(resolver, channels, (*spec.loc, "channels"), "channels", None)
+            require_positive(resolver, channels, (*spec.loc, "channels"), "channels", None)
         out[spec.name] = Tensor(size, channels, [AxisMap(spec.name, _ONE, _ZERO)] * len(size))
     return out
 
 
-def _require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, axis: int | None) -> None:
+def require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, axis: int | None) -> None:
     ctx = LayerContext(resolver, None, "input", 1, loc)
     try:
         ctx.require(value, ">=", 1, f"{what} must be at least 1", axis=axis)

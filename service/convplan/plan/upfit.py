@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from convplan.analyses.merges import keeps_shape
 from convplan.errors import ConvplanError
 from convplan.ops import NeedsSymbolic, Value
 from convplan.ops._values import norm, vmax
@@ -22,12 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = ["output_padding_fit"]
 
-_NEUTRAL = frozenset({"relu", "batch_norm", "dropout", "identity"})
 
 
 def output_padding_fit(w: Walker, up: list[LayerRecord], target: list[Value]) -> tuple[list, list]:
     rank = w.rank
-    last = max((k for k, r in enumerate(up) if r.layer.op == "conv_transpose"), default=None)
+    last = max((k for k, r in enumerate(up) if hasattr(r.layer, "output_padding_fit")), default=None)
     if last is None:
         return [None] * rank, [None] * rank
     record, rest = up[last], up[last + 1:]
@@ -35,7 +35,7 @@ def output_padding_fit(w: Walker, up: list[LayerRecord], target: list[Value]) ->
     current = r["output_padding"]
     base = [norm(record.shape.output_size[a] - current[a]) for a in range(rank)]  # output with padding 0
     legal = [norm(vmax(r["stride"][a], r["dilation"][a])) for a in range(rank)]
-    if all(x.layer.op in _NEUTRAL for x in rest):
+    if all(keeps_shape(x.layer, x.shape, x.input_size) for x in rest):
         need = [norm(target[a] - base[a]) for a in range(rank)]
     else:
         need = _search(rest, base, legal, target, record)

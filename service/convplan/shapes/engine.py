@@ -15,13 +15,13 @@ from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import ExprLimits, SymbolTable
 from convplan.expr._symbols import name_problem
 from convplan.frontends.stack import INPUT, stack_graph
-from convplan.graph.evaluate import GraphResult, Tensor, evaluate
+from convplan.graph.evaluate import GraphResult, Tensor, evaluate, require_positive
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
 from convplan.shapes.models import ShapesRequest, check_layer_count
 from convplan.shapes.render import render_layer, render_result
 
 __all__ = [
-    "LayerRecord", "StackResult", "check_magnitude", "infer_layer", "infer_stack", "make_resolver", "resolve_input",
+    "LayerRecord", "StackResult", "infer_layer", "infer_stack", "make_resolver", "resolve_input",
     "run_shapes", "run_shapes_json",
 ]
 
@@ -76,22 +76,13 @@ def resolve_input(
     size = []
     for a, v in enumerate(input_size):
         value = resolver.scalar(v, (*loc, "input_size", a), axis=a)
-        _require_positive(resolver, value, (*loc, "input_size", a), "input size", axis=a)
+        require_positive(resolver, value, (*loc, "input_size", a), "input size", axis=a)
         size.append(value)
     channels = None
     if in_channels is not None:
         channels = resolver.scalar(in_channels, (*loc, "in_channels"))
-        _require_positive(resolver, channels, (*loc, "in_channels"), "in_channels", axis=None)
+        require_positive(resolver, channels, (*loc, "in_channels"), "in_channels", axis=None)
     return size, channels
-
-
-def _require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, axis: int | None) -> None:
-    ctx = LayerContext(resolver, None, "input", 1, loc)
-    try:
-        ctx.require(value, ">=", 1, f"{what} must be at least 1", axis=axis)
-    except ConvplanError as exc:
-        raise InvalidRequest(f"{what} must be at least 1",
-                             [ErrorItem(loc, f"{what} must be at least 1", "value_error.size", None, axis)]) from exc
 
 
 def infer_stack(
@@ -126,19 +117,6 @@ def _records(result: GraphResult) -> list[LayerRecord]:
             for r in result.results]
 
 
-def check_magnitude(shape: LayerShape, resolver: Resolver, ctx: LayerContext) -> None:
-    """A computed size (or channel count) above ``max_size`` is a range error, as a given one is."""
-    limit = resolver.max_size
-    for axis, value in enumerate(shape.output_size):
-        if type(value) is int and value > limit:
-            msg = f"{ctx.op}: output size {value} is above the size limit {limit}"
-            raise InvalidRequest(f"layer {ctx.index}, axis {axis}: {msg}",
-                                 [ErrorItem(ctx.loc, msg, "limit.size", ctx.index, axis)])
-    if type(shape.out_channels) is int and shape.out_channels > limit:
-        msg = f"{ctx.op}: {shape.out_channels} output channels is above the size limit {limit}"
-        raise InvalidRequest(f"layer {ctx.index}: {msg}", [ErrorItem(ctx.loc, msg, "limit.size", ctx.index)])
-
-
 def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, loc: tuple = ("body",),
                 resolver: Resolver | None = None) -> LayerShape:
     """One layer outside a stack (the compute endpoint): errors point at ``loc + (param,)``."""
@@ -153,7 +131,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     service can move the request under its symbolic time budget."""
     check_layer_count(len(request.layers), limits, ("body", "layers"))
     for index, layer in enumerate(request.layers):
-        if layer.op == "max_unpool" and layer.indices_from is not None:  # only a plan has stages to point at
+        if getattr(layer, "indices_from", None) is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
                                 "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
