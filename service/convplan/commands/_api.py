@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ApiAnswer", "ApiUnreachable", "call", "format_problem"]
+__all__ = ["ApiAnswer", "ApiUnreachable", "call", "call_or_report", "format_problem"]
 
 ENV_BASE_URL = "CONVPLAN_BASE_URL"
 
@@ -161,3 +161,24 @@ def format_problem(answer: ApiAnswer) -> str:
         where = ".".join(str(part) for part in loc)
         lines.append(f"  {where}: {item.get('msg', '')}" if where else f"  {item.get('msg', '')}")
     return "\n".join(lines)
+
+
+def call_or_report(prog: str, method: str, path: str, body: Any = None, *, url: str | None, timeout: float,
+                   as_json: bool, binary: bytes | None = None) -> ApiAnswer | None:
+    """``call``, with a failure reported the commands' way: no answer, or a refusal (its problem on stderr,
+    and on stdout too with ``--json``); None then (the command exits 1)."""
+    import sys
+
+    from convplan.commands._output import print_json
+
+    try:
+        answer = call(method, path, body, url=url, timeout=timeout, binary=binary)
+    except ApiUnreachable as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+    if not answer.ok:
+        if as_json and isinstance(answer.body, dict):
+            print_json(answer.body)
+        print(format_problem(answer), file=sys.stderr)
+        return None
+    return answer

@@ -101,7 +101,7 @@ def load_module(target: str) -> Any:
 def run_module(args: argparse.Namespace, parser: argparse.ArgumentParser,
                report: Callable[[dict[str, Any]], str]) -> int:
     """``check`` for a Python target: 0 ok, 1 not ok or not capturable, 2 usage."""
-    from convplan.commands._api import ApiUnreachable, call, format_problem
+    from convplan.commands._api import call_or_report
     from convplan.commands._output import emit, print_json
 
     try:
@@ -124,15 +124,9 @@ def run_module(args: argparse.Namespace, parser: argparse.ArgumentParser,
     if args.body:
         print_json(body)
         return 0
-    try:
-        answer = call("POST", "/v1/graph", body, url=args.url, timeout=args.timeout)
-    except ApiUnreachable as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
-        return 1
-    if not answer.ok:
-        if args.json and isinstance(answer.body, dict):
-            print_json(answer.body)
-        print(format_problem(answer), file=sys.stderr)
+    answer = call_or_report(parser.prog, "POST", "/v1/graph", body, url=args.url, timeout=args.timeout,
+                            as_json=args.json)
+    if answer is None:
         return 1
     if args.json:
         print_json({"graph": body, "analysis": answer.body, "guards": [g.text for g in captured.guards],

@@ -51,7 +51,7 @@ def _read(path: str) -> bytes:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from convplan.commands._api import ApiUnreachable, call, format_problem
+    from convplan.commands._api import call_or_report
 
     try:
         data = _read(args.model)
@@ -65,15 +65,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.training:
         query.append(("training", "true"))
     path = "/v1/import/onnx" + (f"?{urlencode(query)}" if query else "")
-    try:
-        answer = call("POST", path, binary=data, url=args.url, timeout=args.timeout)
-    except ApiUnreachable as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
-        return 1
-    if not answer.ok:
-        if args.json and isinstance(answer.body, dict):
-            print_json(answer.body)
-        print(format_problem(answer), file=sys.stderr)
+    answer = call_or_report(parser.prog, "POST", path, binary=data, url=args.url, timeout=args.timeout,
+                            as_json=args.json)
+    if answer is None:
         return 1
     body = answer.body
     if args.json:

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from convplan.commands._api import ApiUnreachable, call, format_problem
+    from convplan.commands._api import call_or_report
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -38,15 +38,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: cannot read a JSON body from {args.file}: {exc}", file=sys.stderr)
         return 2
-    try:
-        answer = call("POST", "/v1/graph", body, url=args.url, timeout=args.timeout)
-    except ApiUnreachable as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
-        return 1
-    if not answer.ok:
-        if args.json and isinstance(answer.body, dict):
-            print_json(answer.body)
-        print(format_problem(answer), file=sys.stderr)
+    answer = call_or_report(parser.prog, "POST", "/v1/graph", body, url=args.url, timeout=args.timeout,
+                            as_json=args.json)
+    if answer is None:
         return 1
     if args.json:
         print_json(answer.body)
