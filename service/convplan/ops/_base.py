@@ -21,7 +21,7 @@ from convplan.ops._overlap import AxisOverlap
 from convplan.ops._values import Value
 from convplan.ops._window import Window
 
-__all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "register"]
+__all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "OptionalOutputSize", "register"]
 
 
 class NoClosedForm(Exception):
@@ -160,6 +160,23 @@ class OpModel(LayerModel):
         None where no periodic window exists or a parameter it needs is symbolic. Every op says
         so explicitly: an op that does not define its window is a bug, not an identity."""
         raise NotImplementedError(f"{type(self).__name__} defines no receptive-field window")
+
+
+class OptionalOutputSize:
+    """Mixin of the ops whose optional ``output_size`` (PyTorch's forward argument) fixes their output: the
+    output then no longer follows the input, and only a bounded range of input sizes fits it."""
+
+    output_size: Any
+
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        if self.output_size is not None:
+            return None
+        return super().size_ratio(shape, axis, in_size)  # type: ignore[misc]
+
+    def fixed_input_reason(self) -> str | None:
+        if self.output_size is None:
+            return None
+        return "its output_size is fixed, so only a bounded range of input sizes fits it"
 
 
 OPS: dict[str, type[OpModel]] = {}

@@ -16,7 +16,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from convplan.errors import ErrorItem, InvalidRequest
 from convplan.kernels.conv import prepare_conv, prepare_conv_transpose
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, OpModel, OptionalOutputSize, register
 from convplan.ops._channels import check_groups, per_group
 from convplan.ops._compute import (
     ComputeParams,
@@ -255,7 +255,7 @@ class Conv(_ConvFamily):
 
 
 @register
-class ConvTranspose(_ConvFamily):
+class ConvTranspose(OptionalOutputSize, _ConvFamily):
     """Transposed convolution, as ``torch.nn.ConvTranspose1d/2d/3d``."""
 
     names = ("conv_transpose",)
@@ -354,16 +354,6 @@ class ConvTranspose(_ConvFamily):
             return None
         a, b = forward  # inverse of the matching conv's map x = a*y + b
         return 1 / a, -b / a
-
-    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
-        if self.output_size is not None:
-            return None
-        return super().size_ratio(shape, axis, in_size)
-
-    def fixed_input_reason(self) -> str | None:
-        if self.output_size is None:
-            return None
-        return "its output_size is fixed, so only a bounded range of input sizes fits it"
 
     def output_padding_fit(self, shape: LayerShape, axis: int, target: Value) -> Value | None:
         """The legal ``output_padding`` (``< stride or dilation``, ATen's check) that makes this axis ``target``

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from convplan.errors import ErrorItem, LayerError
 from convplan.kernels.pool import max_unpool_nd
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, OpModel, OptionalOutputSize, register
 from convplan.ops._compute import (
     Arrays,
     ComputeParams,
@@ -54,7 +54,7 @@ class MaxUnpoolRequest(MaxUnpoolParams):
 
 
 @register
-class MaxUnpool(OpModel):
+class MaxUnpool(OptionalOutputSize, OpModel):
     """Max unpooling: scatters each value to the position its index names."""
 
     names = ("max_unpool",)
@@ -123,16 +123,6 @@ class MaxUnpool(OpModel):
             return None
         b = Fraction(k - 1, 2) - pl  # inverse of the matching pool's map x = s*y + b
         return Fraction(1, s), -b / s
-
-    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
-        if self.output_size is not None:
-            return None
-        return super().size_ratio(shape, axis, in_size)
-
-    def fixed_input_reason(self) -> str | None:
-        if self.output_size is None:
-            return None
-        return "its output_size is fixed, so only a bounded range of input sizes fits it"
 
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         out = output_ints(shape)
