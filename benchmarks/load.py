@@ -86,6 +86,15 @@ SHAPES_NUMERIC = Case(
 SHAPES_UNET = Case(
     "shapes_unet", "/v1/shapes", {"input_size": [572, 572], "in_channels": 1, "layers": _DOWN * 4 + _UP * 4}
 )
+# The "23-layer numeric U-Net": four (conv, conv, pool) stages, two bottom convs, three
+# (up-conv, conv, conv) stages.
+_CONV3 = {"op": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64}
+SHAPES_UNET23 = Case(
+    "shapes_unet23", "/v1/shapes",
+    {"input_size": [572, 572], "in_channels": 1,
+     "layers": [_CONV3, _CONV3, {"op": "max_pool", "kernel_size": 2}] * 4 + [_CONV3, _CONV3]
+     + [{"op": "conv_transpose", "kernel_size": 2, "stride": 2, "out_channels": 64}, _CONV3, _CONV3] * 3},
+)
 SHAPES_SYMBOLIC = Case(
     "shapes_symbolic", "/v1/shapes", {"input_size": ["16*n", "H"], "in_channels": 3, "layers": _DOWN * 2}
 )
@@ -97,6 +106,7 @@ COMPUTE = Case(
 WORKLOADS: dict[str, list[Case]] = {
     "shapes": [SHAPES_NUMERIC],
     "shapes_unet": [SHAPES_UNET],
+    "shapes_unet23": [SHAPES_UNET23],
     # numeric requests dominate, as in a design tool; one symbolic in eight
     "mix": [SHAPES_NUMERIC, PLAN, SHAPES_NUMERIC, COMPUTE, SHAPES_UNET, SHAPES_NUMERIC, COMPUTE, SHAPES_SYMBOLIC],
 }
@@ -324,6 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--response-cache-bytes", type=int, default=None,
+                        help="convplan's CONVPLAN_RESPONSE_CACHE_BYTES (0: every request computed; default: the "
+                             "service's default, so repeated bodies are answered from its cache)")
     parser.add_argument("--bare", choices=["fastapi", "starlette"], default="fastapi",
                         help="the baseline: a bare FastAPI app or Starlette alone (default %(default)s)")
     args = parser.parse_args(argv)
@@ -336,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict[str, dict[int, Result]]] = {}
     canned: dict[str, Any] = {}
     cases = {c.name: c for w in args.workloads for c in WORKLOADS[w]}
-    with tempfile.TemporaryDirectory() as tmp, Server("convplan") as ours:
+    env = {} if args.response_cache_bytes is None else {"CONVPLAN_RESPONSE_CACHE_BYTES": str(args.response_cache_bytes)}
+    with tempfile.TemporaryDirectory() as tmp, Server("convplan", env=env) as ours:
         for case in cases.values():  # warm-up, and the responses the bare app will give
             status, body = post(ours.url, case)
             if status != 200:

@@ -15,6 +15,7 @@ from convplan.api.docs import install_docs
 from convplan.api.handlers import install_exception_handlers
 from convplan.api.openapi import DESCRIPTION, install_openapi
 from convplan.api.page import install_page
+from convplan.api.response_cache import ResponseCache, ResponseCacheMiddleware
 from convplan.api.routes import load_routers
 from convplan.api.routes.import_onnx import IMPORT_ONNX_PATH
 from convplan.api.security_headers import SecurityHeadersMiddleware
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     install_exception_handlers(app)
 
-    # Middleware added last runs first: CORS wraps the body guard, so its
+    # Middleware added last runs first: CORS wraps the cache and the body guard, so its
     # 413/415 refusals carry CORS headers and browsers can read them.
     app.add_middleware(
         BodyGuardMiddleware,
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_json_depth=settings.max_json_depth,
         binary_paths={IMPORT_ONNX_PATH: (settings.max_model_bytes, "max_model_bytes")},
     )
+    # Outside the guard: a repeated question is answered before its body is checked again.
+    app.add_middleware(ResponseCacheMiddleware, cache=ResponseCache(settings.response_cache_bytes),
+                       max_request_bytes=settings.response_cache_max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
             "is still starting, leaving it orphaned."
         ),
     )
+    response_cache_bytes: int = Field(
+        64_000_000, ge=0,
+        description=(
+            "Memory for answers kept to repeated requests (every POST is a pure function of its path, query, "
+            "Content-Type, Accept and body); least recently used first out; 0 turns the cache off."
+        ),
+    )
+    response_cache_max_request_bytes: int = Field(
+        262_144, ge=0, description="Largest request body whose answer is kept (larger ones are never looked up)."
+    )
 
     # --- limits (published by GET /v1/limits) ---------------------------
     # 8 MB admits a compute body at max_input_elements: 250k floats printed to

@@ -76,10 +76,12 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    """One ``convplan serve`` with one symbolic worker, a long symbolic budget and a short numeric one."""
+    """One ``convplan serve`` with one symbolic worker, a long symbolic budget and a short numeric one, and no
+    response cache: these tests send one question again to see the workers answer it."""
     port = free_port()
     process = start_server(port, timeout=90.0, settings={
-        "CONVPLAN_SYMBOLIC_WORKERS": "1", "CONVPLAN_SYMBOLIC_TIMEOUT_SECONDS": "120",
+        "CONVPLAN_RESPONSE_CACHE_BYTES": "0", "CONVPLAN_SYMBOLIC_WORKERS": "1",
+        "CONVPLAN_SYMBOLIC_TIMEOUT_SECONDS": "120",
         "CONVPLAN_WORK_TIMEOUT_SECONDS": "2", "CONVPLAN_MAX_QUEUE_WAIT_SECONDS": "300"})
     try:
         url = f"http://127.0.0.1:{port}"
@@ -195,14 +197,15 @@ class TestHeavyNumericRequest:
 
 @pytest.fixture
 async def make_client() -> AsyncIterator[Any]:
-    """In-process clients on apps with given settings, lifespans run (workers warmed and stopped)."""
+    """In-process clients on apps with given settings (no response cache: the workers must answer every
+    request), lifespans run (workers warmed and stopped)."""
     from contextlib import AsyncExitStack
 
     from convplan.app import create_app
 
     async with AsyncExitStack() as stack:
         async def make(**overrides: Any) -> tuple[httpx.AsyncClient, Any]:
-            app = create_app(Settings.model_construct(**overrides))
+            app = create_app(Settings.model_construct(**{"response_cache_bytes": 0, **overrides}))
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=300))

@@ -33,8 +33,9 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from convplan.api.asgi_io import announces_body, content_length, header, read_body, replay
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
@@ -210,16 +211,16 @@ class BodyGuardMiddleware:
         self.binary_paths = dict(binary_paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _announces_body(scope):
+        if scope["type"] != "http" or not announces_body(scope):
             await self.app(scope, receive, send)
             return
         binary = self.binary_paths.get(scope["path"])
         limit, limit_name = binary or (self.max_body_bytes, "max_body_bytes")
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > limit:
             await self._too_large(scope, receive, send, limit, limit_name)
             return
-        body, outcome = await _read_body(receive, limit)
+        body, outcome = await read_body(receive, limit)
         if outcome == "too_large":
             await self._too_large(scope, receive, send, limit, limit_name)
             return
@@ -227,9 +228,9 @@ class BodyGuardMiddleware:
             return  # nobody to answer
         refusal = self._refusal(scope, body) if body and binary is None else None
         if refusal is not None:
-            await refusal(scope, _replay(body, receive), send)
+            await refusal(scope, replay(body, receive), send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     def _refusal(self, scope: Scope, body: bytes) -> Response | None:
         if scope["method"] not in _METHODS_WITH_JSON_BODY:
@@ -242,7 +243,7 @@ class BodyGuardMiddleware:
         return refusal
 
     def _check(self, scope: Scope, body: bytes) -> Response | None:
-        content_type = _header(scope, b"content-type")
+        content_type = header(scope, b"content-type")
         if not is_json_media_type(content_type):
             return problem_response(
                 415,
@@ -273,61 +274,6 @@ class BodyGuardMiddleware:
 
 def _item(loc: tuple[str | int, ...], msg: str, type_: str) -> dict[str, Any]:
     return ErrorItem(loc, msg, type_).as_dict()
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _announces_body(scope: Scope) -> bool:
-    # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body.
-    names = {key for key, _ in scope["headers"]}
-    return _content_length(scope) != 0 and (b"content-length" in names or b"transfer-encoding" in names)
-
-
-def _content_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, str]:
-    """Read the whole body, stopping as soon as it exceeds ``limit``.
-
-    Returns ``(body, outcome)``, outcome one of "ok", "too_large", "disconnected".
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"", "disconnected"
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return b"", "too_large"
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), "ok"
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that yields the buffered body once, then defers to the server."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _route_exists(scope: Scope) -> bool:

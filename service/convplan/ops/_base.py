@@ -129,7 +129,7 @@ class OpModel(LayerModel):
 
     def size_of_target(self) -> str | None:
         """The node or input whose spatial size this op takes (``size_of``), if any."""
-        return getattr(self, "size_of", None)
+        return self.__dict__.get("size_of")  # a field's value; not getattr: a missing one raises inside pydantic
 
     def overlap(self, shape: LayerShape) -> list[AxisOverlap | None] | None:
         """Per axis, the taps reaching each output phase (contract section 10; None where symbolic);

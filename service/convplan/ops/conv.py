@@ -62,7 +62,7 @@ def drops_rows(shape: LayerShape, axis: int) -> bool:
 def window_params(ctx: LayerContext, layer: OpModel, *, dilation: bool = True) -> tuple[list, list, list, list]:
     """kernel_size, stride, dilation and k_eff per axis, each checked positive."""
     k = ctx.per_axis("kernel_size", layer.kernel_size)  # type: ignore[attr-defined]
-    stride_value = getattr(layer, "stride", 1)
+    stride_value = layer.__dict__.get("stride", 1)  # pools: None is "= kernel_size"; no stride field: 1
     s = k if stride_value is None else ctx.per_axis("stride", stride_value)
     d = ctx.per_axis("dilation", layer.dilation) if dilation else [1] * ctx.rank  # type: ignore[attr-defined]
     if all(v.__class__ is int and v >= 1 for v in (*k, *s, *d)):  # plain positive ints: nothing to check

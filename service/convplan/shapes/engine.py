@@ -131,7 +131,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     service can move the request under its symbolic time budget."""
     check_layer_count(len(request.layers), limits, ("body", "layers"))
     for index, layer in enumerate(request.layers):
-        if getattr(layer, "indices_from", None) is not None:  # only a plan has stages to point at
+        if layer.__dict__.get("indices_from") is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
                                 "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
