@@ -134,7 +134,6 @@ def evaluate(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], *, str
 def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: GraphResult, *, strict: bool,
           magnitude: bool, maps: bool, memo: dict[Any, Any] | None) -> None:
     tensors: dict[str, Tensor] = dict(inputs)
-    symbolic = resolver.symbolic
     for node in graph.nodes:
         budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)
         try:
@@ -199,7 +198,7 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
                 memo[key] = ("failure", exc)  # type: ignore[index]
             result.failure = NodeFailure(node=node, error=exc)
             break
-        if symbolic:
+        if resolver.saw_symbol:  # every value parsed so far was a number: nothing to collapse
             _canonicalize(shape)
         node_maps = _maps(node, ins[0], sizes[0], shape, merge) if maps else []
         record = NodeResult(node=node, input_sizes=sizes, in_channels=[t.channels for t in ins], shape=shape,
