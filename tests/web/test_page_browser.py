@@ -167,3 +167,68 @@ class TestPage:
         # so only the error can say the upload was answered).
         page.wait_for_function("() => document.querySelector('#error').textContent.length > 0", timeout=10_000)
         assert "ONNX" in page.text_content("#error")
+
+    def test_a_real_onnx_model_fills_table_diagram_skips_and_sizes(self, page: Any, shots: Path) -> None:
+        model = FIXTURES / "onnx" / "unet_paper.onnx"  # the U-Net paper's network (tests/fixtures/onnx/make_models.py)
+        page.set_input_files("#onnx-file", files=[{"name": model.name, "mimeType": "application/octet-stream",
+                                                   "buffer": model.read_bytes()}])
+        up = "_/u2/ConvTranspose_output_0"
+        page.wait_for_selector(f"#diagram svg g[data-node='{up}']", timeout=10_000)
+        wait_text(page, "#layer-table", up)
+        assert page.locator("#layer-table tr[data-index]").count() == 31  # its 103 ONNX nodes, shape arithmetic folded
+        assert page.locator("#skips li").count() == 2  # the two concats, aligned by the model's own crops
+        assert "aligned" in page.text_content("#skips li")
+        wait_text(page, "#valid-sizes", "free symbol")  # H and W: no closed form, and the reason is said
+        assert page.text_content("#error") == ""
+        # The model's two transposed convs are offered for explaining.
+        assert page.eval_on_selector_all("#explain-layer option", "os => os.map(o => o.value)") == [
+            up, "_/u1/ConvTranspose_output_0"]
+        page.screenshot(path=str(shots / "onnx.png"), full_page=True)
+        # The imported graph is in the editor, with its input's size: a numeric size re-analyses it (/v1/graph).
+        assert page.input_value("#input-size") == "[H, W]"
+        assert json.loads(page.input_value("#layers"))["nodes"][0]["op"] == "conv"
+        page.fill("#input-size", "572x572")
+        wait_text(page, "#valid-sizes", "i mod 4 in {0}, i >= 44")
+        wait_text(page, "#diagram", "536x536")
+
+    def test_explain_frames_step_in_place_and_are_shared(self, page: Any, live_server: str, shots: Path) -> None:
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.fill("#input-size", "8x8")
+        page.fill("#layers", "conv:k=3,c=4 conv_transpose:k=3,s=2,p=1,c=2")
+        wait_text(page, "#explain-frame", "frame 1 of 25: output (0, 0)")  # 3x3 drawn input: 5x5 output
+        assert page.input_value("#explain-layer") == "encoder/0/layers/1"
+        assert "k=3, s=2, p=1" in page.text_content("#explain-layer")
+        visible = "#explain-diagram svg g.panel:not(.off)"
+        assert page.locator(visible).count() == 1
+        # Where the output position of this frame is drawn, in the picture (the page may scroll on a click).
+        marked = """() => {
+            const svg = document.querySelector('#explain-diagram svg').getBoundingClientRect();
+            const shown = document.querySelector('#explain-diagram svg g.panel:not(.off)');
+            const cell = shown.querySelector("g.output rect[stroke='#e67e22']").getBoundingClientRect();
+            return [cell.x - svg.x, cell.y - svg.y];
+        }"""
+        first = page.evaluate(marked)
+        assert page.is_disabled("#explain-prev")
+        asked = len(requests)
+        page.click("#explain-next")
+        wait_text(page, "#explain-frame", "frame 2 of 25: output (0, 1)")
+        assert page.locator(visible).count() == 1
+        assert page.get_attribute(visible, "data-position") == "(0, 1)"
+        second = page.evaluate(marked)
+        assert (second[0] - first[0], second[1] - first[1]) == (22, 0)  # one cell to the right, in place
+        assert len(requests) == asked  # stepping asks nothing: the frames are the panels of one answer
+        page.locator("#explain").screenshot(path=str(shots / "explain.png"))
+        again = page.context.new_page()
+        again.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server + "/")
+                    else route.abort())
+        again.goto(page.url)
+        wait_text(again, "#explain-frame", "frame 2 of 25: output (0, 1)")
+        again.close()
+
+    def test_explain_says_when_there_is_nothing_to_explain(self, page: Any) -> None:
+        wait_text(page, "#explain-note", "No conv_transpose layer")  # the default stack has none
+        assert page.is_hidden("#explain-controls")
+        page.fill("#layers", "conv_transpose:k=k,s=2")
+        page.fill("#input-size", "8")
+        wait_text(page, "#explain-note", "only numbers can be drawn")

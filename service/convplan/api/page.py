@@ -22,7 +22,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_ASSETS = {"app.js": "text/javascript", "layers.js": "text/javascript", "style.css": "text/css"}
+_ASSETS = {"app.js": "text/javascript", "explain.js": "text/javascript", "layers.js": "text/javascript",
+           "style.css": "text/css"}
 
 
 def _read(name: str) -> bytes:

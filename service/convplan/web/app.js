@@ -3,6 +3,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const { parseStack, parseSize, parseValue } = window.convplanLayers;
+  let explainer = null; // the explain frames (explain.js), made once the page is loaded
   const TEMPLATES = {
     unet: { name: "unet", depth: 4, conv: { kernel_size: 3, padding: 0 }, base_channels: 64, out_channels: 2 },
     "unet-same": { name: "unet", depth: 4, conv: { kernel_size: 3, padding: 1 }, base_channels: 64, out_channels: 2 },
@@ -160,7 +161,8 @@
     const box = $("valid-sizes");
     box.replaceChildren();
     const entries = result.valid_input_sizes;
-    if (!Array.isArray(entries)) { box.append(el("p", result.valid_input_sizes_reason || "not available")); return; }
+    const reasons = [].concat(result.valid_input_sizes_reason || []).filter(Boolean); // why no closed form
+    if (!Array.isArray(entries)) { box.append(el("p", reasons.join("; ") || "not available")); return; }
     entries.forEach((entry, axis) => {
       if (!entry) { box.append(el("p", `axis ${axis}: no closed form`)); return; }
       const set = entry.clean || entry; // /v1/graph: runs / clean / same_size; /v1/plan: one set
@@ -170,6 +172,7 @@
       if (typeof set.output_size === "string") text += `; output = ${set.output_size}`;
       box.append(el("p", text));
     });
+    if (entries.includes(null)) for (const reason of reasons) box.append(el("p", reason, { class: "reason" }));
   }
 
   function showReceptiveFields(rows) {
@@ -179,6 +182,21 @@
     if (!reported.length) { box.append(el("p", "not reported by this service version")); return; }
     const last = reported[reported.length - 1];
     box.append(el("p", `${last.loc ? last.loc.join("/") : last.id}: ${fmtRf(last.receptive_field)}`));
+  }
+
+  // The conv_transpose layers of an answer, with their parameters from what was asked (a plan: the expanded
+  // template or the body, by loc; a graph or model: its nodes, by id).
+  function transposedConvs(rows, asked) {
+    const nodes = new Map(((asked && asked.nodes) || []).map((node) => [node.id, node]));
+    const found = [];
+    for (const row of rows) {
+      if (row.op !== "conv_transpose" || !Array.isArray(row.output_size)) continue;
+      const spec = row.loc ? row.loc.reduce((at, step) => (at == null ? at : at[step]), asked) : nodes.get(row.id);
+      if (!spec || typeof spec !== "object") continue;
+      const key = row.loc ? row.loc.join("/") : row.id;
+      found.push({ key, spec, rank: row.output_size.length, label: window.convplanExplain.label(spec) });
+    }
+    return found;
   }
 
   function showResult(result) {
@@ -206,20 +224,30 @@
     showError(null);
     showResult(json.payload);
     if (svg.ok) showSvg(svg.payload);
+    explainer.update(transposedConvs(json.payload.nodes || planRows(json.payload), json.payload.expanded || req.body));
   }
 
   async function uploadOnnx(file) {
     const mine = ++generation;
+    clearTimeout(timer); // an edit waiting to be sent is older than the model
+    $("status").textContent = "importing...";
     const bytes = await file.arrayBuffer();
     const init = { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: bytes };
     const [json, svg] = await Promise.all([call("v1/import/onnx", init), call("v1/import/onnx?format=svg", init)]);
     if (mine !== generation) return;
+    $("status").textContent = "";
     if (!json.ok) { showError(json.payload); return; }
     showError(null);
     const analysis = json.payload.analysis || {};
     showResult(analysis);
     if (svg.ok) showSvg(svg.payload);
-    $("layers").value = JSON.stringify(json.payload.graph);
+    explainer.update(transposedConvs(analysis.nodes || [], json.payload.graph));
+    // The editor now holds the model as a /v1/graph body, with its input's size: edits re-analyse it.
+    const graph = json.payload.graph;
+    $("layers").value = JSON.stringify(graph);
+    $("template").value = "";
+    const size = graph.inputs && graph.inputs[0] && graph.inputs[0].size;
+    if (Array.isArray(size)) $("input-size").value = size.every(Number.isInteger) ? size.join("x") : `[${size.join(", ")}]`;
     saveHash();
   }
 
@@ -233,6 +261,7 @@
   function saveHash() {
     const state = {};
     for (const id of FIELDS) state[id] = $(id).value;
+    Object.assign(state, explainer.state());
     history.replaceState(null, "", "#" + encodeURIComponent(JSON.stringify(state)));
   }
 
@@ -241,10 +270,12 @@
     try {
       const state = JSON.parse(decodeURIComponent(location.hash.slice(1)));
       for (const id of FIELDS) if (typeof state[id] === "string") $(id).value = state[id];
+      explainer.restore(state);
     } catch (e) { /* a hand-edited hash: keep the defaults */ }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    explainer = window.convplanExplain.create({ $, el, call, onState: saveHash });
     loadHash();
     for (const id of FIELDS) {
       $(id).addEventListener("input", schedule);
