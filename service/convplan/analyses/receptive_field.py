@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from convplan.exact import Exact, exact, fraction_json
@@ -61,10 +62,15 @@ class ReceptiveField(NamedTuple):
     def from_phases(cls, jump: Exact, phases: Sequence[Span | None]) -> ReceptiveField:
         """The field with these phases, reduced to its least period."""
         n = len(phases)
-        period = 1 if n == 1 else next(p for p in range(1, n + 1)
-                                       if n % p == 0 and all(phases[r] == phases[r % p] for r in range(p, n)))
+        period = n
+        if n > 1:  # the least divisor p of n with phases[r] == phases[r - p] for all r >= p (compared in C)
+            phases = tuple(phases)
+            period = next(p for p in range(1, n + 1) if not n % p and phases[p:] == phases[:n - p])
         kept = tuple(phases[:period])
-        sizes = [0 if s is None else int(s[1] - s[0]) + 1 for s in kept]
+        if None in kept:
+            sizes = [0 if s is None else int(s[1] - s[0]) + 1 for s in kept]
+        else:
+            sizes = [int(hi - lo) + 1 for lo, hi in kept]  # type: ignore[misc]
         first = kept[0]
         return cls(jump, period, kept, max(sizes), min(sizes),
                    None if first is None else int(first[0]),
@@ -95,6 +101,8 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     joins their fields. None where either is (no window: an adaptive pool, a symbolic parameter)."""
     if field is None or window is None:
         return None
+    if window is _IDENTITY_WINDOW:
+        return field  # pointwise: the same field, and the same object (its rendering can be shared)
     jump = field.jump * window.jump
     if field.period == 1 and window.period == 1:
         # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
@@ -107,7 +115,14 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
             lo, hi = exact(lo), exact(hi)
         size = int(hi - lo) + 1
         return ReceptiveField(jump, 1, ((lo, hi),), size, size, int(lo), _half(lo + hi))
-    jump = exact(jump)
+    return _compose_periodic(field, window, max_period)
+
+
+@lru_cache(maxsize=1024)
+def _compose_periodic(field: ReceptiveField, window: Window, max_period: int) -> ReceptiveField:
+    """``compose`` where the field or the window has phases: a loop over them, so it is remembered (fields and
+    windows are immutable values; an edited stack recomputes only from the edited layer on)."""
+    jump = exact(field.jump * window.jump)
     if field.phases is None or field.period is None:
         return ReceptiveField.untracked(jump)
     # y -> y + P moves x by window.jump*P, which must be a multiple of the field's period.
@@ -115,6 +130,8 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     period = _lcm(window.period, b * field.period // math.gcd(a, b * field.period))
     if period > max_period:
         return ReceptiveField.untracked(jump)
+    if field.jump.__class__ is int and jump.__class__ is int and None not in field.phases:
+        return _from_int_phases(jump, _int_phases(field, window, period, jump))
     # Output r reads x = window.jump*r + o; each x's field spans field.jump*x + phases[x mod P_field]
     # (inlined: this loop runs once per phase and tap of every layer after an upsampling).
     field_jump, field_period, field_phases = field.jump, field.period, field.phases
@@ -134,6 +151,61 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
                     hi = base + span[1]
         phases.append(None if lo is None else (exact(lo - jump * r), exact(hi - jump * r)))  # type: ignore[operator]
     return ReceptiveField.from_phases(jump, phases)
+
+
+def _int_phases(field: ReceptiveField, window: Window, period: int, jump: int) -> list[Span | None]:
+    """``compose``'s phases where every value is an integer (an integral jump before and after, no empty phase
+    before): the layers after a transposed conv or an upsampling, with int arithmetic only."""
+    field_jump, field_period = field.jump, field.period
+    assert field_period is not None and field_jump.__class__ is int
+    los = [s[0] for s in field.phases]  # type: ignore[index,union-attr]
+    his = [s[1] for s in field.phases]  # type: ignore[index,union-attr]
+    window_period = window.period
+    step = int(window.jump * window_period)  # input pixels per window period (an integer by construction)
+    # Where lo(x) and hi(x) never decrease (every field of real layers without holes), the hull of the
+    # inputs' fields is [lo(first input), hi(last input)]: one look-up per phase instead of one per tap.
+    nondecreasing = (all(a <= b + field_jump for a, b in zip(los, los[1:] + los[:1])) and
+                     all(a <= b + field_jump for a, b in zip(his, his[1:] + his[:1])))
+    if nondecreasing and window_period == 1:  # a strided window: phase r reads step*r + its taps
+        taps = window.phase_inputs(0)
+        first, last = taps[0], taps[-1]
+        return [(field_jump * first + los[(step * r + first) % field_period],
+                 field_jump * last + his[(step * r + last) % field_period]) for r in range(period)]
+    inputs = [window.phase_inputs(rw) for rw in range(window_period)]
+    phases: list[Span | None] = []
+    for r in range(period):
+        q, rw = divmod(r, window_period)
+        xs = inputs[rw]
+        if not xs:
+            phases.append(None)
+            continue
+        shift = step * q
+        base = jump * r
+        if nondecreasing:
+            x_lo, x_hi = xs[0] + shift, xs[-1] + shift
+            phases.append((field_jump * x_lo + los[x_lo % field_period] - base,
+                           field_jump * x_hi + his[x_hi % field_period] - base))
+            continue
+        lo = min(field_jump * (x + shift) + los[(x + shift) % field_period] for x in xs)
+        hi = max(field_jump * (x + shift) + his[(x + shift) % field_period] for x in xs)
+        phases.append((lo - base, hi - base))
+    return phases
+
+
+def _from_int_phases(jump: int, phases: list[Span | None]) -> ReceptiveField:
+    """``ReceptiveField.from_phases`` for integer phases that all reach something (``_int_phases`` mostly
+    gives those): int arithmetic only."""
+    if None in phases:
+        return ReceptiveField.from_phases(jump, phases)
+    n = len(phases)
+    kept = tuple(phases)
+    if n > 1:
+        period = next(p for p in range(1, n + 1) if not n % p and kept[p:] == kept[:n - p])
+        kept = kept[:period]
+    sizes = [hi - lo + 1 for lo, hi in kept]  # type: ignore[misc]
+    lo, hi = kept[0]  # type: ignore[misc]
+    c = lo + hi
+    return ReceptiveField(jump, len(kept), kept, max(sizes), min(sizes), lo, c // 2 if not c % 2 else Fraction(c, 2))
 
 
 def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Window | None], *,
@@ -199,8 +271,12 @@ def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
     """The contract's JSON: rationals as integers, dyadic floats or ``"p/q"`` strings."""
     if field is None:
         return None
-    phases = None if field.phases is None else [
-        None if s is None else [fraction_json(s[0]), fraction_json(s[1])] for s in field.phases]
+    if field.phases is None:
+        phases = None
+    elif field.jump.__class__ is int:  # an integral jump: every span is integral (lo(y) and jump*y are)
+        phases = [None if s is None else [s[0], s[1]] for s in field.phases]
+    else:
+        phases = [None if s is None else [fraction_json(s[0]), fraction_json(s[1])] for s in field.phases]
     return {"jump": fraction_json(field.jump), "period": field.period, "phases": phases, "size": field.size,
             "size_min": field.size_min, "start": field.start, "center": fraction_json(field.center)}
 
@@ -239,6 +315,7 @@ def _lcm(a: int, b: int) -> int:
 
 
 _IDENTITY = ReceptiveField.from_phases(1, [(0, 0)])
+_IDENTITY_WINDOW = Window.identity()
 
 
 def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, list[ReceptiveField | None] | None],

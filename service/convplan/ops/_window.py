@@ -64,6 +64,17 @@ class Window:
         return _strided(stride, offsets)
 
     @classmethod
+    def sliding(cls, stride: int, kernel: int, dilation: int, before: int) -> Window:
+        """Convolutions and pools: output ``y`` reads ``s*y - before + t*d`` for ``t`` in ``0..k-1``
+        (cached on the parameters: no taps are listed again for a layer seen before)."""
+        return _sliding(stride, kernel, dilation, before)
+
+    @classmethod
+    def nearest(cls, factor: int) -> Window:
+        """Output ``y`` reads input ``y // factor`` (nearest upsampling by an integer, pixel shuffle)."""
+        return _nearest(factor)
+
+    @classmethod
     def scattered(cls, stride: int, before: int, kernel: int, dilation: int) -> Window:
         """Transposed convolution (and unpooling, ``dilation`` 1): input ``x`` writes output
         ``s*x - before + t*d``, so output ``y`` reads ``x = (y + before - t*d)/s`` for the
@@ -89,6 +100,8 @@ def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, 
 
 @lru_cache(maxsize=512)
 def _translation(offset: int) -> Window:
+    if offset == 0:
+        return _IDENTITY  # the one object composing recognises (and skips)
     taps = (offset,)
     return Window(1, 1, lambda r: taps, lambda r: taps)
 
@@ -97,6 +110,16 @@ def _translation(offset: int) -> Window:
 def _strided(stride: int, offsets: tuple[int, ...]) -> Window:
     taps = tuple(sorted(set(offsets)))
     return Window(stride, 1, lambda r: taps, lambda r: taps)
+
+
+@lru_cache(maxsize=512)
+def _sliding(stride: int, kernel: int, dilation: int, before: int) -> Window:
+    return _strided(stride, tuple(t * dilation - before for t in range(kernel)))
+
+
+@lru_cache(maxsize=512)
+def _nearest(factor: int) -> Window:
+    return window_of_taps(Fraction(1, factor), factor, lambda y: (y // factor,))
 
 
 @lru_cache(maxsize=512)

@@ -402,7 +402,7 @@ def window_taps(shape: LayerShape, axis: int) -> Window | None:
     s, k, d, pl = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis], shape.padding[axis][0]
     if not all_ints((s, k, d, pl)):
         return None
-    return Window.strided(s, tuple(t * d - pl for t in range(k)))
+    return Window.sliding(s, k, d, pl)
 
 
 def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | None:

@@ -20,7 +20,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._formula import affine, ratio
 from convplan.ops._values import Value, norm, vmod
-from convplan.ops._window import Window, window_of_taps
+from convplan.ops._window import Window
 
 __all__ = ["PixelShuffle", "PixelShuffleParams", "PixelShuffleRequest", "PixelUnshuffle", "PixelUnshuffleParams",
            "PixelUnshuffleRequest"]
@@ -94,7 +94,7 @@ class PixelShuffle(OpModel):
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         # Output y comes from input y // r (channel y mod r): nearest upsampling by r.
         r = shape.resolved["factor"]
-        return window_of_taps(Fraction(1, r), r, lambda y: (y // r,)) if type(r) is int else None
+        return Window.nearest(r) if type(r) is int else None
 
 
 @register
