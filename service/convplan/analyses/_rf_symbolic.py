@@ -13,7 +13,7 @@ depends on them, the field keeps only what needs none (its jump). So:
 - a window whose period is symbolic (a transposed conv or unpooling with stride ``s``, a pixel shuffle by
   ``f``: ``s`` phases) gives ``jump``, ``size``, ``size_min``, ``start`` and ``center`` in closed form where
   they have one, and null ``period`` and ``phases`` (how many phases there are depends on ``s``); after it,
-  only translations keep more than the jump.
+  only translations keep more than the jump (the sizes).
 
 Symbolic work runs in the symbolic worker, under its budget (one check per composition).
 """
@@ -122,7 +122,7 @@ def _through_symbolic(field: ReceptiveField, window: SymbolicWindow, jump: objec
     f = field.jump
     if field.period is None:  # a symbolic period before: only a translation keeps its closed forms
         if window.period == 1 and window.widest == 0:
-            return _translated(field, jump, window.lo)
+            return _translated(field, jump)
         return _untracked(jump)
     if field.period != 1:  # numeric phases through symbolic taps: which phase each tap hits is symbolic
         return _untracked(jump)
@@ -147,19 +147,17 @@ def _through_symbolic(field: ReceptiveField, window: SymbolicWindow, jump: objec
     return _field(jump, None, None, size, size_min, start, center)
 
 
-def _translated(field: ReceptiveField, jump: object, offset: object) -> ReceptiveField:
-    """A field without phases, moved by ``offset`` input pixels of its map (a pad or crop)."""
-    moved = _v(field.jump * offset)  # type: ignore[operator]
-    return _field(jump, field.period, field.phases, field.size, field.size_min,
-                  None if field.start is None else _v(field.start + moved),
-                  None if field.center is None else _v(field.center + moved))
+def _translated(field: ReceptiveField, jump: object) -> ReceptiveField:
+    """A field without phases through a translation (a pad or crop): output ``y`` reads ``y + c``, so the
+    sizes over all outputs stay; ``start`` becomes ``lo(c)``, in another phase, unknown without phases."""
+    return _field(jump, None, None, field.size, field.size_min, None, None)
 
 
 def _through_numeric(field: ReceptiveField, window: Window, jump: object, max_period: int) -> ReceptiveField:
     if field.phases is None or field.period is None:
         taps = window.phase_inputs(0)
         if window.period == 1 and len(taps) == 1 and field.size is not None:
-            return _translated(field, jump, taps[0])
+            return _translated(field, jump)
         return _untracked(jump)
     a, b = window.jump.numerator, window.jump.denominator  # type: ignore[union-attr]
     period = math.lcm(window.period, b * field.period // math.gcd(a, b * field.period))

@@ -25,7 +25,7 @@ from functools import lru_cache
 import sympy
 
 from convplan.exact import Exact, exact
-from convplan.ops._values import Value, cdiv, fdiv, norm, sign
+from convplan.ops._values import Value, cdiv, fdiv, nonnegative, norm
 
 __all__ = ["SymbolicWindow", "Taps", "Window", "window_of_taps"]
 
@@ -125,14 +125,15 @@ class SymbolicWindow:
         jump = _inverse(stride)
         if dilation != 1:
             return cls(jump, None, None, None, None, None, None)
-        fits = sign(norm(kernel - stride))  # k >= s: every output reads at least one input
-        holes = None if fits is None else fits < 0
+        fits = nonnegative(norm(kernel - stride))  # k >= s: every output reads at least one input
+        holes = None if fits is None else not fits
         lo, hi = norm(-fdiv(kernel - 1 - before, stride)), fdiv(before, stride)  # ceil((before - k + 1)/s)
         # Phase 0 reads the tap t = before (mod s) if it is below k: always without padding (t = 0).
-        if holes is not False and before != 0 and sign(norm(hi - lo)) not in (0, 1):
+        if holes is not False and before != 0 and nonnegative(norm(hi - lo)) is not True:
             lo = hi = None
         narrowest = None if holes is not False else norm(fdiv(kernel, stride) - 1)
-        return cls(jump, 1 if stride == 1 else None, lo, hi, norm(cdiv(kernel, stride) - 1), narrowest, holes)
+        period = 1 if stride == 1 and lo is not None else None  # (stride 1: a strided window)
+        return cls(jump, period, lo, hi, norm(cdiv(kernel, stride) - 1), narrowest, holes)
 
 
 def _inverse(value: Value) -> Fraction | sympy.Expr:
