@@ -46,7 +46,7 @@ class TestNamedStacks:
         rf = fields([conv(kernel_size="k1", stride="s1"), conv(kernel_size="k2", stride="s2")])[-1]
         assert rf is not None
         assert (rf["jump"], rf["size"], rf["start"], rf["phases"]) == (
-            "s1*s2", "k1 + s1*(k2 - 1)", 0, [[0, "k1 + s1*(k2 - 1) - 1"]])
+            "s1*s2", "k1 + k2*s1 - s1", 0, [[0, "k1 + k2*s1 - s1 - 1"]])
 
     def test_dilation_and_padding_enter_start_and_size(self) -> None:
         rf = fields([conv(kernel_size=3, dilation="d", padding="p"), {"op": "max_pool", "kernel_size": "k"}])
@@ -69,7 +69,7 @@ class TestNamedStacks:
         assert rf is not None
         assert (rf["jump"], rf["period"], rf["phases"], rf["size"], rf["size_min"]) == ("1/s", None, None, "k + 1",
                                                                                         "k + 1")
-        assert rf["start"] == "-floor((2*s - 1)/s)"
+        assert (rf["start"], rf["center"]) == (-1, "(k - 2)/2")  # floor((2s - 1)/s) = 1 for every s >= 1
 
     def test_k3_over_a_symbolic_stride_says_what_it_can(self) -> None:
         rf = fields([transpose(kernel_size=3, stride="s")])[0]

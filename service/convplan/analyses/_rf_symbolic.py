@@ -41,10 +41,11 @@ class _Undecided(Exception):
 
 
 def _v(value: object) -> object:
-    """An exact value: int or Fraction when it has no symbols, else the canonical expression."""
+    """An exact value: int or Fraction when it has no symbols, else the canonical expression, expanded (equal
+    values print alike: ``k1 + k2*s1 - s1``, whichever way they were composed)."""
     if isinstance(value, (int, Fraction)):
         return exact(value)
-    value = canonicalize(value)  # type: ignore[arg-type]
+    value = sympy.expand(canonicalize(value))  # type: ignore[arg-type]
     if value.is_Integer:
         return int(value)
     if value.is_Rational:
