@@ -96,6 +96,21 @@ class TestShapes:
         assert fields[3][0]["jump"] == "1/3" and fields[3][0]["period"] == 6
         assert fields[4] == [None, None]
 
+    async def test_symbolic_parameters_give_fields_as_expressions(self, api_client: httpx.AsyncClient) -> None:
+        # symbolic work: answered by a worker, under the symbolic budget, like every symbolic request
+        r = await post(api_client, {"input_size": [64], "layers": [
+            {"op": "conv", "kernel_size": "k1", "stride": "s1"}, {"op": "conv", "kernel_size": "k2", "stride": "s2"},
+            {"op": "conv_transpose", "kernel_size": 3, "stride": "s"}]})
+        assert r.status_code == 200, r.text
+        fields = [layer["receptive_field"][0] for layer in r.json()["layers"]]
+        assert fields[1] == {"jump": "s1*s2", "period": 1, "phases": [[0, "k1 + k2*s1 - s1 - 1"]],
+                             "size": "k1 + k2*s1 - s1", "size_min": "k1 + k2*s1 - s1", "start": 0,
+                             "center": "(k1 + k2*s1 - s1 - 1)/2"}
+        # s phases: how many depends on s (null), as does whether some read nothing (size_min)
+        assert (fields[2]["jump"], fields[2]["period"], fields[2]["phases"], fields[2]["size_min"]) == (
+            "s1*s2/s", None, None, None)
+        assert fields[2]["size"] == "k1 + k2*s1 + s1*s2*ceil(3/s) - s1*s2 - s1"
+
     async def test_receptive_field_period_limit(self) -> None:
         from convplan.app import create_app
         from convplan.settings import Settings

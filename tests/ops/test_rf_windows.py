@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-from convplan.ops import OPS, LayerShape, OpModel
+from convplan.ops import OPS, LayerShape, OpModel, SymbolicWindow
 from convplan.shapes import infer_layer, make_resolver
 
 
@@ -75,14 +75,48 @@ def test_dilation_leaves_holes_in_the_taps() -> None:
     assert window({"op": "conv_transpose", "kernel_size": 3, "stride": 2, "dilation": 2}).taps(1) == ()
 
 
-def test_no_window_through_adaptive_pools_or_symbolic_parameters() -> None:
+def test_no_window_through_adaptive_pools_or_symbolic_sizes() -> None:
     assert window({"op": "adaptive_avg_pool", "output_size": 3}) is None
-    assert window({"op": "conv", "kernel_size": "k"}, [32]) is None
     # sizes matter with align_corners: unknown while symbolic
     assert window({"op": "upsample", "scale_factor": 2, "mode": "linear", "align_corners": True}, ["H"]) is None
     # ... but a given factor's window does not depend on the size
     assert window({"op": "upsample", "scale_factor": 2, "mode": "linear"}, ["H"]).phases[1] == (
         Fraction(-1, 2), Fraction(1, 2))
+
+
+def text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def closed_forms(layer: dict[str, Any], size: list[Any] | None = None, channels: int = 36) -> tuple[Any, ...]:
+    w = window(layer, size or [64], channels)
+    assert isinstance(w, SymbolicWindow)
+    return (text(w.jump), w.period, text(w.lo), text(w.hi), text(w.widest), text(w.narrowest), w.holes)
+
+
+@pytest.mark.parametrize(("layer", "expected"), [
+    # symbolic parameters: closed forms instead of taps
+    ({"op": "conv", "kernel_size": "k", "stride": "s", "dilation": "d", "padding": "p"},
+     ("s", 1, "-p", "d*(k - 1) - p", "d*(k - 1)", "d*(k - 1)", False)),
+    ({"op": "max_pool", "kernel_size": "k"}, ("k", 1, "0", "k - 1", "k - 1", "k - 1", False)),
+    ({"op": "pad", "padding": "q"}, ("1", 1, "-q", "-q", "0", "0", False)),
+    ({"op": "pixel_unshuffle", "downscale_factor": "r"}, ("r", 1, "0", "r - 1", "r - 1", "r - 1", False)),
+    # nearest by f: f phases (a symbolic period), each reading one pixel
+    ({"op": "pixel_shuffle", "upscale_factor": "f"}, ("1/f", None, "0", "0", "0", "0", False)),
+    # k = 2s taps over stride s: every output reads exactly 2 inputs
+    ({"op": "conv_transpose", "kernel_size": "2*s", "stride": "s"}, ("1/s", None, "-floor((2*s - 1)/s)", "0",
+                                                                     "1", "1", False)),
+    # k 3 over stride s: 1 to ceil(3/s) inputs, none for some phases when s > 3 (unknown: no size_min)
+    ({"op": "conv_transpose", "kernel_size": 3, "stride": "s"}, ("1/s", None, "-floor(2/s)", "0",
+                                                                 "ceiling(3/s) - 1", None, None)),
+    # a dilation shares factors with a symbolic stride: only the jump is known
+    ({"op": "conv_transpose", "kernel_size": 3, "stride": "s", "dilation": 2}, ("1/s", None, None, None, None,
+                                                                                None, None)),
+    ({"op": "max_unpool", "kernel_size": "s", "stride": "s"}, ("1/s", None, "-floor((s - 1)/s)", "0", "0", "0",
+                                                               False)),
+])
+def test_symbolic_window(layer: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    assert closed_forms(layer) == expected
 
 
 def test_every_registered_op_defines_its_window() -> None:

@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from typing import Any, NamedTuple
+from functools import lru_cache
+from typing import Any
 
+from convplan.analyses._rf_field import ReceptiveField, Span, half
+from convplan.analyses._rf_symbolic import aligned_symbolic, compose_symbolic, join_symbolic
 from convplan.exact import Exact, exact, fraction_json
-from convplan.ops import Window
+from convplan.ops import SymbolicWindow, Value, Window
+from convplan.ops._values import norm
 
 __all__ = [
     "MAX_PERIOD",
@@ -35,66 +39,27 @@ __all__ = [
     "join",
     "receptive_field_json",
     "rf_aligned",
+    "translation",
 ]
 
 #: Default of the ``rf_period`` limit: the longest period whose phases are tracked.
 MAX_PERIOD = 64
-
-#: ``[lo(y) - jump*y, hi(y) - jump*y]`` (ints where integral, as every value here).
-Span = tuple[Exact, Exact]
-
-
-class ReceptiveField(NamedTuple):
-    """One axis of a receptive field. Over the period limit only ``jump`` is known (the rest None).
-    (A NamedTuple: immutable, and several times cheaper to build than a frozen dataclass, once per
-    layer and axis on the hot path.)"""
-
-    jump: Exact
-    period: int | None
-    phases: tuple[Span | None, ...] | None
-    size: int | None  # max of hi - lo + 1 over the phases (0 for an empty phase)
-    size_min: int | None
-    start: int | None  # lo(0)
-    center: Exact | None  # (lo(0) + hi(0)) / 2
-
-    @classmethod
-    def from_phases(cls, jump: Exact, phases: Sequence[Span | None]) -> ReceptiveField:
-        """The field with these phases, reduced to its least period."""
-        n = len(phases)
-        period = 1 if n == 1 else next(p for p in range(1, n + 1)
-                                       if n % p == 0 and all(phases[r] == phases[r % p] for r in range(p, n)))
-        kept = tuple(phases[:period])
-        sizes = [0 if s is None else int(s[1] - s[0]) + 1 for s in kept]
-        first = kept[0]
-        return cls(jump, period, kept, max(sizes), min(sizes),
-                   None if first is None else int(first[0]),
-                   None if first is None else _half(first[0] + first[1]))
-
-    @classmethod
-    def untracked(cls, jump: Exact) -> ReceptiveField:
-        return cls(jump, None, None, None, None, None, None)
-
-    def span_at(self, x: int) -> tuple[Exact, Exact] | None:
-        """``[lo(x), hi(x)]`` in input pixels; None for an empty phase (needs tracked phases)."""
-        assert self.phases is not None and self.period is not None
-        span = self.phases[x % self.period]
-        if span is None:
-            return None
-        base = self.jump * x
-        return base + span[0], base + span[1]
-
 
 def identity(rank: int) -> list[ReceptiveField]:
     """The network input's field: every pixel sees itself."""
     return [_IDENTITY] * rank
 
 
-def compose(field: ReceptiveField | None, window: Window | None, *,
+def compose(field: ReceptiveField | None, window: Window | SymbolicWindow | None, *,
             max_period: int = MAX_PERIOD) -> ReceptiveField | None:
     """The field of the next op's output: output ``y`` reads pixels ``x`` of the previous map, and
-    joins their fields. None where either is (no window: an adaptive pool, a symbolic parameter)."""
+    joins their fields. None where either is (no window: an adaptive pool, a map taken at symbolic sizes)."""
     if field is None or window is None:
         return None
+    if window is _IDENTITY_WINDOW:
+        return field  # pointwise: the same field, and the same object (its rendering can be shared)
+    if field.symbolic or window.__class__ is not Window:
+        return compose_symbolic(field, window, max_period)
     jump = field.jump * window.jump
     if field.period == 1 and window.period == 1:
         # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
@@ -106,8 +71,15 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
         if lo.__class__ is not int:
             lo, hi = exact(lo), exact(hi)
         size = int(hi - lo) + 1
-        return ReceptiveField(jump, 1, ((lo, hi),), size, size, int(lo), _half(lo + hi))
-    jump = exact(jump)
+        return ReceptiveField(jump, 1, ((lo, hi),), size, size, int(lo), half(lo + hi))
+    return _compose_periodic(field, window, max_period)
+
+
+@lru_cache(maxsize=1024)
+def _compose_periodic(field: ReceptiveField, window: Window, max_period: int) -> ReceptiveField:
+    """``compose`` where the field or the window has phases: a loop over them, so it is remembered (fields and
+    windows are immutable values; an edited stack recomputes only from the edited layer on)."""
+    jump = exact(field.jump * window.jump)
     if field.phases is None or field.period is None:
         return ReceptiveField.untracked(jump)
     # y -> y + P moves x by window.jump*P, which must be a multiple of the field's period.
@@ -115,6 +87,8 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     period = _lcm(window.period, b * field.period // math.gcd(a, b * field.period))
     if period > max_period:
         return ReceptiveField.untracked(jump)
+    if field.jump.__class__ is int and jump.__class__ is int and None not in field.phases:
+        return _from_int_phases(jump, _int_phases(field, window, period, jump))
     # Output r reads x = window.jump*r + o; each x's field spans field.jump*x + phases[x mod P_field]
     # (inlined: this loop runs once per phase and tap of every layer after an upsampling).
     field_jump, field_period, field_phases = field.jump, field.period, field.phases
@@ -136,7 +110,62 @@ def compose(field: ReceptiveField | None, window: Window | None, *,
     return ReceptiveField.from_phases(jump, phases)
 
 
-def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Window | None], *,
+def _int_phases(field: ReceptiveField, window: Window, period: int, jump: int) -> list[Span | None]:
+    """``compose``'s phases where every value is an integer (an integral jump before and after, no empty phase
+    before): the layers after a transposed conv or an upsampling, with int arithmetic only."""
+    field_jump, field_period = field.jump, field.period
+    assert field_period is not None and field_jump.__class__ is int
+    los = [s[0] for s in field.phases]  # type: ignore[index,union-attr]
+    his = [s[1] for s in field.phases]  # type: ignore[index,union-attr]
+    window_period = window.period
+    step = int(window.jump * window_period)  # input pixels per window period (an integer by construction)
+    # Where lo(x) and hi(x) never decrease (every field of real layers without holes), the hull of the
+    # inputs' fields is [lo(first input), hi(last input)]: one look-up per phase instead of one per tap.
+    nondecreasing = (all(a <= b + field_jump for a, b in zip(los, los[1:] + los[:1])) and
+                     all(a <= b + field_jump for a, b in zip(his, his[1:] + his[:1])))
+    if nondecreasing and window_period == 1:  # a strided window: phase r reads step*r + its taps
+        taps = window.phase_inputs(0)
+        first, last = taps[0], taps[-1]
+        return [(field_jump * first + los[(step * r + first) % field_period],
+                 field_jump * last + his[(step * r + last) % field_period]) for r in range(period)]
+    inputs = [window.phase_inputs(rw) for rw in range(window_period)]
+    phases: list[Span | None] = []
+    for r in range(period):
+        q, rw = divmod(r, window_period)
+        xs = inputs[rw]
+        if not xs:
+            phases.append(None)
+            continue
+        shift = step * q
+        base = jump * r
+        if nondecreasing:
+            x_lo, x_hi = xs[0] + shift, xs[-1] + shift
+            phases.append((field_jump * x_lo + los[x_lo % field_period] - base,
+                           field_jump * x_hi + his[x_hi % field_period] - base))
+            continue
+        lo = min(field_jump * (x + shift) + los[(x + shift) % field_period] for x in xs)
+        hi = max(field_jump * (x + shift) + his[(x + shift) % field_period] for x in xs)
+        phases.append((lo - base, hi - base))
+    return phases
+
+
+def _from_int_phases(jump: int, phases: list[Span | None]) -> ReceptiveField:
+    """``ReceptiveField.from_phases`` for integer phases that all reach something (``_int_phases`` mostly
+    gives those): int arithmetic only."""
+    if None in phases:
+        return ReceptiveField.from_phases(jump, phases)
+    n = len(phases)
+    kept = tuple(phases)
+    if n > 1:
+        period = next(p for p in range(1, n + 1) if not n % p and kept[p:] == kept[:n - p])
+        kept = kept[:period]
+    sizes = [hi - lo + 1 for lo, hi in kept]  # type: ignore[misc]
+    lo, hi = kept[0]  # type: ignore[misc]
+    c = lo + hi
+    return ReceptiveField(jump, len(kept), kept, max(sizes), min(sizes), lo, c // 2 if not c % 2 else Fraction(c, 2))
+
+
+def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Window | SymbolicWindow | None], *,
                  max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
     """``compose`` per axis; an axis with the same field and window as the one before (a square input
     through per-axis-equal layers) reuses its result."""
@@ -149,7 +178,7 @@ def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Wind
     return out
 
 
-def along(windows: Iterable[Window | None], initial: ReceptiveField | None = None, *,
+def along(windows: Iterable[Window | SymbolicWindow | None], initial: ReceptiveField | None = None, *,
           max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
     """The fields after each window of a chain (one axis), from ``initial`` (default: the input's)."""
     field = _IDENTITY if initial is None else initial
@@ -166,6 +195,8 @@ def join(fields: Sequence[ReceptiveField | None], *, max_period: int = MAX_PERIO
     if not fields or any(f is None for f in fields):
         return None
     known: list[ReceptiveField] = list(fields)  # type: ignore[arg-type]
+    if any(f.symbolic for f in known):
+        return join_symbolic(known, max_period)
     jump = known[0].jump
     if any(f.jump != jump for f in known):
         return None
@@ -180,13 +211,15 @@ def join(fields: Sequence[ReceptiveField | None], *, max_period: int = MAX_PERIO
     return ReceptiveField.from_phases(jump, phases)
 
 
-def rf_aligned(fields: Sequence[ReceptiveField | None], shifts: Sequence[int] | None = None) -> bool | None:
+def rf_aligned(fields: Sequence[ReceptiveField | None], shifts: Sequence[Value] | None = None) -> bool | None:
     """Whether a merge's inputs see the input alike (Araujo et al.): the same jump and the same mean,
     over a period, of ``(lo(y) + hi(y))/2 - jump*y``, after the applied fix pads each input by
     ``shifts[k]`` rows before (negative: cropped). None where a field or a mean is unknown."""
-    shifted = [compose(f, Window.translation(-s)) for f, s in zip(fields, shifts or [0] * len(fields))]
+    shifted = [compose(f, translation(-s)) for f, s in zip(fields, shifts or [0] * len(fields))]
     if any(f is None for f in shifted):
         return None
+    if any(f.symbolic for f in shifted):  # type: ignore[union-attr]
+        return aligned_symbolic(shifted)  # type: ignore[arg-type]
     if len({f.jump for f in shifted}) > 1:  # type: ignore[union-attr]
         return False
     means = [_mean_center(f) for f in shifted]  # type: ignore[arg-type]
@@ -195,12 +228,29 @@ def rf_aligned(fields: Sequence[ReceptiveField | None], shifts: Sequence[int] | 
     return len(set(means)) == 1
 
 
+def translation(offset: Value) -> Window | SymbolicWindow:
+    """Output ``y`` reads input ``y + offset`` (a pad by ``before`` is ``-before``), a symbol or a number."""
+    return Window.translation(offset) if offset.__class__ is int else SymbolicWindow.strided(1, offset, offset)
+
+
 def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
-    """The contract's JSON: rationals as integers, dyadic floats or ``"p/q"`` strings."""
+    """The contract's JSON: rationals as integers, dyadic floats or ``"p/q"`` strings; expressions in the
+    symbolic parameters as strings in the input grammar (our printer), like every symbolic value."""
     if field is None:
         return None
-    phases = None if field.phases is None else [
-        None if s is None else [fraction_json(s[0]), fraction_json(s[1])] for s in field.phases]
+    if field.symbolic:
+        j = fraction_json
+        return {"jump": j(field.jump), "period": field.period,
+                "phases": None if field.phases is None else [None if s is None else [j(s[0]), j(s[1])]
+                                                            for s in field.phases],
+                "size": j(field.size), "size_min": j(field.size_min), "start": j(field.start),
+                "center": j(field.center)}
+    if field.phases is None:
+        phases = None
+    elif field.jump.__class__ is int:  # an integral jump: every span is integral (lo(y) and jump*y are)
+        phases = [None if s is None else [s[0], s[1]] for s in field.phases]
+    else:
+        phases = [None if s is None else [fraction_json(s[0]), fraction_json(s[1])] for s in field.phases]
     return {"jump": fraction_json(field.jump), "period": field.period, "phases": phases, "size": field.size,
             "size_min": field.size_min, "start": field.start, "center": fraction_json(field.center)}
 
@@ -220,13 +270,6 @@ def _hull(spans: Iterable[tuple[Exact, Exact] | None], base: Exact) -> Span | No
     return exact(lo - base), exact(hi - base)
 
 
-def _half(value: Exact) -> Exact:
-    """``value / 2``, exact (an int when even)."""
-    if value.__class__ is int and not value % 2:
-        return value // 2
-    return exact(Fraction(value, 2)) if value.__class__ is int else exact(value / 2)
-
-
 def _mean_center(field: ReceptiveField) -> Exact | None:
     if field.phases is None:
         return None
@@ -239,6 +282,7 @@ def _lcm(a: int, b: int) -> int:
 
 
 _IDENTITY = ReceptiveField.from_phases(1, [(0, 0)])
+_IDENTITY_WINDOW = Window.identity()
 
 
 def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, list[ReceptiveField | None] | None],
@@ -265,11 +309,10 @@ def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, l
                 kept = [k for k in range(len(ins)) if not merge.broadcast[k][a]]
                 axis_fields = [None if ins[k] is None else ins[k][a] for k in kept]  # type: ignore[index]
                 shifts = [merge.applied_pads[k][a][0] for k in kept]
-                shifts = [s if type(s) is int else 0 for s in shifts]
-                shifted = [compose(f, Window.translation(-s), max_period=max_period)
+                shifted = [compose(f, translation(norm(-s)), max_period=max_period)
                            for f, s in zip(axis_fields, shifts)]
                 per_axis.append(join(shifted, max_period=max_period))
-                verdicts.append(rf_aligned(axis_fields, shifts))
+                verdicts.append(rf_aligned(axis_fields, [norm(s) for s in shifts]))
             fields[node.id] = per_axis
             aligned[node.id] = False if False in verdicts else (None if None in verdicts else True)
             continue

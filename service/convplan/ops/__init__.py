@@ -21,7 +21,7 @@ from convplan.ops._compute import COMPUTE_ONLY, Outputs, Runner, Shapes, TensorF
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
 from convplan.ops._overlap import AxisOverlap, axis_overlap, checkerboard_warning
 from convplan.ops._values import Value
-from convplan.ops._window import Window, window_of_taps
+from convplan.ops._window import SymbolicWindow, Window, window_of_taps
 
 __all__ = [
     "COMPUTE_ONLY",
@@ -37,6 +37,7 @@ __all__ = [
     "Resolver",
     "Runner",
     "Shapes",
+    "SymbolicWindow",
     "TensorField",
     "Value",
     "Window",

@@ -19,7 +19,7 @@ from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
 from convplan.ops._overlap import AxisOverlap
 from convplan.ops._values import Value
-from convplan.ops._window import Window
+from convplan.ops._window import SymbolicWindow, Window
 
 __all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "OptionalOutputSize", "register"]
 
@@ -154,7 +154,7 @@ class OpModel(LayerModel):
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         """The NumPy kernel for this layer and these batched tensor shapes (values come later)."""
         raise NotImplementedError(f"{self.op} has no numeric kernel")
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         """The input pixels each output pixel reads on ``axis`` (receptive fields, contract section 9).
 
         None where no periodic window exists or a parameter it needs is symbolic. Every op says

@@ -11,6 +11,7 @@ as Python's ``//``).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TypeAlias
 
 import sympy
@@ -19,7 +20,11 @@ from convplan.expr import mk_ceil, mk_floor, mk_max, mk_min, mk_mod
 
 Value: TypeAlias = "int | sympy.Expr"
 
-__all__ = ["Value", "all_ints", "cdiv", "fdiv", "norm", "vmax", "vmin", "vmod", "vprod", "vsum"]
+__all__ = ["Value", "all_ints", "cdiv", "fdiv", "nonnegative", "norm", "sign", "vmax", "vmin", "vmod", "vprod", "vsum"]
+
+# SymPy's assumption queries grow steeply with an expression's size; past this many operations ``sign`` says
+# "unknown" rather than wait (convplan.expr.decide keeps the same bound).
+_MAX_SIGN_OPS = 24
 
 
 
@@ -84,3 +89,45 @@ def norm(value: Value) -> Value:
     if isinstance(value, sympy.Integer):
         return int(value)
     return value
+
+
+def sign(value: Value | Fraction) -> int | None:
+    """-1, 0 or 1 where it holds for every admissible value of the symbols (each an integer >= its minimum,
+    which their SymPy assumptions carry); None where it depends on them or is not provable cheaply."""
+    value = _settled(value)
+    if isinstance(value, (int, Fraction)):
+        return (value > 0) - (value < 0)
+    if value is None:
+        return None
+    if value.is_positive:
+        return 1
+    if value.is_negative:
+        return -1
+    if value.is_zero:
+        return 0
+    return None
+
+
+def nonnegative(value: Value | Fraction) -> bool | None:
+    """Whether ``value >= 0`` for every admissible value of the symbols (False: ``< 0`` for every one); None
+    where it depends on them or is not provable cheaply."""
+    value = _settled(value)
+    if isinstance(value, (int, Fraction)):
+        return value >= 0
+    if value is None:
+        return None
+    if value.is_nonnegative:
+        return True
+    if value.is_negative:
+        return False
+    return None
+
+
+def _settled(value: Value | Fraction) -> Value | Fraction | None:
+    """A number as a number, an expression expanded (None: too large to ask SymPy about)."""
+    if isinstance(value, (int, Fraction)):
+        return value
+    value = sympy.expand(value)
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    return None if sympy.count_ops(value) > _MAX_SIGN_OPS else value

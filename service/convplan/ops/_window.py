@@ -10,6 +10,9 @@ shares a factor with its stride leaves holes).
 Taps are computed per phase on demand, so a window whose period depends on
 the sizes (``align_corners``) costs nothing until a caller that keeps its
 period below a limit asks for phases.
+
+A window whose parameters are symbols (``SymbolicWindow``) cannot list its
+taps; it carries the closed forms a receptive field needs instead.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from convplan.exact import Exact, exact
+import sympy
 
-__all__ = ["Taps", "Window", "window_of_taps"]
+from convplan.exact import Exact, exact
+from convplan.ops._values import Value, cdiv, fdiv, nonnegative, norm
+
+__all__ = ["SymbolicWindow", "Taps", "Window", "window_of_taps"]
 
 #: Per phase: the sorted offsets of the input pixels read (empty: none).
 Taps = tuple[Exact, ...]
@@ -64,11 +70,74 @@ class Window:
         return _strided(stride, offsets)
 
     @classmethod
+    def sliding(cls, stride: int, kernel: int, dilation: int, before: int) -> Window:
+        """Convolutions and pools: output ``y`` reads ``s*y - before + t*d`` for ``t`` in ``0..k-1``
+        (cached on the parameters: no taps are listed again for a layer seen before)."""
+        return _sliding(stride, kernel, dilation, before)
+
+    @classmethod
+    def nearest(cls, factor: int) -> Window:
+        """Output ``y`` reads input ``y // factor`` (nearest upsampling by an integer, pixel shuffle)."""
+        return _nearest(factor)
+
+    @classmethod
     def scattered(cls, stride: int, before: int, kernel: int, dilation: int) -> Window:
         """Transposed convolution (and unpooling, ``dilation`` 1): input ``x`` writes output
         ``s*x - before + t*d``, so output ``y`` reads ``x = (y + before - t*d)/s`` for the
         taps ``t`` that divide evenly (``torch.nn.functional.conv_transpose``)."""
         return _scattered(stride, before, kernel, dilation)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolicWindow:
+    """A window with symbolic parameters. Output ``y`` reads input pixels spanning ``[jump*y + lo(y),
+    jump*y + hi(y)]``; ``lo`` and ``hi`` are phase 0's (None: it may read nothing). ``period`` is 1 where every
+    output reads alike, None where the period is itself symbolic (a transposed conv with stride ``s`` has ``s``
+    phases). ``widest`` / ``narrowest``: the max / min of ``hi(y) - lo(y)`` over the outputs that read something
+    (None: no closed form); ``holes``: whether some output reads nothing (None: it depends on the symbols)."""
+
+    jump: Value | Fraction
+    period: int | None
+    lo: Value | None
+    hi: Value | None
+    widest: Value | None
+    narrowest: Value | None
+    holes: bool | None
+
+    @classmethod
+    def strided(cls, stride: Value, lo: Value, hi: Value) -> SymbolicWindow:
+        """Output ``y`` reads ``stride*y + lo .. stride*y + hi`` (conv and pools: ``lo = -before``,
+        ``hi = d*(k-1) - before``; a translation: ``stride`` 1, ``lo = hi``)."""
+        width = norm(hi - lo)
+        return cls(stride, 1, lo, hi, width, width, False)
+
+    @classmethod
+    def nearest(cls, factor: Value) -> SymbolicWindow:
+        """Output ``y`` reads input ``y // factor``: ``lo = hi = floor(y/f) - y/f``, 0 at ``y = 0``."""
+        return cls(_inverse(factor), None, 0, 0, 0, 0, False)
+
+    @classmethod
+    def scattered(cls, stride: Value, before: Value, kernel: Value, dilation: Value) -> SymbolicWindow:
+        """``Window.scattered`` with symbols. With dilation 1, output ``y`` reads the integers ``x`` in
+        ``[(y + before - k + 1)/s, (y + before)/s]``: the multiples of ``s`` among ``k`` consecutive integers,
+        ``ceil(k/s)`` or ``floor(k/s)`` of them (none where ``k < s``). A dilation shares factors with a
+        symbolic stride in ways no closed form says: then only the jump is known."""
+        jump = _inverse(stride)
+        if dilation != 1:
+            return cls(jump, None, None, None, None, None, None)
+        fits = nonnegative(norm(kernel - stride))  # k >= s: every output reads at least one input
+        holes = None if fits is None else not fits
+        lo, hi = norm(-fdiv(kernel - 1 - before, stride)), fdiv(before, stride)  # ceil((before - k + 1)/s)
+        # Phase 0 reads the tap t = before (mod s) if it is below k: always without padding (t = 0).
+        if holes is not False and before != 0 and nonnegative(norm(hi - lo)) is not True:
+            lo = hi = None
+        narrowest = None if holes is not False else norm(fdiv(kernel, stride) - 1)
+        period = 1 if stride == 1 and lo is not None else None  # (stride 1: a strided window)
+        return cls(jump, period, lo, hi, norm(cdiv(kernel, stride) - 1), narrowest, holes)
+
+
+def _inverse(value: Value) -> Fraction | sympy.Expr:
+    return Fraction(1, value) if type(value) is int else sympy.Integer(1) / value
 
 
 def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, ...]]) -> Window:
@@ -89,6 +158,8 @@ def window_of_taps(jump: Exact, period: int, source: Callable[[int], tuple[int, 
 
 @lru_cache(maxsize=512)
 def _translation(offset: int) -> Window:
+    if offset == 0:
+        return _IDENTITY  # the one object composing recognises (and skips)
     taps = (offset,)
     return Window(1, 1, lambda r: taps, lambda r: taps)
 
@@ -97,6 +168,16 @@ def _translation(offset: int) -> Window:
 def _strided(stride: int, offsets: tuple[int, ...]) -> Window:
     taps = tuple(sorted(set(offsets)))
     return Window(stride, 1, lambda r: taps, lambda r: taps)
+
+
+@lru_cache(maxsize=512)
+def _sliding(stride: int, kernel: int, dilation: int, before: int) -> Window:
+    return _strided(stride, tuple(t * dilation - before for t in range(kernel)))
+
+
+@lru_cache(maxsize=512)
+def _nearest(factor: int) -> Window:
+    return window_of_taps(Fraction(1, factor), factor, lambda y: (y // factor,))
 
 
 @lru_cache(maxsize=512)

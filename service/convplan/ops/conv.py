@@ -36,7 +36,7 @@ from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
-from convplan.ops._window import Window
+from convplan.ops._window import SymbolicWindow, Window
 
 __all__ = ["Conv", "ConvParams", "ConvRequest", "ConvTranspose", "ConvTransposeParams", "ConvTransposeRequest",
            "drops_rows", "window_params", "window_taps"]
@@ -250,7 +250,7 @@ class Conv(_ConvFamily):
                            dilation=resolved_ints(shape, "dilation"), groups=int(shape.resolved["groups"]),
                            out=output_ints(shape), padding_mode=self.padding_mode)
         return lambda x, a: {"output": run(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         return window_taps(shape, axis)
 
 
@@ -383,11 +383,11 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
                                      stride=resolved_ints(shape, "stride"), dilation=resolved_ints(shape, "dilation"),
                                      groups=int(shape.resolved["groups"]), out=output_ints(shape))
         return lambda x, a: {"output": run(x, a["weight"], a.get("bias"))}  # type: ignore[arg-type]
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         # Input x writes outputs s*x - p_before + t*d (output_padding only adds rows at the end).
         r = shape.resolved
         values = (r["stride"][axis], shape.padding[axis][0], r["kernel_size"][axis], r["dilation"][axis])
-        return Window.scattered(*values) if all_ints(values) else None
+        return Window.scattered(*values) if all_ints(values) else SymbolicWindow.scattered(*values)
 
 
 def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:
@@ -396,13 +396,13 @@ def _conv_formula(pl: Value, pr: Value, k_eff: Value, s: Value) -> Value | str:
     return symbolic_formula(lambda x: fdiv(x + pl + pr - k_eff, s) + 1)
 
 
-def window_taps(shape: LayerShape, axis: int) -> Window | None:
+def window_taps(shape: LayerShape, axis: int) -> Window | SymbolicWindow:
     """Conv and pools: output y reads ``s*y - p_before + t*d`` for every tap ``t`` in ``0..k-1``."""
     r = shape.resolved
     s, k, d, pl = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis], shape.padding[axis][0]
     if not all_ints((s, k, d, pl)):
-        return None
-    return Window.strided(s, tuple(t * d - pl for t in range(k)))
+        return SymbolicWindow.strided(s, norm(-pl), norm(d * (k - 1) - pl))
+    return Window.sliding(s, k, d, pl)
 
 
 def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | None:

@@ -19,7 +19,7 @@ from convplan.ops._fields import NodeRef, PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
 from convplan.ops._padding import check_circular
 from convplan.ops._values import Value, fdiv, norm, vmin
-from convplan.ops._window import Window
+from convplan.ops._window import SymbolicWindow, Window
 
 __all__ = ["Crop", "Pad"]
 
@@ -116,14 +116,15 @@ class Pad(_FitToSize, OpModel):
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         return Fraction(1)
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         return _shift_window(shape, axis)
 
 
-def _shift_window(shape: LayerShape, axis: int) -> Window | None:
+def _shift_window(shape: LayerShape, axis: int) -> Window | SymbolicWindow:
     """Output y is input ``y - before`` (reflect, replicate and circular modes differ only at borders)."""
     before = shape.padding[axis][0]
-    return Window.translation(-before) if type(before) is int else None
+    return Window.translation(-before) if type(before) is int else SymbolicWindow.strided(1, norm(-before),
+                                                                                         norm(-before))
 
 
 CropPair = Annotated[list[Scalar], Field(min_length=2, max_length=2)]
@@ -162,6 +163,6 @@ class Crop(_FitToSize, OpModel):
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         return Fraction(1)
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         return _shift_window(shape, axis)
 

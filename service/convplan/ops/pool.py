@@ -39,7 +39,7 @@ from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
-from convplan.ops._window import Window
+from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
 
 __all__ = ["AvgPool", "AvgPoolParams", "AvgPoolRequest", "MaxPool", "MaxPoolParams", "MaxPoolRequest", "WindowPool",
@@ -148,7 +148,7 @@ class WindowPool(OpModel):
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         return drops_rows(shape, axis)
 
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         # ceil_mode adds a window at the end only: over an unbounded input every window is the same.
         return window_taps(shape, axis)
 

@@ -20,7 +20,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._formula import affine, ratio
 from convplan.ops._values import Value, norm, vmod
-from convplan.ops._window import Window, window_of_taps
+from convplan.ops._window import SymbolicWindow, Window
 
 __all__ = ["PixelShuffle", "PixelShuffleParams", "PixelShuffleRequest", "PixelUnshuffle", "PixelUnshuffleParams",
            "PixelUnshuffleRequest"]
@@ -91,10 +91,10 @@ class PixelShuffle(OpModel):
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         factor = int(shape.resolved["factor"])
         return lambda x, a: {"output": pixel_shuffle_nd(x, factor)}
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         # Output y comes from input y // r (channel y mod r): nearest upsampling by r.
         r = shape.resolved["factor"]
-        return window_of_taps(Fraction(1, r), r, lambda y: (y // r,)) if type(r) is int else None
+        return Window.nearest(r) if type(r) is int else SymbolicWindow.nearest(r)
 
 
 @register
@@ -136,10 +136,10 @@ class PixelUnshuffle(OpModel):
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         factor = int(shape.resolved["factor"])
         return lambda x, a: {"output": pixel_unshuffle_nd(x, factor)}
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         # Output y's channels read the input pixels r*y .. r*y + r - 1 (one each): a k=r, s=r window.
         r = shape.resolved["factor"]
-        return Window.strided(r, tuple(range(r))) if type(r) is int else None
+        return Window.strided(r, tuple(range(r))) if type(r) is int else SymbolicWindow.strided(r, 0, norm(r - 1))
 
 
 def _i() -> Value:

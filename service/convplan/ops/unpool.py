@@ -34,7 +34,7 @@ from convplan.ops._fields import PadAmounts, PerAxis
 from convplan.ops._formula import affine, symbolic_formula
 from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._values import Value, all_ints, norm
-from convplan.ops._window import Window
+from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import window_params
 
 __all__ = ["MaxUnpool", "MaxUnpoolParams", "MaxUnpoolRequest"]
@@ -141,10 +141,10 @@ class MaxUnpool(OptionalOutputSize, OpModel):
             return {"output": max_unpool_nd(x, idx, out)}
 
         return run
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
         # Input x writes (at most) one output in its window [s*x - p_before, s*x - p_before + k - 1]:
         # structurally the windows covering y, a transposed conv of ones with dilation 1.
         r = shape.resolved
         values = (r["stride"][axis], shape.padding[axis][0], r["kernel_size"][axis])
-        return Window.scattered(*values, 1) if all_ints(values) else None
+        return Window.scattered(*values, 1) if all_ints(values) else SymbolicWindow.scattered(*values, 1)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
@@ -182,7 +183,13 @@ class Upsample(OpModel):
             scale = Fraction(in_size - 1, out - 1) if out > 1 else Fraction(0)
         else:
             scale = Fraction(in_size, out) if sized else 1 / Fraction(f)
-        return window_of_taps(scale, scale.denominator, _source_taps(self.mode, scale, bool(self.align_corners)))
+        return _interpolation_window(self.mode, scale, bool(self.align_corners))
+
+
+@lru_cache(maxsize=256)
+def _interpolation_window(mode: str, scale: Fraction, align_corners: bool) -> Window:
+    """One window object per mode and scale (composing remembers results per window)."""
+    return window_of_taps(scale, scale.denominator, _source_taps(mode, scale, align_corners))
 
 
 def _source_taps(mode: str, scale: Fraction, align_corners: bool) -> Callable[[int], tuple[int, ...]]:

@@ -30,17 +30,20 @@ Span = Annotated[list[Exact], Field(min_length=2, max_length=2, description="`[l
 class ReceptiveFieldOut(BaseModel):
     """One axis of a receptive field in the first input (contract section 9): over an unbounded input,
     output pixel `y` depends on input pixels spanning `[lo(y), hi(y)]` (joined by non-zero kernel taps,
-    interpolation weights or pooling windows; dilation leaves holes inside)."""
+    interpolation weights or pooling windows; dilation leaves holes inside). Where layer parameters are
+    symbols, values are expressions in them (strings in the input grammar, e.g. `"k1 + s1*(k2 - 1)"`);
+    a value that depends on the symbols in a way no closed form says is null (e.g. `period` and `phases`
+    after a transposed conv with a symbolic stride)."""
 
     jump: Exact = Field(description="Input pixels per output pixel (the coordinate map's scale).")
     period: int | None = Field(description="Least `P` with `lo(y+P) = lo(y) + jump*P` (and so `hi`); null over "
-                                           "the `rf_period` limit.")
+                                           "the `rf_period` limit or where it depends on symbols.")
     phases: list[Span | None] | None = Field(
         description="`P` entries: entry `r` is `[lo(y) - jump*y, hi(y) - jump*y]` for `y = r mod P`, null where "
                     "no input pixel reaches; null over the `rf_period` limit.")
-    size: int | None = Field(description="Max of `hi - lo + 1` over the phases (0 for an empty phase).")
-    size_min: int | None = Field(description="Min of `hi - lo + 1` over the phases (0 for an empty phase).")
-    start: int | None = Field(description="`lo(0)`: minus Araujo et al.'s effective padding.")
+    size: SizeValue | None = Field(description="Max of `hi - lo + 1` over the phases (0 for an empty phase).")
+    size_min: SizeValue | None = Field(description="Min of `hi - lo + 1` over the phases (0 for an empty phase).")
+    start: SizeValue | None = Field(description="`lo(0)`: minus Araujo et al.'s effective padding.")
     center: Exact | None = Field(description="`(lo(0) + hi(0))/2`.")
 
 

@@ -152,14 +152,15 @@ class ReceptiveField(Model):
 
     Output pixel ``y`` depends on input pixels spanning ``[jump*y + lo, jump*y + hi]`` with
     ``[lo, hi] = phases[y % period]`` (null: none). Rationals are integers, dyadic floats or
-    ``"p/q"`` strings; over the service's ``rf_period`` limit only ``jump`` is given."""
+    ``"p/q"`` strings; over the service's ``rf_period`` limit only ``jump`` is given. Where layer
+    parameters are symbols, values are expressions in them (strings), null where none is closed-form."""
 
     jump: int | float | str
     period: int | None = None
     phases: list[list[int | float | str] | None] | None = None
-    size: int | None = None
-    size_min: int | None = None
-    start: int | None = None
+    size: int | str | None = None
+    size_min: int | str | None = None
+    start: int | str | None = None
     center: int | float | str | None = None
 
 
