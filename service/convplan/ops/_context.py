@@ -157,6 +157,8 @@ class LayerContext:
 
     # -- parameters -------------------------------------------------------
     def scalar(self, name: str, value: Any, axis: int | None = None, *, listed: bool = False) -> Value:
+        if value.__class__ is int and -self.resolver.max_size <= value <= self.resolver.max_size:
+            return value  # the hot path: a number in range (the resolver's own first check), nothing to locate
         loc = (*self.loc, name, axis) if listed and axis is not None else (*self.loc, name)
         return self.resolver.scalar(value, loc, layer=self.index, axis=axis)
 

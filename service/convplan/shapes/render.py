@@ -63,14 +63,19 @@ def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> No
 
 
 def render_layer(record: LayerRecord, symbolic: bool = True,
-                 receptive_field: list[ReceptiveField | None] | None = None) -> dict[str, Any]:
+                 receptive_field: list[ReceptiveField | None] | None = None,
+                 rendered_fields: dict[int, Any] | None = None) -> dict[str, Any]:
     """One layer's JSON; ``receptive_field`` (per axis) where the whole stack ran (not in a refusal's
-    partial layers)."""
+    partial layers). ``rendered_fields``: JSON of fields already rendered in this response, by identity (a
+    pointwise layer passes its input's field object on, and equal axes of a square input share one)."""
     out = _render_numeric_layer(record) if not symbolic else _render_symbolic_layer(record)
     if receptive_field is not None:
+        seen = {} if rendered_fields is None else rendered_fields
         rendered: list[dict[str, Any] | None] = []
-        for a, f in enumerate(receptive_field):  # equal axes (a square input) share one rendering
-            rendered.append(rendered[-1] if a and f is receptive_field[a - 1] else receptive_field_json(f))
+        for f in receptive_field:
+            if id(f) not in seen:
+                seen[id(f)] = receptive_field_json(f)
+            rendered.append(seen[id(f)])
         out["receptive_field"] = rendered
     return out
 
@@ -161,5 +166,6 @@ def render_result(result: StackResult, resolver: Resolver, rf_period: int | None
     out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
     rank = len(result.output_size)
     fields = stack_fields(result.records, rank, MAX_PERIOD if rf_period is None else rf_period)
-    out["layers"] = [render_layer(r, symbolic, f) for r, f in zip(result.records, fields)]
+    rendered: dict[int, Any] = {}  # the fields stay alive in ``fields``: their ids are not reused meanwhile
+    out["layers"] = [render_layer(r, symbolic, f, rendered) for r, f in zip(result.records, fields)]
     return out
