@@ -65,10 +65,54 @@ class TestNamedNetworks:
         assert sets["clean"]["output_size"]["dec0.conv1"] == {"12": "i - 184"}
 
 
-def _random_graph(rng: random.Random) -> dict[str, Any]:
+#: Shape-neutral nodes, refusing nothing (transparent: the scans leave them out) or a one-pixel map.
+_NEUTRAL: list[dict[str, Any]] = [
+    {"op": "relu"}, {"op": "batch_norm"}, {"op": "instance_norm"}, {"op": "instance_norm", "track_running_stats": True},
+    {"op": "batch_norm", "track_running_stats": False}, {"op": "leaky_relu"}, {"op": "dropout"},
+]
+
+
+class TestShapeNeutralNodes:
+    """The scans leave out the nodes that refuse nothing; a norm refusing a one-pixel map still counts."""
+
+    @staticmethod
+    def _runs_from(norm: dict[str, Any], training: bool = False) -> tuple[int, list[int], int | None]:
+        nodes = [{"id": "p0", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+                 {"id": "n0", "inputs": ["p0"], **norm},
+                 {"id": "p1", "op": "max_pool", "inputs": ["n0"], "kernel_size": 2},
+                 {"id": "n1", "inputs": ["p1"], **norm},
+                 {"id": "r", "op": "relu", "inputs": ["n1"]},
+                 {"id": "c", "op": "conv", "inputs": ["r"], "kernel_size": 1}]
+        runs = _sets(body([64], nodes, training=training))["runs"]
+        return runs["modulus"], runs["residues"], runs["min"]
+
+    def test_instance_norm_refuses_the_one_pixel_level(self) -> None:
+        assert self._runs_from({"op": "instance_norm"}) == (1, [0], 8)  # 4..7 pool to one pixel
+
+    def test_instance_norm_with_running_statistics_refuses_nothing_in_eval(self) -> None:
+        assert self._runs_from({"op": "instance_norm", "track_running_stats": True}) == (1, [0], 4)
+        assert self._runs_from({"op": "instance_norm", "track_running_stats": True}, training=True) == (1, [0], 8)
+
+    def test_batch_norm_refuses_one_pixel_in_training_only(self) -> None:
+        assert self._runs_from({"op": "batch_norm"}) == (1, [0], 4)
+        assert self._runs_from({"op": "batch_norm"}, training=True) == (1, [0], 8)
+
+    def test_a_network_input_read_by_a_relu_keeps_its_sets(self) -> None:
+        nodes = [{"id": "r", "op": "relu", "inputs": ["x"]},
+                 {"id": "u", "op": "upsample", "inputs": ["r"], "scale_factor": 2},
+                 {"id": "s", "op": "add", "inputs": ["u", "x"]}]
+        sets = _sets(body([8], nodes))
+        assert sets["runs"]["extra"] == [1] and sets["runs"]["residues"] == []  # broadcast from one pixel
+
+
+def _random_graph(rng: random.Random, *, neutral: bool = False) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     names = ["x"]
     for k in range(rng.randint(2, 7)):
+        if neutral and rng.random() < 0.5:
+            nid = f"m{k}"
+            nodes.append({"id": nid, "inputs": [rng.choice(names[-2:])], **rng.choice(_NEUTRAL)})
+            names.append(nid)
         src = rng.choice(names[-3:])
         kind = rng.random()
         nid = f"n{k}"
@@ -89,7 +133,8 @@ def _random_graph(rng: random.Random) -> dict[str, Any]:
             other = rng.choice(names)
             nodes.append({"id": nid, "op": rng.choice(["add", "concat"]), "inputs": [src, other]})
         names.append(nid)
-    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]))
+    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]),
+                training=neutral and rng.random() < 0.3)
 
 
 def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:
@@ -106,7 +151,15 @@ def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("seed", range(30))
 def test_random_graphs_sets_equal_brute_force(seed: int) -> None:
-    request = _random_graph(random.Random(seed))
+    _assert_brute_force(_random_graph(random.Random(seed)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_graphs_with_norms_and_activations_equal_brute_force(seed: int) -> None:
+    _assert_brute_force(_random_graph(random.Random(seed), neutral=True))
+
+
+def _assert_brute_force(request: dict[str, Any]) -> None:
     out = run_graph(GraphRequest.model_validate(request), symbolic=False)
     if out["valid_input_sizes"][0] is None:
         pytest.skip(out["valid_input_sizes_reason"][0])

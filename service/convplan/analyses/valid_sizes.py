@@ -18,14 +18,14 @@ maps growing at different rates), and reduce: the members the pattern does not d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import gcd
 from typing import Any
 
 from convplan.errors import ConvplanError
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
-from convplan.graph.ir import Graph
+from convplan.graph.ir import Graph, Node
 from convplan.ops import NeedsSymbolic, Resolver
 from convplan.ops._base import NoClosedForm
 
@@ -94,11 +94,12 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     """Per axis of the first input, the three sets (or None and the reason)."""
     first = graph.first_input
     rank = len(first.size)
+    scan = _ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
     for axis in range(rank):
         try:
-            forms.append(_Axis(graph, resolver_factory, inputs, raw_sizes, axis, limits).solve())
+            forms.append(_Axis(scan, resolver_factory, inputs, raw_sizes, axis, limits).solve())
             reasons.append(None)
         except _NoForm as exc:
             forms.append(None)
@@ -106,9 +107,60 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     return forms, reasons
 
 
+@dataclass(frozen=True)
+class _ScanGraph:
+    """The graph the scans evaluate: ``full`` without its transparent nodes (``OpModel.transparent``: a
+    ReLU, a batch norm with running statistics in eval), which pass their input on unchanged and refuse
+    nothing, so they change no membership; in a conv-norm-activation network they are two nodes in three.
+    Their readers read what they pass on. A node that refuses some size (an instance norm on one pixel, a
+    batch norm in training) stays, as do the outputs and every node on a map without spatial axes."""
+
+    full: Graph
+    graph: Graph
+    #: removed node -> the kept node or input whose tensor it passes on
+    source: dict[str, str]
+    #: removed node -> how many kept nodes come before it (it is reached when they all were)
+    before: dict[str, int]
+
+    @classmethod
+    def of(cls, graph: Graph, training: bool) -> _ScanGraph:
+        source: dict[str, str] = {}
+        before: dict[str, int] = {}
+        spatial = {spec.name: True for spec in graph.inputs}
+        outputs = set(graph.outputs)
+        kept: list[Node] = []
+        for node in graph.nodes:
+            spatial[node.id] = node.op.spatial_output and spatial[node.inputs[0]]
+            if (len(node.inputs) == 1 and node.size_of is None and node.id not in outputs
+                    and spatial[node.inputs[0]] and node.op.transparent(training)):
+                source[node.id] = source.get(node.inputs[0], node.inputs[0])
+                before[node.id] = len(kept)
+                continue
+            kept.append(node)
+        if not source:
+            return cls(graph, graph, source, before)
+        nodes = tuple(replace(node, inputs=tuple(source.get(name, name) for name in node.inputs),
+                              size_of=source.get(node.size_of, node.size_of) if node.size_of else None)
+                      for node in kept)
+        reduced = Graph(graph.inputs, nodes, graph.outputs, graph.align, {node.id: k for k, node in enumerate(nodes)})
+        return cls(graph, reduced, source, before)
+
+    def reached(self, node_id: str, result: GraphResult) -> bool:
+        """Whether a run of the full graph would have evaluated ``node_id`` (``result``: the same run here)."""
+        if node_id in self.source:
+            return len(result.results) >= self.before[node_id]
+        return node_id in result.by_id
+
+    def output_size(self, node_id: str, result: GraphResult) -> list[Any]:
+        name = self.source.get(node_id, node_id)
+        return result.inputs[name].size if name in result.inputs else result.by_id[name].shape.output_size
+
+
 class _Axis:
-    def __init__(self, graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
+    def __init__(self, scan: _ScanGraph, resolver_factory: Any, inputs: dict[str, Tensor],
                  raw_sizes: dict[str, list[Any]], axis: int, limits: Any) -> None:
+        graph = scan.graph
+        self.scan = scan
         self.graph = graph
         self.make_resolver = resolver_factory
         self.axis = axis
@@ -196,8 +248,15 @@ class _Axis:
             ratios[name.name] = Fraction(1) if self.axis in self.varying.get(name.name, []) else Fraction(0)
         period, bounded = 1, False
         a = self.axis
-        for record in result.results:
-            node = record.node
+        for node in self.scan.full.nodes:
+            if node.id in self.scan.source:  # transparent: ratio 1 (f(n) = n), no bound
+                if self.scan.reached(node.id, result):
+                    ratios[node.id] = ratios[node.inputs[0]]
+                    period = self._period(period, ratios[node.id], Fraction(1))
+                continue
+            record = result.by_id.get(node.id)
+            if record is None:
+                continue
             in_ratios = [ratios[name] for name in node.inputs]
             if not node.op.spatial_output and not record.input_sizes[0]:
                 ratios[node.id] = in_ratios[0]
@@ -215,19 +274,25 @@ class _Axis:
                 ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios)
             if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
                 bounded = True
-            r_in = in_ratios[0]
-            if own is not None and r_in != 0:
-                q = own.denominator
-                u, v = r_in.numerator, r_in.denominator
-                need = v * q // gcd(abs(u), v * q)
-                period = period * need // gcd(period, need)
-                if period > self.max_period:
-                    raise _NoForm(f"the period of the sizes ({period} or more, the product of the strides) is over "
-                                  f"the limit {self.max_period}")
+            period = self._period(period, in_ratios[0], own)
         # A fixing node the probe did not reach (it refused the probe's size) may grow: assume it does.
         bounded = bounded or any(node.op.fixed_input_reason() is not None for node in self.graph.nodes
                                  if node.id not in result.by_id)
         return ratios, period, bounded
+
+    def _period(self, period: int, r_in: Fraction, own: Fraction | None) -> int:
+        """``period`` widened so that a shift by it moves this layer's input (ratio ``r_in``) by a multiple
+        of the denominator of its own ratio ``own``."""
+        if own is None or r_in == 0:
+            return period
+        q = own.denominator
+        u, v = r_in.numerator, r_in.denominator
+        need = v * q // gcd(abs(u), v * q)
+        period = period * need // gcd(period, need)
+        if period > self.max_period:
+            raise _NoForm(f"the period of the sizes ({period} or more, the product of the strides) is over "
+                          f"the limit {self.max_period}")
+        return period
 
     # -- the scan ----------------------------------------------------------------------
     def _membership(self, n: int) -> tuple[bool, bool, bool, dict[str, Any]]:
@@ -258,14 +323,15 @@ class _Axis:
         probe = self._run(start, lenient=True)
         assert probe is not None
         ratios, period, bounded = self._ratios(probe)
-        growing = [r.node.id for r in probe.results if ratios.get(r.node.id, 0) > 0 and r.node.op.spatial_output
-                   and r.shape.output_size]
+        scan = self.scan
+        growing = [node.id for node in scan.full.nodes if ratios.get(node.id, 0) > 0 and node.op.spatial_output
+                   and scan.output_size(node.id, probe)]
 
         def settled(n: int) -> bool:
             result = self._run(n, lenient=True)
             if result is None:
                 return False
-            return all(result.by_id[i].shape.output_size[self.axis] >= 2 for i in growing if i in result.by_id)
+            return all(scan.output_size(i, result)[self.axis] >= 2 for i in growing if scan.reached(i, result))
 
         stable = self._first(settled, start) or start
         rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}

@@ -122,6 +122,12 @@ class OpModel(LayerModel):
         """Why only a bounded range of input sizes can fit this op on a growing input, or None."""
         return None
 
+    def transparent(self, training: bool) -> bool:
+        """Whether a node of this op passes its input on unchanged (sizes, channels, the identity coordinate
+        map, so ratio 1 and no dropped rows) and refuses no input at all in this mode (``training``: PyTorch's
+        ``module.train()``). The valid-size scans leave such nodes out: they cannot change a membership."""
+        return False
+
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         """Whether the layer discards input rows that a window would read (the valid-size ``clean`` rule;
         contract section 7), or a ceil-mode window overhangs. Only windowed strided ops can."""

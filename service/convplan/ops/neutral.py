@@ -41,6 +41,10 @@ class ShapeNeutral(OpModel):
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return Fraction(1), Fraction(0)
 
+    def transparent(self, training: bool) -> bool:
+        # Every refusal of a shape-neutral op is in its ``check``: an op without its own refuses nothing.
+        return type(self).check is ShapeNeutral.check
+
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         return Window.identity()  # pointwise: each output reads its own pixel
 
