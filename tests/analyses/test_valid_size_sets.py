@@ -182,6 +182,32 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
         assert _members(sets[kind], upto) == brute[kind], (kind, request)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_an_axis_mirroring_axis_0_has_the_sets_solved_for_each_axis(seed: int) -> None:
+    """Solved once for both axes (every op treats them alike) = solved per axis (a zero pad in front, an op
+    that does not declare itself symmetric, makes the scans solve each axis)."""
+    request = _random_graph(random.Random(seed), neutral=True)
+    n = request["inputs"][0]["size"][0]
+    request["inputs"][0]["size"] = [n, n]
+    once = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    for node in request["nodes"]:
+        node["inputs"] = ["zero" if name == "x" else name for name in node["inputs"]]
+    request["nodes"].insert(0, {"id": "zero", "op": "pad", "inputs": ["x"], "padding": 0})
+    each = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    assert once["valid_input_sizes"] == each["valid_input_sizes"]
+    assert once["valid_input_sizes_reason"] == each["valid_input_sizes_reason"]
+
+
+def test_an_axis_with_other_parameters_is_solved_for_itself() -> None:
+    nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": [3, 2], "stride": [1, 2]},
+             {"id": "u", "op": "upsample", "inputs": ["c"], "scale_factor": [1, 2]},
+             {"id": "s", "op": "add", "inputs": ["u", "x"]}]
+    out = run_graph(GraphRequest.model_validate(body([16, 16], nodes, align="crop")), symbolic=False)
+    rows, cols = (axis["clean"] for axis in out["valid_input_sizes"])
+    assert (rows["modulus"], rows["residues"], rows["min"]) == (1, [0], 3)
+    assert (cols["modulus"], cols["residues"], cols["min"]) == (2, [0], 2)
+
+
 class TestScanLimits:
     """Each valid-size limit gives a null set and a reason naming it, never a refusal."""
 

@@ -122,3 +122,4 @@ def test_a_transparent_op_is_one_torch_never_refused_and_that_kept_the_shape() -
         assert case["expected"]["out_channels"] == request["in_channels"], case
     assert {("relu", False), ("batch_norm", False), ("instance_norm", False)} <= seen
     assert ("batch_norm", True) not in seen and ("relu", True) in seen
+

@@ -91,13 +91,19 @@ class AxisSets:
 def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
                       raw_sizes: dict[str, list[Any]], *, limits: Any = None
                       ) -> tuple[list[AxisSets | None], list[str | None]]:
-    """Per axis of the first input, the three sets (or None and the reason)."""
+    """Per axis of the first input, the three sets (or None and the reason). An axis that mirrors axis 0 (every
+    op treats the axes alike, every input has the same size on both) has axis 0's sets: solved once."""
     first = graph.first_input
     rank = len(first.size)
     scan = _ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
+    symmetric = all(node.op.axis_symmetric() for node in graph.nodes)
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
     for axis in range(rank):
+        if axis and symmetric and forms[0] is not None and _mirrors(inputs, raw_sizes, rank, axis):
+            forms.append(forms[0])
+            reasons.append(None)
+            continue
         try:
             forms.append(_Axis(scan, resolver_factory, inputs, raw_sizes, axis, limits).solve())
             reasons.append(None)
@@ -105,6 +111,12 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
             forms.append(None)
             reasons.append(str(exc))
     return forms, reasons
+
+
+def _mirrors(inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], rank: int, axis: int) -> bool:
+    """Every input has ``rank`` axes and the same size on ``axis`` as on axis 0, as given and as resolved."""
+    return all(len(t.size) == rank and raw_sizes[name][axis] == raw_sizes[name][0] and t.size[axis] == t.size[0]
+               for name, t in inputs.items())
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,8 @@ class LayerNorm(ShapeNeutral):
 
     names = ("layer_norm",)
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = None  # normalized_shape covers the trailing axes only
+
     op: Literal["layer_norm"]
     normalized_shape: Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=4)] = Field(
         description="The trailing dimensions normalised over: `[*spatial]`, the last few spatial sizes, or "
