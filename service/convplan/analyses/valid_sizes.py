@@ -125,7 +125,9 @@ class _ScanGraph:
     ReLU, a batch norm with running statistics in eval), which pass their input on unchanged and refuse
     nothing, so they change no membership; in a conv-norm-activation network they are two nodes in three.
     Their readers read what they pass on. A node that refuses some size (an instance norm on one pixel, a
-    batch norm in training) stays, as do the outputs and every node on a map without spatial axes."""
+    batch norm in training) stays, as do the outputs and every node on a map without spatial axes. Kept nodes
+    of one op with equal parameters share their memoised results (``evaluate``'s ``share``): in a chain of
+    equal size-keeping convs, one evaluation per size serves them all."""
 
     full: Graph
     graph: Graph
@@ -133,6 +135,8 @@ class _ScanGraph:
     source: dict[str, str]
     #: removed node -> how many kept nodes come before it (it is reached when they all were)
     before: dict[str, int]
+    #: kept node -> the first kept node of the same op and parameters (merges: none)
+    share: dict[str, str]
 
     @classmethod
     def of(cls, graph: Graph, training: bool) -> _ScanGraph:
@@ -149,13 +153,20 @@ class _ScanGraph:
                 before[node.id] = len(kept)
                 continue
             kept.append(node)
+        share: dict[str, str] = {}
+        first: dict[tuple[Any, ...], str] = {}
+        for node in kept:
+            if not node.op.merges:
+                same = first.setdefault((type(node.op), node.op.model_dump_json(exclude={"id", "inputs"})), node.id)
+                if same != node.id:
+                    share[node.id] = same
         if not source:
-            return cls(graph, graph, source, before)
+            return cls(graph, graph, source, before, share)
         nodes = tuple(replace(node, inputs=tuple(source.get(name, name) for name in node.inputs),
                               size_of=source.get(node.size_of, node.size_of) if node.size_of else None)
                       for node in kept)
         reduced = Graph(graph.inputs, nodes, graph.outputs, graph.align, {node.id: k for k, node in enumerate(nodes)})
-        return cls(graph, reduced, source, before)
+        return cls(graph, reduced, source, before, share)
 
     def reached(self, node_id: str, result: GraphResult) -> bool:
         """Whether a run of the full graph would have evaluated ``node_id`` (``result``: the same run here)."""
@@ -220,7 +231,7 @@ class _Axis:
         resolver: Resolver = self.make_resolver()
         try:
             return evaluate(self.lenient if lenient else self.graph, resolver, self._inputs_at(n), strict=False,
-                            magnitude=False, memo=self.memo[lenient])
+                            magnitude=False, memo=self.memo[lenient], share=self.scan.share)
         except NeedsSymbolic:
             raise _NoForm("layer parameters are symbolic: valid sizes need numeric parameters") from None
         except ConvplanError:
