@@ -194,10 +194,11 @@ class _Axis:
         self.requested = inputs[self.first].size[axis]
         self.varying = self._varying(inputs, raw_sizes)
         self.base = {name: Tensor(list(t.size), t.channels, t.maps) for name, t in inputs.items()}
-        self.lenient = Graph(graph.inputs, graph.nodes, graph.outputs, "crop" if graph.align == "none" else
-                             graph.align, graph.position)
+        # Lenient: merges cropped. Under align crop or pad that is the graph itself: one memo, one run per size.
+        self.lenient = replace(graph, align="crop") if graph.align == "none" else graph
         self.outputs = graph.outputs
         self.memo: dict[bool, dict[Any, Any]] = {True: {}, False: {}}
+        self.runs: dict[tuple[int, bool], GraphResult | None] = {}
 
     # -- which input entries follow i ------------------------------------------------
     def _varying(self, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]]) -> dict[str, list[int]]:
@@ -228,6 +229,13 @@ class _Axis:
         return out
 
     def _run(self, n: int, *, lenient: bool) -> GraphResult | None:
+        """The run at ``n`` (None: refused), evaluated once however often the thresholds and the scan ask."""
+        key = (n, lenient and self.lenient is not self.graph)
+        if key not in self.runs:
+            self.runs[key] = self._evaluate(n, key[1])
+        return self.runs[key]
+
+    def _evaluate(self, n: int, lenient: bool) -> GraphResult | None:
         resolver: Resolver = self.make_resolver()
         try:
             return evaluate(self.lenient if lenient else self.graph, resolver, self._inputs_at(n), strict=False,

@@ -11,7 +11,7 @@ graph's ``mismatch`` and leaves everything after it unevaluated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -229,7 +229,8 @@ def _shared(hit: tuple[str, Any], node: Node, owner: str) -> tuple[str, Any] | N
         return hit
     if value.merge is not None or any(m.anchor == value.node.id for m in value.maps):
         return None
-    return kind, replace(value, node=node)
+    return kind, NodeResult(node=node, input_sizes=value.input_sizes, in_channels=value.in_channels, shape=value.shape,
+                            maps=value.maps, warnings=value.warnings)
 
 
 def _is_size_failure(exc: LayerError) -> bool:
