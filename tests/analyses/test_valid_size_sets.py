@@ -184,15 +184,15 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_an_axis_mirroring_axis_0_has_the_sets_solved_for_each_axis(seed: int) -> None:
-    """Solved once for both axes (every op treats them alike) = solved per axis (a zero pad in front, an op
-    that does not declare itself symmetric, makes the scans solve each axis)."""
+    """Solved once for both axes (every op treats them alike) = solved per axis (a zero pad in front, written
+    with a different value per axis, makes the scans solve each axis)."""
     request = _random_graph(random.Random(seed), neutral=True)
     n = request["inputs"][0]["size"][0]
     request["inputs"][0]["size"] = [n, n]
     once = run_graph(GraphRequest.model_validate(request), symbolic=False)
     for node in request["nodes"]:
         node["inputs"] = ["zero" if name == "x" else name for name in node["inputs"]]
-    request["nodes"].insert(0, {"id": "zero", "op": "pad", "inputs": ["x"], "padding": 0})
+    request["nodes"].insert(0, {"id": "zero", "op": "pad", "inputs": ["x"], "padding": [0, [0, 0]]})
     each = run_graph(GraphRequest.model_validate(request), symbolic=False)
     assert once["valid_input_sizes"] == each["valid_input_sizes"]
     assert once["valid_input_sizes_reason"] == each["valid_input_sizes_reason"]

@@ -66,7 +66,11 @@ def test_command_line_names_and_keys_are_the_ops() -> None:
     ({"op": "concat"}, True),
     ({"op": "batch_norm"}, True),
     ({"op": "layer_norm", "normalized_shape": 8}, False),  # the last axis only
-    ({"op": "pad", "padding": 1}, False),  # not declared
+    ({"op": "pad", "padding": [0, [0, 0]]}, False),  # the same amounts, written differently
+    ({"op": "pad", "size_of": "y"}, True),
+    ({"op": "crop", "size_of": "y", "axes": [1]}, False),
+    ({"op": "crop", "crop": [[1, 2]]}, True),
+    ({"op": "adaptive_avg_pool", "output_size": 4}, False),  # not declared
 ])
 def test_axis_symmetric_needs_one_value_for_every_axis(layer: dict[str, object], symmetric: bool) -> None:
     assert OPS[layer["op"]].model_validate(layer).axis_symmetric() is symmetric
