@@ -139,12 +139,12 @@ def _random_graph(rng: random.Random, *, neutral: bool = False) -> dict[str, Any
 
 def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:
     """The contract's clean rule, written from the response fields (independently of the ops' code)."""
-    if node["op"] not in ("conv", "max_pool"):
+    if node["op"] not in ("conv", "max_pool", "avg_pool"):
         return False
     if result["overhang"][0]:
         return True
     unread = result["unread"][0]
-    k, s, d = node["kernel_size"], node.get("stride", node["kernel_size"] if node["op"] == "max_pool" else 1), \
+    k, s, d = node["kernel_size"], node.get("stride", node["kernel_size"] if node["op"] != "conv" else 1), \
         node.get("dilation", 1)
     return any((j + t * d) % s == 0 for j in range(1, unread + 1) for t in range(k))
 
@@ -157,6 +157,42 @@ def test_random_graphs_sets_equal_brute_force(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(20))
 def test_random_graphs_with_norms_and_activations_equal_brute_force(seed: int) -> None:
     _assert_brute_force(_random_graph(random.Random(seed), neutral=True))
+
+
+def _random_unet(rng: random.Random) -> dict[str, Any]:
+    """Nested levels (the scans' memoised blocks, one inside the other) with random convs, pools, upsamplers,
+    norms and merges."""
+    nodes: list[dict[str, Any]] = []
+
+    def add(prev: str, **node: Any) -> str:
+        nodes.append({"id": f"n{len(nodes)}", "inputs": [prev], **node})
+        return f"n{len(nodes) - 1}"
+
+    def level(prev: str, depth: int) -> str:
+        for _ in range(rng.randint(1, 3)):
+            k = rng.choice([1, 3, 3, 5])
+            prev = add(prev, op="conv", kernel_size=k, padding=rng.choice([k // 2, k // 2, 0]))
+            if rng.random() < 0.4:
+                prev = add(prev, **rng.choice(_NEUTRAL))
+        if depth == 0:
+            return prev
+        skip = prev
+        prev = add(prev, op=rng.choice(["max_pool", "avg_pool"]), kernel_size=2, ceil_mode=rng.random() < 0.2)
+        prev = level(prev, depth - 1)
+        if rng.random() < 0.5:
+            prev = add(prev, op="conv_transpose", kernel_size=2, stride=2)
+        else:
+            prev = add(prev, op="upsample", scale_factor=2)
+        nodes.append({"id": f"n{len(nodes)}", "op": rng.choice(["concat", "add"]), "inputs": [skip, prev]})
+        return add(f"n{len(nodes) - 1}", op="conv", kernel_size=3, padding=1)
+
+    level("x", rng.randint(1, 3))
+    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]), training=rng.random() < 0.3)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_nested_networks_sets_equal_brute_force(seed: int) -> None:
+    _assert_brute_force(_random_unet(random.Random(seed)))
 
 
 def _assert_brute_force(request: dict[str, Any]) -> None:

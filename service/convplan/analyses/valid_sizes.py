@@ -23,9 +23,10 @@ from fractions import Fraction
 from math import gcd
 from typing import Any
 
+from convplan.analyses._scan import Blocks, ScanGraph
 from convplan.errors import ConvplanError
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
-from convplan.graph.ir import Graph, Node
+from convplan.graph.ir import Graph
 from convplan.ops import NeedsSymbolic, Resolver
 from convplan.ops._base import NoClosedForm
 
@@ -95,7 +96,7 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     op treats the axes alike, every input has the same size on both) has axis 0's sets: solved once."""
     first = graph.first_input
     rank = len(first.size)
-    scan = _ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
+    scan = ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
     symmetric = all(node.op.axis_symmetric() for node in graph.nodes)
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
@@ -119,68 +120,8 @@ def _mirrors(inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], rank: i
                for name, t in inputs.items())
 
 
-@dataclass(frozen=True)
-class _ScanGraph:
-    """The graph the scans evaluate: ``full`` without its transparent nodes (``OpModel.transparent``: a
-    ReLU, a batch norm with running statistics in eval), which pass their input on unchanged and refuse
-    nothing, so they change no membership; in a conv-norm-activation network they are two nodes in three.
-    Their readers read what they pass on. A node that refuses some size (an instance norm on one pixel, a
-    batch norm in training) stays, as do the outputs and every node on a map without spatial axes. Kept nodes
-    of one op with equal parameters share their memoised results (``evaluate``'s ``share``): in a chain of
-    equal size-keeping convs, one evaluation per size serves them all."""
-
-    full: Graph
-    graph: Graph
-    #: removed node -> the kept node or input whose tensor it passes on
-    source: dict[str, str]
-    #: removed node -> how many kept nodes come before it (it is reached when they all were)
-    before: dict[str, int]
-    #: kept node -> the first kept node of the same op and parameters (merges: none)
-    share: dict[str, str]
-
-    @classmethod
-    def of(cls, graph: Graph, training: bool) -> _ScanGraph:
-        source: dict[str, str] = {}
-        before: dict[str, int] = {}
-        spatial = {spec.name: True for spec in graph.inputs}
-        outputs = set(graph.outputs)
-        kept: list[Node] = []
-        for node in graph.nodes:
-            spatial[node.id] = node.op.spatial_output and spatial[node.inputs[0]]
-            if (len(node.inputs) == 1 and node.size_of is None and node.id not in outputs
-                    and spatial[node.inputs[0]] and node.op.transparent(training)):
-                source[node.id] = source.get(node.inputs[0], node.inputs[0])
-                before[node.id] = len(kept)
-                continue
-            kept.append(node)
-        share: dict[str, str] = {}
-        first: dict[tuple[Any, ...], str] = {}
-        for node in kept:
-            if not node.op.merges:
-                same = first.setdefault((type(node.op), node.op.model_dump_json(exclude={"id", "inputs"})), node.id)
-                if same != node.id:
-                    share[node.id] = same
-        if not source:
-            return cls(graph, graph, source, before, share)
-        nodes = tuple(replace(node, inputs=tuple(source.get(name, name) for name in node.inputs),
-                              size_of=source.get(node.size_of, node.size_of) if node.size_of else None)
-                      for node in kept)
-        reduced = Graph(graph.inputs, nodes, graph.outputs, graph.align, {node.id: k for k, node in enumerate(nodes)})
-        return cls(graph, reduced, source, before, share)
-
-    def reached(self, node_id: str, result: GraphResult) -> bool:
-        """Whether a run of the full graph would have evaluated ``node_id`` (``result``: the same run here)."""
-        if node_id in self.source:
-            return len(result.results) >= self.before[node_id]
-        return node_id in result.by_id
-
-    def output_size(self, node_id: str, result: GraphResult) -> list[Any]:
-        name = self.source.get(node_id, node_id)
-        return result.inputs[name].size if name in result.inputs else result.by_id[name].shape.output_size
-
-
 class _Axis:
-    def __init__(self, scan: _ScanGraph, resolver_factory: Any, inputs: dict[str, Tensor],
+    def __init__(self, scan: ScanGraph, resolver_factory: Any, inputs: dict[str, Tensor],
                  raw_sizes: dict[str, list[Any]], axis: int, limits: Any) -> None:
         graph = scan.graph
         self.scan = scan
@@ -199,6 +140,8 @@ class _Axis:
         self.outputs = graph.outputs
         self.memo: dict[bool, dict[Any, Any]] = {True: {}, False: {}}
         self.runs: dict[tuple[int, bool], GraphResult | None] = {}
+        #: Once the ratios are known (from the first run that passes): the graph walked in memoised blocks.
+        self.blocks: Blocks | None = None
 
     # -- which input entries follow i ------------------------------------------------
     def _varying(self, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]]) -> dict[str, list[int]]:
@@ -238,6 +181,8 @@ class _Axis:
     def _evaluate(self, n: int, lenient: bool) -> GraphResult | None:
         resolver: Resolver = self.make_resolver()
         try:
+            if self.blocks is not None:
+                return self.blocks.run(resolver, self._inputs_at(n), lenient=lenient)
             return evaluate(self.lenient if lenient else self.graph, resolver, self._inputs_at(n), strict=False,
                             magnitude=False, memo=self.memo[lenient], share=self.scan.share)
         except NeedsSymbolic:
@@ -354,6 +299,7 @@ class _Axis:
         probe = self._run(start, lenient=True)
         assert probe is not None
         ratios, period, bounded = self._ratios(probe)
+        self.blocks = Blocks(self.graph, self.lenient, ratios, memo=self.memo, share=self.scan.share)
         scan = self.scan
         growing = [node.id for node in scan.full.nodes if ratios.get(node.id, 0) > 0 and node.op.spatial_output
                    and scan.output_size(node.id, probe)]
