@@ -105,6 +105,8 @@ class _Block:
 
 @dataclass
 class _Walked:
+    """What a walk (or a block of it) evaluated, in order, and where it stopped."""
+
     results: list[NodeResult] = field(default_factory=list)
     merges: list[MergeResult] = field(default_factory=list)
     mismatch: MergeResult | None = None
