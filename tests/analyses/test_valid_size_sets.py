@@ -65,10 +65,54 @@ class TestNamedNetworks:
         assert sets["clean"]["output_size"]["dec0.conv1"] == {"12": "i - 184"}
 
 
-def _random_graph(rng: random.Random) -> dict[str, Any]:
+#: Shape-neutral nodes, refusing nothing (transparent: the scans leave them out) or a one-pixel map.
+_NEUTRAL: list[dict[str, Any]] = [
+    {"op": "relu"}, {"op": "batch_norm"}, {"op": "instance_norm"}, {"op": "instance_norm", "track_running_stats": True},
+    {"op": "batch_norm", "track_running_stats": False}, {"op": "leaky_relu"}, {"op": "dropout"},
+]
+
+
+class TestShapeNeutralNodes:
+    """The scans leave out the nodes that refuse nothing; a norm refusing a one-pixel map still counts."""
+
+    @staticmethod
+    def _runs_from(norm: dict[str, Any], training: bool = False) -> tuple[int, list[int], int | None]:
+        nodes = [{"id": "p0", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+                 {"id": "n0", "inputs": ["p0"], **norm},
+                 {"id": "p1", "op": "max_pool", "inputs": ["n0"], "kernel_size": 2},
+                 {"id": "n1", "inputs": ["p1"], **norm},
+                 {"id": "r", "op": "relu", "inputs": ["n1"]},
+                 {"id": "c", "op": "conv", "inputs": ["r"], "kernel_size": 1}]
+        runs = _sets(body([64], nodes, training=training))["runs"]
+        return runs["modulus"], runs["residues"], runs["min"]
+
+    def test_instance_norm_refuses_the_one_pixel_level(self) -> None:
+        assert self._runs_from({"op": "instance_norm"}) == (1, [0], 8)  # 4..7 pool to one pixel
+
+    def test_instance_norm_with_running_statistics_refuses_nothing_in_eval(self) -> None:
+        assert self._runs_from({"op": "instance_norm", "track_running_stats": True}) == (1, [0], 4)
+        assert self._runs_from({"op": "instance_norm", "track_running_stats": True}, training=True) == (1, [0], 8)
+
+    def test_batch_norm_refuses_one_pixel_in_training_only(self) -> None:
+        assert self._runs_from({"op": "batch_norm"}) == (1, [0], 4)
+        assert self._runs_from({"op": "batch_norm"}, training=True) == (1, [0], 8)
+
+    def test_a_network_input_read_by_a_relu_keeps_its_sets(self) -> None:
+        nodes = [{"id": "r", "op": "relu", "inputs": ["x"]},
+                 {"id": "u", "op": "upsample", "inputs": ["r"], "scale_factor": 2},
+                 {"id": "s", "op": "add", "inputs": ["u", "x"]}]
+        sets = _sets(body([8], nodes))
+        assert sets["runs"]["extra"] == [1] and sets["runs"]["residues"] == []  # broadcast from one pixel
+
+
+def _random_graph(rng: random.Random, *, neutral: bool = False) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     names = ["x"]
     for k in range(rng.randint(2, 7)):
+        if neutral and rng.random() < 0.5:
+            nid = f"m{k}"
+            nodes.append({"id": nid, "inputs": [rng.choice(names[-2:])], **rng.choice(_NEUTRAL)})
+            names.append(nid)
         src = rng.choice(names[-3:])
         kind = rng.random()
         nid = f"n{k}"
@@ -89,24 +133,69 @@ def _random_graph(rng: random.Random) -> dict[str, Any]:
             other = rng.choice(names)
             nodes.append({"id": nid, "op": rng.choice(["add", "concat"]), "inputs": [src, other]})
         names.append(nid)
-    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]))
+    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]),
+                training=neutral and rng.random() < 0.3)
 
 
 def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:
     """The contract's clean rule, written from the response fields (independently of the ops' code)."""
-    if node["op"] not in ("conv", "max_pool"):
+    if node["op"] not in ("conv", "max_pool", "avg_pool"):
         return False
     if result["overhang"][0]:
         return True
     unread = result["unread"][0]
-    k, s, d = node["kernel_size"], node.get("stride", node["kernel_size"] if node["op"] == "max_pool" else 1), \
+    k, s, d = node["kernel_size"], node.get("stride", node["kernel_size"] if node["op"] != "conv" else 1), \
         node.get("dilation", 1)
     return any((j + t * d) % s == 0 for j in range(1, unread + 1) for t in range(k))
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_random_graphs_sets_equal_brute_force(seed: int) -> None:
-    request = _random_graph(random.Random(seed))
+    _assert_brute_force(_random_graph(random.Random(seed)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_graphs_with_norms_and_activations_equal_brute_force(seed: int) -> None:
+    _assert_brute_force(_random_graph(random.Random(seed), neutral=True))
+
+
+def _random_unet(rng: random.Random) -> dict[str, Any]:
+    """Nested levels (the scans' memoised blocks, one inside the other) with random convs, pools, upsamplers,
+    norms and merges."""
+    nodes: list[dict[str, Any]] = []
+
+    def add(prev: str, **node: Any) -> str:
+        nodes.append({"id": f"n{len(nodes)}", "inputs": [prev], **node})
+        return f"n{len(nodes) - 1}"
+
+    def level(prev: str, depth: int) -> str:
+        for _ in range(rng.randint(1, 3)):
+            k = rng.choice([1, 3, 3, 5])
+            prev = add(prev, op="conv", kernel_size=k, padding=rng.choice([k // 2, k // 2, 0]))
+            if rng.random() < 0.4:
+                prev = add(prev, **rng.choice(_NEUTRAL))
+        if depth == 0:
+            return prev
+        skip = prev
+        prev = add(prev, op=rng.choice(["max_pool", "avg_pool"]), kernel_size=2, ceil_mode=rng.random() < 0.2)
+        prev = level(prev, depth - 1)
+        if rng.random() < 0.5:
+            prev = add(prev, op="conv_transpose", kernel_size=2, stride=2)
+        else:
+            prev = add(prev, op="upsample", scale_factor=2)
+        nodes.append({"id": f"n{len(nodes)}", "op": rng.choice(["concat", "add"]), "inputs": [skip, prev]})
+        return add(f"n{len(nodes) - 1}", op="conv", kernel_size=3, padding=1)
+
+    level("x", rng.randint(1, 3))
+    return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]), training=rng.random() < 0.3)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_nested_networks_sets_equal_brute_force(seed: int) -> None:
+    _assert_brute_force(_random_unet(random.Random(seed)))
+
+
+def _assert_brute_force(request: dict[str, Any]) -> None:
     out = run_graph(GraphRequest.model_validate(request), symbolic=False)
     if out["valid_input_sizes"][0] is None:
         pytest.skip(out["valid_input_sizes_reason"][0])
@@ -127,6 +216,32 @@ def test_random_graphs_sets_equal_brute_force(seed: int) -> None:
             brute["same_size"].append(n)
     for kind in brute:
         assert _members(sets[kind], upto) == brute[kind], (kind, request)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_an_axis_mirroring_axis_0_has_the_sets_solved_for_each_axis(seed: int) -> None:
+    """Solved once for both axes (every op treats them alike) = solved per axis (a zero pad in front, written
+    with a different value per axis, makes the scans solve each axis)."""
+    request = _random_graph(random.Random(seed), neutral=True)
+    n = request["inputs"][0]["size"][0]
+    request["inputs"][0]["size"] = [n, n]
+    once = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    for node in request["nodes"]:
+        node["inputs"] = ["zero" if name == "x" else name for name in node["inputs"]]
+    request["nodes"].insert(0, {"id": "zero", "op": "pad", "inputs": ["x"], "padding": [0, [0, 0]]})
+    each = run_graph(GraphRequest.model_validate(request), symbolic=False)
+    assert once["valid_input_sizes"] == each["valid_input_sizes"]
+    assert once["valid_input_sizes_reason"] == each["valid_input_sizes_reason"]
+
+
+def test_an_axis_with_other_parameters_is_solved_for_itself() -> None:
+    nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": [3, 2], "stride": [1, 2]},
+             {"id": "u", "op": "upsample", "inputs": ["c"], "scale_factor": [1, 2]},
+             {"id": "s", "op": "add", "inputs": ["u", "x"]}]
+    out = run_graph(GraphRequest.model_validate(body([16, 16], nodes, align="crop")), symbolic=False)
+    rows, cols = (axis["clean"] for axis in out["valid_input_sizes"])
+    assert (rows["modulus"], rows["residues"], rows["min"]) == (1, [0], 3)
+    assert (cols["modulus"], cols["residues"], cols["min"]) == (2, [0], 2)
 
 
 class TestScanLimits:

@@ -102,3 +102,24 @@ class TestRefusals:
         with pytest.raises(ConvplanError, match="only dim 1"):
             _shapes([{"op": "softmax", "dim": 2}], [4, 4])
         assert _shapes([{"op": "log_softmax", "dim": -3}], [4, 4])["output_size"] == [4, 4]
+
+
+def test_a_transparent_op_is_one_torch_never_refused_and_that_kept_the_shape() -> None:
+    """``OpModel.transparent`` (the valid-size scans leave such nodes out) against the torch replay: every
+    case of an op that says so in the case's mode ran in torch, with the input's size and channels."""
+    from convplan.ops import OPS
+
+    seen = set()
+    for case in CASES:
+        request = case["request"]
+        layer = request["layers"][0]
+        op = OPS[layer["op"]].model_validate(layer)
+        if not op.transparent(request["training"]):
+            continue
+        seen.add((layer["op"], request["training"]))
+        assert case["error"] is None, case
+        assert case["expected"]["output_size"] == request["input_size"], case
+        assert case["expected"]["out_channels"] == request["in_channels"], case
+    assert {("relu", False), ("batch_norm", False), ("instance_norm", False)} <= seen
+    assert ("batch_norm", True) not in seen and ("relu", True) in seen
+

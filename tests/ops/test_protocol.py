@@ -50,3 +50,27 @@ def test_command_line_names_and_keys_are_the_ops() -> None:
                                                    "padding_mode": "reflect"}
     with pytest.raises(SpecError, match="no main parameter"):
         parse_layer("group_norm:4")
+
+
+@pytest.mark.parametrize(("layer", "symmetric"), [
+    ({"op": "conv", "kernel_size": 3, "padding": [1, 1]}, True),
+    ({"op": "conv", "kernel_size": [3, 5]}, False),
+    ({"op": "conv", "kernel_size": 3, "padding": [[0, 1], [0, 1]]}, True),
+    ({"op": "conv", "kernel_size": 3, "padding": [[0, 1], [1, 0]]}, False),
+    ({"op": "conv_transpose", "kernel_size": 2, "stride": 2, "output_padding": [0, 1]}, False),
+    ({"op": "max_pool", "kernel_size": 2, "dilation": [1, 2]}, False),
+    ({"op": "avg_pool", "kernel_size": 2, "padding": [1, 0]}, False),
+    ({"op": "upsample", "scale_factor": [2, 2]}, True),
+    ({"op": "upsample", "size": [8, 9]}, False),
+    ({"op": "add", "other_size": [1, 7]}, False),
+    ({"op": "concat"}, True),
+    ({"op": "batch_norm"}, True),
+    ({"op": "layer_norm", "normalized_shape": 8}, False),  # the last axis only
+    ({"op": "pad", "padding": [0, [0, 0]]}, False),  # the same amounts, written differently
+    ({"op": "pad", "size_of": "y"}, True),
+    ({"op": "crop", "size_of": "y", "axes": [1]}, False),
+    ({"op": "crop", "crop": [[1, 2]]}, True),
+    ({"op": "adaptive_avg_pool", "output_size": 4}, False),  # not declared
+])
+def test_axis_symmetric_needs_one_value_for_every_axis(layer: dict[str, object], symmetric: bool) -> None:
+    assert OPS[layer["op"]].model_validate(layer).axis_symmetric() is symmetric

@@ -18,11 +18,12 @@ maps growing at different rates), and reduce: the members the pattern does not d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import gcd
 from typing import Any
 
+from convplan.analyses._scan import Blocks, ScanGraph
 from convplan.errors import ConvplanError
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
 from convplan.graph.ir import Graph
@@ -91,14 +92,21 @@ class AxisSets:
 def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
                       raw_sizes: dict[str, list[Any]], *, limits: Any = None
                       ) -> tuple[list[AxisSets | None], list[str | None]]:
-    """Per axis of the first input, the three sets (or None and the reason)."""
+    """Per axis of the first input, the three sets (or None and the reason). An axis that mirrors axis 0 (every
+    op treats the axes alike, every input has the same size on both) has axis 0's sets: solved once."""
     first = graph.first_input
     rank = len(first.size)
+    scan = ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
+    symmetric = all(node.op.axis_symmetric() for node in graph.nodes)
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
     for axis in range(rank):
+        if axis and symmetric and forms[0] is not None and _mirrors(inputs, raw_sizes, rank, axis):
+            forms.append(forms[0])
+            reasons.append(None)
+            continue
         try:
-            forms.append(_Axis(graph, resolver_factory, inputs, raw_sizes, axis, limits).solve())
+            forms.append(_Axis(scan, resolver_factory, inputs, raw_sizes, axis, limits).solve())
             reasons.append(None)
         except _NoForm as exc:
             forms.append(None)
@@ -106,9 +114,17 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     return forms, reasons
 
 
+def _mirrors(inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], rank: int, axis: int) -> bool:
+    """Every input has ``rank`` axes and the same size on ``axis`` as on axis 0, as given and as resolved."""
+    return all(len(t.size) == rank and raw_sizes[name][axis] == raw_sizes[name][0] and t.size[axis] == t.size[0]
+               for name, t in inputs.items())
+
+
 class _Axis:
-    def __init__(self, graph: Graph, resolver_factory: Any, inputs: dict[str, Tensor],
+    def __init__(self, scan: ScanGraph, resolver_factory: Any, inputs: dict[str, Tensor],
                  raw_sizes: dict[str, list[Any]], axis: int, limits: Any) -> None:
+        graph = scan.graph
+        self.scan = scan
         self.graph = graph
         self.make_resolver = resolver_factory
         self.axis = axis
@@ -119,10 +135,13 @@ class _Axis:
         self.requested = inputs[self.first].size[axis]
         self.varying = self._varying(inputs, raw_sizes)
         self.base = {name: Tensor(list(t.size), t.channels, t.maps) for name, t in inputs.items()}
-        self.lenient = Graph(graph.inputs, graph.nodes, graph.outputs, "crop" if graph.align == "none" else
-                             graph.align, graph.position)
+        # Lenient: merges cropped. Under align crop or pad that is the graph itself: one memo, one run per size.
+        self.lenient = replace(graph, align="crop") if graph.align == "none" else graph
         self.outputs = graph.outputs
         self.memo: dict[bool, dict[Any, Any]] = {True: {}, False: {}}
+        self.runs: dict[tuple[int, bool], GraphResult | None] = {}
+        #: Once the ratios are known (from the first run that passes): the graph walked in memoised blocks.
+        self.blocks: Blocks | None = None
 
     # -- which input entries follow i ------------------------------------------------
     def _varying(self, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]]) -> dict[str, list[int]]:
@@ -153,10 +172,19 @@ class _Axis:
         return out
 
     def _run(self, n: int, *, lenient: bool) -> GraphResult | None:
+        """The run at ``n`` (None: refused), evaluated once however often the thresholds and the scan ask."""
+        key = (n, lenient and self.lenient is not self.graph)
+        if key not in self.runs:
+            self.runs[key] = self._evaluate(n, key[1])
+        return self.runs[key]
+
+    def _evaluate(self, n: int, lenient: bool) -> GraphResult | None:
         resolver: Resolver = self.make_resolver()
         try:
+            if self.blocks is not None:
+                return self.blocks.run(resolver, self._inputs_at(n), lenient=lenient)
             return evaluate(self.lenient if lenient else self.graph, resolver, self._inputs_at(n), strict=False,
-                            magnitude=False, memo=self.memo[lenient])
+                            magnitude=False, memo=self.memo[lenient], share=self.scan.share)
         except NeedsSymbolic:
             raise _NoForm("layer parameters are symbolic: valid sizes need numeric parameters") from None
         except ConvplanError:
@@ -196,8 +224,15 @@ class _Axis:
             ratios[name.name] = Fraction(1) if self.axis in self.varying.get(name.name, []) else Fraction(0)
         period, bounded = 1, False
         a = self.axis
-        for record in result.results:
-            node = record.node
+        for node in self.scan.full.nodes:
+            if node.id in self.scan.source:  # transparent: ratio 1 (f(n) = n), no bound
+                if self.scan.reached(node.id, result):
+                    ratios[node.id] = ratios[node.inputs[0]]
+                    period = self._period(period, ratios[node.id], Fraction(1))
+                continue
+            record = result.by_id.get(node.id)
+            if record is None:
+                continue
             in_ratios = [ratios[name] for name in node.inputs]
             if not node.op.spatial_output and not record.input_sizes[0]:
                 ratios[node.id] = in_ratios[0]
@@ -215,19 +250,25 @@ class _Axis:
                 ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios)
             if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
                 bounded = True
-            r_in = in_ratios[0]
-            if own is not None and r_in != 0:
-                q = own.denominator
-                u, v = r_in.numerator, r_in.denominator
-                need = v * q // gcd(abs(u), v * q)
-                period = period * need // gcd(period, need)
-                if period > self.max_period:
-                    raise _NoForm(f"the period of the sizes ({period} or more, the product of the strides) is over "
-                                  f"the limit {self.max_period}")
+            period = self._period(period, in_ratios[0], own)
         # A fixing node the probe did not reach (it refused the probe's size) may grow: assume it does.
         bounded = bounded or any(node.op.fixed_input_reason() is not None for node in self.graph.nodes
                                  if node.id not in result.by_id)
         return ratios, period, bounded
+
+    def _period(self, period: int, r_in: Fraction, own: Fraction | None) -> int:
+        """``period`` widened so that a shift by it moves this layer's input (ratio ``r_in``) by a multiple
+        of the denominator of its own ratio ``own``."""
+        if own is None or r_in == 0:
+            return period
+        q = own.denominator
+        u, v = r_in.numerator, r_in.denominator
+        need = v * q // gcd(abs(u), v * q)
+        period = period * need // gcd(period, need)
+        if period > self.max_period:
+            raise _NoForm(f"the period of the sizes ({period} or more, the product of the strides) is over "
+                          f"the limit {self.max_period}")
+        return period
 
     # -- the scan ----------------------------------------------------------------------
     def _membership(self, n: int) -> tuple[bool, bool, bool, dict[str, Any]]:
@@ -258,14 +299,16 @@ class _Axis:
         probe = self._run(start, lenient=True)
         assert probe is not None
         ratios, period, bounded = self._ratios(probe)
-        growing = [r.node.id for r in probe.results if ratios.get(r.node.id, 0) > 0 and r.node.op.spatial_output
-                   and r.shape.output_size]
+        self.blocks = Blocks(self.graph, self.lenient, ratios, memo=self.memo, share=self.scan.share)
+        scan = self.scan
+        growing = [node.id for node in scan.full.nodes if ratios.get(node.id, 0) > 0 and node.op.spatial_output
+                   and scan.output_size(node.id, probe)]
 
         def settled(n: int) -> bool:
             result = self._run(n, lenient=True)
             if result is None:
                 return False
-            return all(result.by_id[i].shape.output_size[self.axis] >= 2 for i in growing if i in result.by_id)
+            return all(scan.output_size(i, result)[self.axis] >= 2 for i in growing if scan.reached(i, result))
 
         stable = self._first(settled, start) or start
         rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}

@@ -115,16 +115,20 @@ def require_positive(resolver: Resolver, value: Value, loc: tuple, what: str, ax
 
 
 def evaluate(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], *, strict: bool,
-             magnitude: bool = True, maps: bool = True, memo: dict[Any, Any] | None = None) -> GraphResult:
+             magnitude: bool = True, maps: bool = True, memo: dict[Any, Any] | None = None,
+             share: dict[str, str] | None = None) -> GraphResult:
     """Evaluate every node once. ``strict``: a refusing node raises (``/v1/shapes``, ``/v1/plan``), carrying
     the nodes evaluated before it as ``exc.partial`` (a ``GraphResult``); otherwise a size refusal ends the
     walk with ``failure`` set (``/v1/graph``: ``ok: false``) and other refusals raise. ``magnitude``: check
     computed sizes against ``max_size`` (off in the valid-size scans). ``maps``: compose coordinate maps.
     ``memo`` (numeric only): results per node and input sizes, shared across the runs of a valid-size scan,
-    where consecutive sizes leave most deep nodes unchanged."""
+    where consecutive sizes leave most deep nodes unchanged. ``share`` (with ``memo``): node id -> the id its
+    results are memoised under, another node of the same op and parameters: on the same inputs it takes
+    that node's result (a chain of equal convs on one size is evaluated once; refusals stay per node)."""
     result = GraphResult(graph=graph, inputs=inputs, results=[], by_id={})
     try:
-        _walk(graph, resolver, inputs, result, strict=strict, magnitude=magnitude, maps=maps, memo=memo)
+        _walk(graph, resolver, inputs, result, strict=strict, magnitude=magnitude, maps=maps, memo=memo,
+              share=share)
     except ConvplanError as exc:
         exc.partial = result  # type: ignore[attr-defined]
         raise
@@ -132,7 +136,7 @@ def evaluate(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], *, str
 
 
 def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: GraphResult, *, strict: bool,
-          magnitude: bool, maps: bool, memo: dict[Any, Any] | None) -> None:
+          magnitude: bool, maps: bool, memo: dict[Any, Any] | None, share: dict[str, str] | None) -> None:
     tensors: dict[str, Tensor] = dict(inputs)
     for node in graph.nodes:
         budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)
@@ -143,9 +147,12 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
         key = None
         if memo is not None:
             target = tensors.get(node.size_of) if node.size_of is not None else None
-            key = (node.id, tuple(tuple(t.size) for t in ins), tuple(t.channels for t in ins),
-                   None if target is None else tuple(target.size), tuple(tuple(t.maps) for t in ins))
+            key = (node.id if share is None else share.get(node.id, node.id), tuple(tuple(t.size) for t in ins),
+                   tuple(t.channels for t in ins), None if target is None else tuple(target.size),
+                   tuple(tuple(t.maps) for t in ins))
             hit = memo.get(key)
+            if hit is not None and share is not None:
+                hit = _shared(hit, node, key[0])
             if hit is not None:
                 kind, value = hit
                 if kind == "failure":
@@ -190,11 +197,12 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
             if magnitude:
                 _check_magnitude(shape, resolver, ctx)
         except LayerError as exc:
+            own = key is not None and key[0] == node.id  # a refusal names its node: memoised for it alone
             if strict or not _is_size_failure(exc):
-                if key is not None:
+                if own:
                     memo[key] = ("error", exc)  # type: ignore[index]
                 raise
-            if key is not None:
+            if own:
                 memo[key] = ("failure", exc)  # type: ignore[index]
             result.failure = NodeFailure(node=node, error=exc)
             break
@@ -208,6 +216,20 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
         result.results.append(record)
         result.by_id[node.id] = record
         tensors[node.id] = Tensor(shape.output_size, shape.out_channels, node_maps)
+
+
+def _shared(hit: tuple[str, Any], node: Node, owner: str) -> tuple[str, Any] | None:
+    """A memo entry as ``node``'s (``share``): a refusal only under its own id; another node's result only
+    where none of its maps is anchored at that node (no affine map) and it is no merge (merges name theirs)."""
+    kind, value = hit
+    if kind != "ok":
+        return hit if owner == node.id else None
+    if value.node is node:
+        return hit
+    if value.merge is not None or any(m.anchor == value.node.id for m in value.maps):
+        return None
+    return kind, NodeResult(node=node, input_sizes=value.input_sizes, in_channels=value.in_channels, shape=value.shape,
+                            maps=value.maps, warnings=value.warnings)
 
 
 def _is_size_failure(exc: LayerError) -> bool:

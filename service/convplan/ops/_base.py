@@ -86,6 +86,9 @@ class OpModel(LayerModel):
     merges: ClassVar[bool] = False
     #: False when the op leaves no spatial axes (flatten, linear).
     spatial_output: ClassVar[bool] = True
+    #: The fields that give a value per spatial axis (a scalar or a list), when the op otherwise treats every
+    #: axis alike (``axis_symmetric``); None where it does not, or where no one has checked.
+    axis_fields: ClassVar[tuple[str, ...] | None] = None
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
         raise NotImplementedError
@@ -121,6 +124,20 @@ class OpModel(LayerModel):
     def fixed_input_reason(self) -> str | None:
         """Why only a bounded range of input sizes can fit this op on a growing input, or None."""
         return None
+
+    def axis_symmetric(self) -> bool:
+        """Whether swapping two spatial axes of the input swaps them in everything this op computes and
+        refuses: its per-axis fields hold one value for every axis. A graph of such nodes on an input with
+        equal sizes has the same valid sizes on every axis (solved once)."""
+        if self.axis_fields is None:
+            return False
+        return all(_uniform(getattr(self, name)) for name in self.axis_fields)
+
+    def transparent(self, training: bool) -> bool:
+        """Whether a node of this op passes its input on unchanged (sizes, channels, the identity coordinate
+        map, so ratio 1 and no dropped rows) and refuses no input at all in this mode (``training``: PyTorch's
+        ``module.train()``). The valid-size scans leave such nodes out: they cannot change a membership."""
+        return False
 
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         """Whether the layer discards input rows that a window would read (the valid-size ``clean`` rule;
@@ -160,6 +177,11 @@ class OpModel(LayerModel):
         None where no periodic window exists or a parameter it needs is symbolic. Every op says
         so explicitly: an op that does not define its window is a bug, not an identity."""
         raise NotImplementedError(f"{type(self).__name__} defines no receptive-field window")
+
+
+def _uniform(value: Any) -> bool:
+    """A scalar (every axis), or a list (one per axis) of equal entries."""
+    return not isinstance(value, list) or all(v == value[0] for v in value)
 
 
 class OptionalOutputSize:

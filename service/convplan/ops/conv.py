@@ -125,6 +125,8 @@ class _ConvFamily(OpModel):
     cli_main = "kernel_size"
     tensors = (TensorField("input"), TensorField("weight"), TensorField("bias", required=False))
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("kernel_size", "stride", "padding", "dilation")
+
     kernel_size: PerAxis
     stride: PerAxis = 1
     padding: Padding = 0
@@ -267,6 +269,8 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
     compute_request = ConvTransposeRequest
     compute_order = 20
     explainable = True
+
+    axis_fields: ClassVar[tuple[str, ...] | None] = (*_ConvFamily.axis_fields, "output_padding", "output_size")
 
     op: Literal["conv_transpose"]
     output_padding: PerAxis = 0

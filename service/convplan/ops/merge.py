@@ -35,6 +35,7 @@ def _identity_shape(ctx: LayerContext, out: list[Value], channels: Value | None)
 class _Merge(OpModel):
     max_inputs: ClassVar[int | None] = None
     merges: ClassVar[bool] = True
+    axis_fields: ClassVar[tuple[str, ...] | None] = ()
     #: Whether a size-1 axis is stretched to the others' size (elementwise ops), not compared.
     broadcasts: ClassVar[bool] = False
 
@@ -81,6 +82,7 @@ class Elementwise(_Merge):
 
     names = ("add", "mul")
     broadcasts: ClassVar[bool] = True
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("other_size",)
 
     op: Literal["add", "mul"]
     other_size: PerAxis | None = Field(

@@ -8,7 +8,7 @@ and the input sizes PyTorch refuses, the two hooks of ``ShapeNeutral``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -25,6 +25,8 @@ __all__ = ["Dropout", "Identity", "ShapeNeutral"]
 class ShapeNeutral(OpModel):
     """Leaves sizes and channels alone; the identity coordinate map."""
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = ()
+
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         """Learnable parameters (None where they need an unknown channel count)."""
         return 0
@@ -40,6 +42,10 @@ class ShapeNeutral(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return Fraction(1), Fraction(0)
+
+    def transparent(self, training: bool) -> bool:
+        # Every refusal of a shape-neutral op is in its ``check``: an op without its own refuses nothing.
+        return type(self).check is ShapeNeutral.check
 
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         return Window.identity()  # pointwise: each output reads its own pixel

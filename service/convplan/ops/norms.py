@@ -62,6 +62,9 @@ class BatchNorm(ShapeNeutral):
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         return _affine_params(self.affine, channels)
 
+    def transparent(self, training: bool) -> bool:
+        return not training and self.track_running_stats  # running statistics: ``check`` refuses nothing
+
     def check(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> None:
         # _BatchNorm.forward: batch statistics in training, or in eval without running statistics.
         if ctx.resolver.training or not self.track_running_stats:
@@ -84,6 +87,9 @@ class InstanceNorm(ShapeNeutral):
 
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         return _affine_params(self.affine, channels)
+
+    def transparent(self, training: bool) -> bool:
+        return not training and self.track_running_stats  # running statistics: ``check`` refuses nothing
 
     def check(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> None:
         # F.instance_norm: use_input_stats = training or not track_running_stats.
@@ -128,6 +134,8 @@ class LayerNorm(ShapeNeutral):
     """``torch.nn.LayerNorm`` over the trailing dimensions of ``(N, C, *spatial)``."""
 
     names = ("layer_norm",)
+
+    axis_fields: ClassVar[tuple[str, ...] | None] = None  # normalized_shape covers the trailing axes only
 
     op: Literal["layer_norm"]
     normalized_shape: Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=4)] = Field(

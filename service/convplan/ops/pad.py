@@ -40,6 +40,9 @@ class _FitToSize:
     axes: list[int] | None
     anchor: str
 
+    def axis_symmetric(self) -> bool:
+        return self.axes is None and super().axis_symmetric()  # type: ignore[misc, no-any-return]
+
     def fit_pairs(self, ctx: LayerContext, size: list[Value], *, grow: bool) -> list[tuple[Value, Value]]:
         target = ctx.target_size()
         axes = range(ctx.rank) if self.axes is None else self.axes
@@ -78,6 +81,8 @@ class Pad(_FitToSize, OpModel):
     names = ("pad",)
     cli_keys: ClassVar[Mapping[str, str]] = {"p": "padding", "m": "mode"}
     cli_main = "padding"
+
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("padding",)
 
     op: Literal["pad"]
     padding: PadAmounts | None = Field(default=None, description="Required unless `size_of` is given.")
@@ -138,6 +143,8 @@ class Crop(_FitToSize, OpModel):
 
     names = ("crop",)
     cli_main = "crop"
+
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("crop",)
 
     op: Literal["crop"]
     crop: CropAmounts | None = None

@@ -138,6 +138,8 @@ class WindowPool(OpModel):
     cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "ceil": "ceil_mode"}
     cli_main = "kernel_size"
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("kernel_size", "stride")
+
     kernel_size: PerAxis
     stride: PerAxis | None = Field(default=None, description="Defaults to kernel_size.")
     ceil_mode: StrictBool = False
@@ -161,6 +163,8 @@ class _PoolFamily(WindowPool):
 
     cli_keys: ClassVar[Mapping[str, str]] = {**WindowPool.cli_keys, "p": "padding"}
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = (*WindowPool.axis_fields, "padding")
+
     padding: Padding = 0
 
 
@@ -176,6 +180,8 @@ class MaxPool(_PoolFamily):
     compute_params = MaxPoolParams
     compute_request = MaxPoolRequest
     compute_order = 30
+
+    axis_fields: ClassVar[tuple[str, ...] | None] = (*_PoolFamily.axis_fields, "dilation")
 
     op: Literal["max_pool"]
     dilation: PerAxis = 1

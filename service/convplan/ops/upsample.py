@@ -70,6 +70,8 @@ class Upsample(OpModel):
     compute_request = UpsampleRequest
     compute_order = 80
 
+    axis_fields: ClassVar[tuple[str, ...] | None] = ("scale_factor", "size")
+
     op: Literal["upsample"]
     scale_factor: ScaleFactor | None = None
     size: PerAxis | None = None
