@@ -104,7 +104,7 @@ async def main() -> None:
     for name, spec in sorted(expected.items()):
         size = spec["example_size"]
         cases.append((name, (FIXTURES / f"{name}.onnx").read_bytes(), f"1x{spec['in_channels']}x{size}x{size}"))
-    app = create_app(Settings.model_construct())
+    app = create_app(Settings.model_construct(response_cache_bytes=0))  # every upload imported and analysed
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         print(f"{'model':22} {'onnx nodes':>10} {'graph nodes':>11} {'import+analysis ms':>19} {'import ms':>10}  runs")
         for name, data, shape in cases:

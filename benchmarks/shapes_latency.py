@@ -16,6 +16,7 @@ import time
 import httpx
 
 from convplan.app import create_app
+from convplan.settings import Settings
 from convplan.shapes import ShapesRequest, run_shapes
 
 DOWN = [{"op": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64}, {"op": "relu"},
@@ -45,13 +46,15 @@ async def http_case(client: httpx.AsyncClient, body: dict, repeat: int) -> list[
 
 
 async def main(repeat: int) -> None:
-    app = create_app()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://b"
-    ) as client:
-        await http_case(client, SYMBOLIC, 3)  # workers warm, imports done
-        summary("POST /v1/shapes depth-4 U-Net, numeric", await http_case(client, NUMERIC, repeat))
-        summary("POST /v1/shapes depth-4 U-Net, symbolic", await http_case(client, SYMBOLIC, max(10, repeat // 10)))
+    for cache, label in ((0, "computed"), (None, "repeated, from the response cache")):
+        app = create_app(Settings.model_construct(**({} if cache is None else {"response_cache_bytes": cache})))
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://b"
+        ) as client:
+            await http_case(client, SYMBOLIC, 3)  # workers warm, imports done
+            summary(f"POST /v1/shapes U-Net, numeric, {label}", await http_case(client, NUMERIC, repeat))
+            summary(f"POST /v1/shapes U-Net, symbolic, {label}",
+                    await http_case(client, SYMBOLIC, max(10, repeat // 10)))
     request = ShapesRequest.model_validate(NUMERIC)
     lib = []
     for _ in range(repeat):

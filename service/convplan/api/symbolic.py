@@ -80,17 +80,21 @@ async def numeric_first(
 
 
 async def numeric_first_result(
-    request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str
+    request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str,
+    *, inline: bool = True,
 ) -> dict[str, Any] | None:
     """``numeric_first``'s result as the dict, for routes that answer it in another format (SVG); None when the
-    client went away while its work waited or ran in a worker."""
-    try:
-        with budget.limit(settings.inline_work_seconds):
-            return run(body, settings, symbolic=False)
-    except NeedsSymbolic:
-        seconds, error = settings.symbolic_timeout_seconds, SymbolicTimeout
-    except BudgetExhausted:
-        seconds, error = settings.work_timeout_seconds, WorkTimeout
+    client went away while its work waited or ran in a worker. ``inline=False``: work the route knows will
+    outgrow the inline budget goes to a worker at once, not after an inline attempt that is thrown away."""
+    seconds, error = settings.work_timeout_seconds, WorkTimeout
+    if inline:
+        try:
+            with budget.limit(settings.inline_work_seconds):
+                return run(body, settings, symbolic=False)
+        except NeedsSymbolic:
+            seconds, error = settings.symbolic_timeout_seconds, SymbolicTimeout
+        except BudgetExhausted:
+            pass
     payload = body.model_dump(mode="json", exclude_unset=True)
     return await _in_worker(request, entry, payload, settings, seconds, error)
 

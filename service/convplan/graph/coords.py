@@ -15,27 +15,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from convplan.exact import Exact, exact
+
 __all__ = ["AxisMap", "relate"]
 
 
 @dataclass(frozen=True, slots=True)
 class AxisMap:
-    """``X = scale*y + shift`` in the grid of the map produced by layer ``anchor`` (-1 = the input)."""
+    """``X = scale*y + shift`` in the grid of the map produced by layer ``anchor`` (-1 = the input).
+
+    ``scale`` and ``shift`` are ints where integral (``convplan.exact``): maps are composed and hashed
+    (the valid-size scans' memo keys) for every node at every size tried, and Fractions are slow at both."""
 
     anchor: int | str
-    scale: Fraction
-    shift: Fraction
+    scale: Exact
+    shift: Exact
 
     def then(self, layer_index: int | str, step: tuple[Fraction, Fraction] | None) -> AxisMap:
         """The map after a layer whose own map is ``x = a*y + b`` (None: no affine map, a new anchor)."""
         if step is None:
-            return AxisMap(layer_index, Fraction(1), Fraction(0))
+            return AxisMap(layer_index, 1, 0)
         a, b = step
-        return AxisMap(self.anchor, self.scale * a, self.scale * b + self.shift)
+        if a == 1 and b == 0:  # pointwise ops: the same map
+            return self
+        return AxisMap(self.anchor, exact(self.scale * a), exact(self.scale * b + self.shift))
 
     def shifted(self, before: int) -> AxisMap:
         """After padding by ``before`` rows (negative = cropping): pixel 0 moves ``before`` rows out."""
-        return AxisMap(self.anchor, self.scale, self.shift - self.scale * before)
+        return AxisMap(self.anchor, self.scale, exact(self.shift - self.scale * before))
 
 
 def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
@@ -44,4 +51,4 @@ def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
     None when the maps have no common anchor (no exact relation exists)."""
     if decoder.anchor != skip.anchor or skip.scale == 0:
         return None
-    return decoder.scale / skip.scale, (decoder.shift - skip.shift) / skip.scale
+    return Fraction(decoder.scale) / skip.scale, Fraction(decoder.shift - skip.shift) / skip.scale

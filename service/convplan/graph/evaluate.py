@@ -12,7 +12,6 @@ graph's ``mismatch`` and leaves everything after it unevaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from convplan import budget
@@ -26,7 +25,6 @@ from convplan.ops._values import norm
 
 __all__ = ["GraphResult", "NodeFailure", "NodeResult", "Tensor", "evaluate", "require_positive", "resolve_inputs"]
 
-_ONE, _ZERO = Fraction(1), Fraction(0)
 
 #: Error types that say "PyTorch would refuse to run this" (a size rule, a shape or channel check): in
 #: /v1/graph, ``ok: false`` naming the node; any other refusal (grammar, parameter ranges) stays a 422.
@@ -101,7 +99,7 @@ def resolve_inputs(graph: Graph, resolver: Resolver) -> dict[str, Tensor]:
         if spec.channels is not None:
             channels = resolver.scalar(spec.channels, (*spec.loc, "channels"))
             require_positive(resolver, channels, (*spec.loc, "channels"), "channels", None)
-        out[spec.name] = Tensor(size, channels, [AxisMap(spec.name, _ONE, _ZERO)] * len(size))
+        out[spec.name] = Tensor(size, channels, [AxisMap(spec.name, 1, 0)] * len(size))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 from math import prod
 from typing import Any, ClassVar, Literal
 
@@ -416,5 +417,11 @@ def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | Non
     pl = shape.padding[axis][0]
     if not all(type(v) is int for v in (s, k, d, pl)):
         return None
+    return _window_step(s, k, d, pl)
+
+
+@lru_cache(maxsize=4096)
+def _window_step(s: int, k: int, d: int, pl: int) -> tuple[Fraction, Fraction]:
+    # Cached: the valid-size scans ask for the same few windows at every size they try.
     return Fraction(s), Fraction(d * (k - 1), 2) - pl
 

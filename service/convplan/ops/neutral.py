@@ -22,6 +22,9 @@ from convplan.ops._window import Window
 __all__ = ["Dropout", "Identity", "ShapeNeutral"]
 
 
+_IDENTITY = (Fraction(1), Fraction(0))
+
+
 class ShapeNeutral(OpModel):
     """Leaves sizes and channels alone; the identity coordinate map."""
 
@@ -41,7 +44,7 @@ class ShapeNeutral(OpModel):
                           self.params(ctx, channels), 0, {})
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        return Fraction(1), Fraction(0)
+        return _IDENTITY
 
     def transparent(self, training: bool) -> bool:
         # Every refusal of a shape-neutral op is in its ``check``: an op without its own refuses nothing.

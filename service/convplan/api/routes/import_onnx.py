@@ -26,6 +26,10 @@ __all__ = ["IMPORT_ONNX_PATH", "router"]
 IMPORT_ONNX_PATH = "/v1/import/onnx"
 _EXAMPLE_PATH = "/v1/import/onnx/example.onnx"
 _SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
+#: Larger imported graphs go straight to a worker for their valid-size analysis: exported networks of 35 to
+#: 300 nodes take 30-250 ms there (benchmarks/onnx_import.py), so an inline attempt would mostly run out of
+#: the 50 ms inline budget and be thrown away.
+_INLINE_NODES = 32
 
 router = APIRouter(tags=["import"])
 
@@ -91,7 +95,8 @@ async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) 
     """The /v1/graph response for ``graph`` exactly as POST /v1/graph computes it: numeric inline under the
     inline budget, symbolic or heavy work queued for a worker (None: the client went away meanwhile)."""
     body = await run_in_threadpool(_graph_request, graph)
-    return await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY)
+    inline = not body.valid_sizes or len(body.nodes) <= _INLINE_NODES
+    return await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY, inline=inline)
 
 
 @router.post(
