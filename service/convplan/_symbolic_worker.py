@@ -39,6 +39,11 @@ def read_frame(stream: BinaryIO) -> Any:
 
 
 def main() -> None:  # pragma: no cover - runs in the child
+    with contextlib.suppress(BrokenPipeError):  # the parent closed the pipes (shut down, or dropped this worker)
+        _serve()
+
+
+def _serve() -> None:  # pragma: no cover - runs in the child
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr  # nothing else may write into the reply pipe
     importlib.import_module("convplan.shapes")  # warm the imports before saying ready
