@@ -1,0 +1,119 @@
+"""``valid_input_sizes`` kept inside the first input's ``where`` conditions (contract section 7).
+
+A condition says on which sizes of an axis the graph is the network (the traced path of a module whose Python
+code branches on sizes); each of the three sets is intersected with the conditions on its axis. Both are
+eventually periodic (``extra ∪ {min <= i <= max : i mod m in residues}``), so the intersection is too, with the
+lcm of the moduli as a period once every ``min`` and ``extra`` is passed: membership is scanned up to there plus
+one period and reduced to the same form, with the least period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from math import lcm
+from typing import Any
+
+from convplan.analyses.valid_sizes import MAX_EXTRA, MAX_PERIOD, AxisSets, SizeSet
+from convplan.graph.schema import SizeCondition
+
+__all__ = ["keep_inside", "outside_warnings"]
+
+
+def _condition_set(condition: SizeCondition) -> SizeSet:
+    return SizeSet(modulus=condition.modulus, residues=tuple(sorted(set(condition.residues))),
+                   minimum=condition.min, maximum=condition.max, extra=tuple(sorted(set(condition.extra))))
+
+
+def keep_inside(forms: list[AxisSets | None], reasons: list[str | None], conditions: Sequence[SizeCondition],
+                limits: Any = None) -> tuple[list[AxisSets | None], list[str | None]]:
+    """Each axis's three sets intersected with that axis's conditions (a set over the limits: None, why)."""
+    max_period = getattr(limits, "valid_sizes_max_period", MAX_PERIOD)
+    max_extra = getattr(limits, "valid_sizes_max_extra", MAX_EXTRA)
+    forms, reasons = list(forms), list(reasons)
+    for axis, sets in enumerate(forms):
+        mine = [_condition_set(c) for c in conditions if c.axis == axis]
+        if sets is None or not mine:
+            continue
+        try:
+            kept = {kind: _intersect([getattr(sets, kind), *mine], max_period, max_extra)
+                    for kind in ("runs", "clean", "same_size")}
+        except _TooBig as exc:
+            forms[axis], reasons[axis] = None, f"kept inside the input's `where` conditions: {exc}"
+            continue
+        forms[axis] = replace(sets, **kept)
+    return forms, reasons
+
+
+def outside_warnings(name: str, size: Sequence[Any], conditions: Sequence[SizeCondition]) -> list[str]:
+    """A warning per condition, and one where the input's own (numeric) size is outside it."""
+    out = []
+    for k, condition in enumerate(conditions):
+        note = f" ({condition.note})" if condition.note else ""
+        out.append(f"input {name}: valid_input_sizes on axis {condition.axis} kept inside where[{k}]{note}")
+        value = size[condition.axis]
+        if type(value) is int and not _condition_set(condition).contains(value):
+            out.append(f"input {name}: its size {value} on axis {condition.axis} is outside where[{k}]{note}: the "
+                       "graph may not be the network at this size")
+    return out
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _intersect(sets: list[SizeSet], max_period: int, max_extra: int) -> SizeSet:
+    periodic = [s for s in sets if s.residues and s.minimum is not None]
+    period = lcm(*(s.modulus for s in periodic)) if len(periodic) == len(sets) else 1
+    if period > max_period:
+        raise _TooBig(f"the period of the intersection ({period}) is over the limit {max_period}")
+    # From `settled` on, every set is its periodic part (mod `period`), or empty where one set is only `extra`.
+    settled = max([s.minimum or 1 for s in sets] + [max(s.extra, default=0) + 1 for s in sets])
+    caps = [s.maximum for s in sets if s.maximum is not None]
+    cap = min(caps) if caps else None
+    finite = len(periodic) < len(sets) or (cap is not None and cap < settled + period)
+    end = settled + period if cap is None else min(cap + 1, settled + period)
+    member = [n for n in range(1, end) if all(s.contains(n) for s in sets)]
+    if finite:
+        if len(member) > max_extra:
+            raise _TooBig(f"{len(member)} sizes outside a periodic pattern is over the limit {max_extra}")
+        return _with_outputs(SizeSet(extra=tuple(member)), sets[0])
+    tail = range(end - period, end)
+    residues = {n % period for n in tail if n in member}
+    low = end - period
+    members = set(member)
+    while low - 1 >= 1 and ((low - 1) in members) == ((low - 1) % period in residues):
+        low -= 1
+    extra = tuple(n for n in member if n < low)
+    if len(extra) > max_extra:
+        raise _TooBig(f"{len(extra)} sizes outside the periodic pattern is over the limit {max_extra}")
+    if not residues:
+        return _with_outputs(SizeSet(extra=extra), sets[0])
+    modulus = next(d for d in range(1, period + 1)
+                   if period % d == 0 and all((r + d) % period in residues for r in residues))
+    minimum = next(n for n in range(low, low + period) if n % period in residues)
+    out = SizeSet(modulus=modulus, residues=tuple(sorted({r % modulus for r in residues})), minimum=minimum,
+                  maximum=cap, extra=extra)
+    return _with_outputs(out, sets[0])
+
+
+def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
+    """The outputs' sizes of ``source`` on the members kept: by member where ``source`` is only ``extra``, else
+    per residue of ``out`` where every residue of ``source`` it covers has the same expression."""
+    if not source.residues:
+        out.output_size = {name: {n: e for n, e in per.items() if n in out.extra}
+                           for name, per in source.output_size.items()}
+        return out
+    if not out.residues:
+        return out
+    span = lcm(out.modulus, source.modulus)
+    for name, per in source.output_size.items():
+        kept: dict[int, int | str | None] = {}
+        for r in out.residues:
+            found = {per.get(n % source.modulus) for n in range(r, span, out.modulus)
+                     if n % source.modulus in source.residues}
+            if len(found) == 1 and None not in found:
+                kept[r] = found.pop()
+        if kept:
+            out.output_size[name] = kept
+    return out
