@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from convplan.analyses.valid_sizes import MAX_EXTRA, MAX_PERIOD, AxisSets, SizeSet
+from convplan.analyses.valid_sizes import MAX_EXTRA, MAX_PERIOD, AxisSets, SizeSet, fit_expression
+from convplan.expr import SymbolTable, parse_expression
 from convplan.graph.schema import SizeCondition
 
 __all__ = ["keep_inside", "outside_warnings"]
@@ -107,13 +109,34 @@ def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
     if not out.residues:
         return out
     span = lcm(out.modulus, source.modulus)
+    start = out.minimum or 1
     for name, per in source.output_size.items():
         kept: dict[int, int | str | None] = {}
         for r in out.residues:
             found = {per.get(n % source.modulus) for n in range(r, span, out.modulus)
                      if n % source.modulus in source.residues}
-            if len(found) == 1 and None not in found:
+            if None in found:
+                continue
+            if len(found) == 1:
                 kept[r] = found.pop()
+                continue
+            # residues of `source` merged into one of `out` (the least period fell): one expression through them
+            first = start + (r - start) % out.modulus
+            points = [(n, _at(per[n % source.modulus], n)) for n in range(first, first + 3 * span, out.modulus)]
+            slope = Fraction(points[span // out.modulus][1] - points[0][1], span)  # over one whole period
+            fitted = fit_expression(points, slope, span)
+            if fitted is not None:
+                kept[r] = fitted
         if kept:
             out.output_size[name] = kept
     return out
+
+
+def _at(size: int | str | None, n: int) -> int:
+    """An output size of the source set (an int, or an expression in ``i`` that convplan printed) at ``i = n``."""
+    if type(size) is int:
+        return size
+    value = parse_expression(str(size), SymbolTable())
+    if isinstance(value, Fraction):
+        return int(value)
+    return int(value.xreplace({sym: n for sym in value.free_symbols}))
