@@ -101,7 +101,8 @@ def _intersect(sets: list[SizeSet], max_period: int, max_extra: int) -> SizeSet:
 
 def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
     """The outputs' sizes of ``source`` on the members kept: by member where ``source`` is only ``extra``, else
-    per residue of ``out`` where every residue of ``source`` it covers has the same expression."""
+    per residue of ``out``, fitted again through the sizes ``source`` gives there (the class may be finer, ``i``
+    on even sizes rather than ``2*floor(i/2)``, or coarser, where the least period fell)."""
     if not source.residues:
         out.output_size = {name: {n: e for n, e in per.items() if n in out.extra}
                            for name, per in source.output_size.items()}
@@ -109,20 +110,17 @@ def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
     if not out.residues:
         return out
     span = lcm(out.modulus, source.modulus)
-    start = out.minimum or 1
+    start = max(out.minimum or 1, source.minimum or 1)  # where `source`'s expressions hold (not its extra)
+    parsed: dict[str, Any] = {}
     for name, per in source.output_size.items():
         kept: dict[int, int | str | None] = {}
         for r in out.residues:
-            found = {per.get(n % source.modulus) for n in range(r, span, out.modulus)
-                     if n % source.modulus in source.residues}
-            if None in found:
-                continue
-            if len(found) == 1:
-                kept[r] = found.pop()
-                continue
-            # residues of `source` merged into one of `out` (the least period fell): one expression through them
             first = start + (r - start) % out.modulus
-            points = [(n, _at(per[n % source.modulus], n)) for n in range(first, first + 3 * span, out.modulus)]
+            sizes = [per.get(n % source.modulus) for n in range(first, first + 3 * span, out.modulus)]
+            if None in sizes:
+                continue
+            points = [(n, _at(size, n, parsed)) for n, size in zip(range(first, first + 3 * span, out.modulus),
+                                                                 sizes, strict=True)]
             slope = Fraction(points[span // out.modulus][1] - points[0][1], span)  # over one whole period
             fitted = fit_expression(points, slope, span)
             if fitted is not None:
@@ -132,11 +130,14 @@ def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
     return out
 
 
-def _at(size: int | str | None, n: int) -> int:
+def _at(size: int | str | None, n: int, parsed: dict[str, Any]) -> int:
     """An output size of the source set (an int, or an expression in ``i`` that convplan printed) at ``i = n``."""
     if type(size) is int:
         return size
-    value = parse_expression(str(size), SymbolTable())
+    text = str(size)
+    if text not in parsed:
+        parsed[text] = parse_expression(text, SymbolTable())
+    value = parsed[text]
     if isinstance(value, Fraction):
         return int(value)
     return int(value.xreplace({sym: n for sym in value.free_symbols}))
