@@ -70,3 +70,14 @@ def test_a_period_over_the_limit_is_no_set_and_says_why() -> None:
 
     kept, reasons = keep_inside([sets], [None], [SizeCondition(axis=0, modulus=4, residues=[0])], Limits())
     assert kept == [None] and "period of the intersection (12) is over the limit 8" in str(reasons[0])
+
+
+def test_a_condition_from_near_the_largest_size_is_read_sparsely() -> None:
+    every = SizeSet(modulus=1, residues=(0,), minimum=1, extra=())
+    sets = AxisSets(runs=every, clean=every, same_size=SizeSet(extra=(3, 5)), requested=None)
+    far = (1 << 30) - 10
+    (kept,), _ = keep_inside([sets], [None], [SizeCondition(axis=0, modulus=4, residues=[1], min=far, extra=[3])])
+    assert kept is not None
+    first = far + (1 - far) % 4  # the first size 1 mod 4 from far
+    assert (kept.runs.modulus, kept.runs.residues, kept.runs.minimum, kept.runs.extra) == (4, (1,), first, (3,))
+    assert kept.same_size.extra == (3,) and kept.same_size.minimum is None

@@ -99,7 +99,7 @@ class TestGraphEndpoint:
 
     async def test_a_size_outside_its_condition_is_a_warning(self, api_client: httpx.AsyncClient) -> None:
         request = body([30], [{"id": "r", "op": "relu", "inputs": ["x"]}])
-        request["inputs"][0]["where"] = [{"axis": 0, "modulus": 2, "residues": [0], "extra": [1]}]
+        request["inputs"][0]["where"] = [{"axis": 0, "modulus": 2, "residues": [0], "min": 2, "extra": [1]}]
         out = (await api_client.post("/v1/graph", json=request)).json()
         runs = out["valid_input_sizes"][0]["runs"]
         assert (runs["modulus"], runs["residues"], runs["min"], runs["extra"]) == (2, [0], 2, [1])
@@ -113,6 +113,7 @@ class TestGraphEndpoint:
         ([{"axis": 1}], False, ["body", "inputs", 0]),
         ([{"axis": 0, "modulus": 4, "residues": [4]}], False, ["body", "inputs", 0, "where", 0]),
         ([{"axis": 0, "min": 8, "max": 7}], False, ["body", "inputs", 0, "where", 0]),
+        ([{"axis": 0, "min": 8, "extra": [8]}], False, ["body", "inputs", 0, "where", 0]),
         ([{"axis": 0}], True, ["body"]),
     ])
     async def test_a_bad_condition_is_a_located_422(self, api_client: httpx.AsyncClient, where: list[dict[str, int]],

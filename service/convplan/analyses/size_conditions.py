@@ -64,39 +64,51 @@ class _TooBig(Exception):
     pass
 
 
+#: The longest period over which an output size is fitted again where residues with different expressions merge
+#: (``fit_expression`` tries every divisor and offset).
+_MAX_REFIT = 256
+
+
 def _intersect(sets: list[SizeSet], max_period: int, max_extra: int) -> SizeSet:
+    """Sizes are tried sparsely (a ``min`` may be near 2**30): below the largest ``min`` only the sets' extras
+    can be members (each set's extras lie below its own ``min``), and from there one period decides."""
+    def inside(n: int) -> bool:
+        return all(s.contains(n) for s in sets)
+
     periodic = [s for s in sets if s.residues and s.minimum is not None]
-    period = lcm(*(s.modulus for s in periodic)) if len(periodic) == len(sets) else 1
-    if period > max_period:
-        raise _TooBig(f"the period of the intersection ({period}) is over the limit {max_period}")
-    # From `settled` on, every set is its periodic part (mod `period`), or empty where one set is only `extra`.
-    settled = max([s.minimum or 1 for s in sets] + [max(s.extra, default=0) + 1 for s in sets])
+    extras = sorted(set().union(*(s.extra for s in sets)))
     caps = [s.maximum for s in sets if s.maximum is not None]
     cap = min(caps) if caps else None
-    finite = len(periodic) < len(sets) or (cap is not None and cap < settled + period)
-    end = settled + period if cap is None else min(cap + 1, settled + period)
-    member = [n for n in range(1, end) if all(s.contains(n) for s in sets)]
-    if finite:
-        if len(member) > max_extra:
-            raise _TooBig(f"{len(member)} sizes outside a periodic pattern is over the limit {max_extra}")
-        return _with_outputs(SizeSet(extra=tuple(member)), sets[0])
-    tail = range(end - period, end)
-    residues = {n % period for n in tail if n in member}
-    low = end - period
-    members = set(member)
-    while low - 1 >= 1 and ((low - 1) in members) == ((low - 1) % period in residues):
+    if len(periodic) < len(sets):  # one set is only its extras
+        return _finite([n for n in extras if inside(n)], sets[0], max_extra)
+    period = lcm(*(s.modulus for s in periodic))
+    if period > max_period:
+        raise _TooBig(f"the period of the intersection ({period}) is over the limit {max_period}")
+    settled = max(s.minimum or 1 for s in periodic)  # from here on, every set is its periodic part
+    below = [n for n in extras if n < settled and inside(n)]
+    if cap is not None and cap < settled + period:
+        return _finite(below + [n for n in range(settled, cap + 1) if inside(n)], sets[0], max_extra)
+    residues = {n % period for n in range(settled, settled + period) if inside(n)}
+    if not residues:
+        return _finite(below, sets[0], max_extra)
+    low = settled  # the lowest size from which the pattern describes membership
+    while low - 1 >= 1 and inside(low - 1) == ((low - 1) % period in residues):
         low -= 1
-    extra = tuple(n for n in member if n < low)
+    extra = tuple(n for n in below if n < low)
     if len(extra) > max_extra:
         raise _TooBig(f"{len(extra)} sizes outside the periodic pattern is over the limit {max_extra}")
-    if not residues:
-        return _with_outputs(SizeSet(extra=extra), sets[0])
     modulus = next(d for d in range(1, period + 1)
                    if period % d == 0 and all((r + d) % period in residues for r in residues))
     minimum = next(n for n in range(low, low + period) if n % period in residues)
     out = SizeSet(modulus=modulus, residues=tuple(sorted({r % modulus for r in residues})), minimum=minimum,
                   maximum=cap, extra=extra)
     return _with_outputs(out, sets[0])
+
+
+def _finite(members: list[int], source: SizeSet, max_extra: int) -> SizeSet:
+    if len(members) > max_extra:
+        raise _TooBig(f"{len(members)} sizes outside a periodic pattern is over the limit {max_extra}")
+    return _with_outputs(SizeSet(extra=tuple(members)), source)
 
 
 def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
@@ -119,9 +131,14 @@ def _with_outputs(out: SizeSet, source: SizeSet) -> SizeSet:
             sizes = [per.get(n % source.modulus) for n in range(first, first + 3 * span, out.modulus)]
             if None in sizes:
                 continue
+            if len(set(sizes)) > 1 and span > _MAX_REFIT:
+                continue  # several expressions merged in a long period: left out rather than searched for
             points = [(n, _at(size, n, parsed)) for n, size in zip(range(first, first + 3 * span, out.modulus),
                                                                  sizes, strict=True)]
             slope = Fraction(points[span // out.modulus][1] - points[0][1], span)  # over one whole period
+            if len(set(sizes)) == 1 and len({Fraction(o) - slope * n for n, o in points}) > 1:
+                kept[r] = sizes[0]  # one expression, not affine on this class either: as the source wrote it
+                continue
             fitted = fit_expression(points, slope, span)
             if fitted is not None:
                 kept[r] = fitted

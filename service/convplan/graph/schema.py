@@ -61,7 +61,7 @@ class SizeCondition(BaseModel):
     min: ConditionSize = 1
     max: ConditionSize | None = None
     extra: Annotated[list[ConditionSize], Field(max_length=64)] = Field(
-        default=[], description="Sizes in the condition outside the periodic part (`s != 5`: 1..4, then from 6).")
+        default=[], description="Sizes below `min` in the condition (`s != 5`: 1..4, then from 6).")
     note: Annotated[str, Field(max_length=200)] | None = Field(
         default=None, description="Where the condition comes from (echoed in `warnings`).",
         examples=["x_3 % 2 == 0 (model.py:12 in forward)"])
@@ -72,6 +72,8 @@ class SizeCondition(BaseModel):
             raise ValueError(f"residues must be below the modulus {self.modulus}")
         if self.max is not None and self.max < self.min:
             raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        if any(n >= self.min for n in self.extra):
+            raise ValueError(f"extra sizes must be below min ({self.min}): the periodic part holds from there")
         return self
 
 
