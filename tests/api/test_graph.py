@@ -85,3 +85,43 @@ class TestGraphEndpoint:
     async def test_limits_lists_the_graph_limits(self, api_client: httpx.AsyncClient) -> None:
         names = {item["name"] for item in (await api_client.get("/v1/limits")).json()["limits"]}
         assert {"max_graph_nodes", "max_graph_edges", "max_graph_inputs"} <= names
+
+    async def test_where_keeps_the_valid_sizes_inside_the_conditions(self, api_client: httpx.AsyncClient) -> None:
+        # a padded U-Net of depth 2 runs at multiples of 4; a traced path held only at sizes 8 mod 16 from 24
+        request = body([40, 40], unet(2, padded=True))
+        request["inputs"][0]["where"] = [{"axis": 0, "modulus": 16, "residues": [8], "min": 24, "note": "traced"}]
+        out = (await api_client.post("/v1/graph", json=request)).json()
+        runs = [out["valid_input_sizes"][axis]["runs"] for axis in (0, 1)]
+        assert (runs[0]["modulus"], runs[0]["residues"], runs[0]["min"]) == (16, [8], 24)
+        assert (runs[1]["modulus"], runs[1]["residues"], runs[1]["min"]) == (4, [0], 4)  # axis 1: no condition
+        assert runs[0]["output_size"] == {next(iter(runs[0]["output_size"])): {"8": "i"}}
+        assert "input x: valid_input_sizes on axis 0 kept inside where[0] (traced)" in out["warnings"]
+
+    async def test_a_size_outside_its_condition_is_a_warning(self, api_client: httpx.AsyncClient) -> None:
+        request = body([30], [{"id": "r", "op": "relu", "inputs": ["x"]}])
+        request["inputs"][0]["where"] = [{"axis": 0, "modulus": 2, "residues": [0], "min": 2, "extra": [1]}]
+        out = (await api_client.post("/v1/graph", json=request)).json()
+        runs = out["valid_input_sizes"][0]["runs"]
+        assert (runs["modulus"], runs["residues"], runs["min"], runs["extra"]) == (2, [0], 2, [1])
+        assert not [w for w in out["warnings"] if "outside" in w]
+        request["inputs"][0]["size"] = [31]
+        out = (await api_client.post("/v1/graph", json=request)).json()
+        assert "input x: its size 31 on axis 0 is outside where[0]: the graph may not be the network at this " \
+               "size" in out["warnings"]
+
+    @pytest.mark.parametrize(("where", "second", "loc"), [
+        ([{"axis": 1}], False, ["body", "inputs", 0]),
+        ([{"axis": 0, "modulus": 4, "residues": [4]}], False, ["body", "inputs", 0, "where", 0]),
+        ([{"axis": 0, "min": 8, "max": 7}], False, ["body", "inputs", 0, "where", 0]),
+        ([{"axis": 0, "min": 8, "extra": [8]}], False, ["body", "inputs", 0, "where", 0]),
+        ([{"axis": 0}], True, ["body"]),
+    ])
+    async def test_a_bad_condition_is_a_located_422(self, api_client: httpx.AsyncClient, where: list[dict[str, int]],
+                                                    second: bool, loc: list[object]) -> None:
+        request = body([8], [{"id": "r", "op": "relu", "inputs": ["x"]}])
+        request["inputs"][0]["where"] = where
+        if second:
+            request["inputs"].insert(0, {"name": "y", "size": [8]})
+        response = await api_client.post("/v1/graph", json=request)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == loc

@@ -93,6 +93,7 @@ def test_check_module_captures_sends_and_reports_the_guards() -> None:
     assert [n["id"] for n in sent["nodes"]] == ["conv"]
     assert isinstance(result, ModuleCheck) and result.body == sent
     assert [g.text for g in result.guards] == ["H % 2 == 0"]
+    assert [(c["axis"], c["modulus"], c["residues"]) for c in sent["inputs"][0]["where"]] == [(0, 2, [0])]
     assert "test_client_graph.py" in result.guards[0].where
     assert result.capture_seconds > 0
 
@@ -107,5 +108,7 @@ def test_async_check_module() -> None:
             return await client.check_module(net, (33, 40), 1)
 
     result = anyio.run(main)
-    assert seen[0]["inputs"] == [{"name": "x", "size": [33, 40], "channels": 1}]
     assert [g.text for g in result.guards] == ["x_2 % 2 != 0"]
+    where = {"axis": 0, "modulus": 2, "residues": [1], "min": 1, "max": None, "extra": [],
+             "note": result.guards[0].text + f" ({result.guards[0].where})"}
+    assert seen[0]["inputs"] == [{"name": "x", "size": [33, 40], "channels": 1, "where": [where]}]

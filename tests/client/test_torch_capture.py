@@ -10,76 +10,20 @@ are left out: the module takes another path there (checked separately).
 
 from __future__ import annotations
 
-import copy
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
+import torch_cases as cases  # noqa: E402
 from graph_sizes import SizeMismatch, evaluate  # noqa: E402 - after the torch skip
-from torch_networks import FCN8s, ResNetFPN, UNetPaper, UNetPlusPlus  # noqa: E402
+from torch_cases import NETWORKS  # noqa: E402
+from torch_networks import UNetPaper, UNetPlusPlus  # noqa: E402
 
-from convplan_client.torch import Capture, UnsupportedModule, capture, to_graph  # noqa: E402
+from convplan_client.torch import UnsupportedModule, to_graph  # noqa: E402
 
 pytestmark = pytest.mark.torch
-
-
-def _monai(name: str, **kwargs: Any) -> Callable[[], Any]:
-    def make() -> Any:
-        nets = pytest.importorskip("monai.networks.nets")
-        return getattr(nets, name)(**kwargs)
-
-    return make
-
-
-_2D = [(64, 64), (48, 80), (65, 64), (66, 70), (33, 47), (96, 32)]
-_3D = [(32, 32, 32), (16, 24, 32), (33, 32, 32), (18, 16, 20)]
-
-# name: (factory, input channels, sizes to try)
-NETWORKS: dict[str, tuple[Callable[[], Any], int, list[tuple[int, ...]]]] = {
-    "monai_unet_2d_res0": (_monai("UNet", spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16, 32),
-                                  strides=(2, 2, 2), num_res_units=0), 1, _2D),
-    "monai_unet_3d_res2": (_monai("UNet", spatial_dims=3, in_channels=1, out_channels=2, channels=(4, 8, 16),
-                                  strides=(2, 2), num_res_units=2), 1, _3D),
-    "monai_unet_2d_res2": (_monai("UNet", spatial_dims=2, in_channels=1, out_channels=2, channels=(4, 8, 16),
-                                  strides=(2, 2), num_res_units=2), 1, _2D),
-    "monai_unet_3d_res0": (_monai("UNet", spatial_dims=3, in_channels=1, out_channels=2, channels=(4, 8, 16),
-                                  strides=(2, 2), num_res_units=0), 1, _3D),
-    "monai_basic_unet": (_monai("BasicUNet", spatial_dims=2, in_channels=1, out_channels=2,
-                                features=(4, 4, 8, 16, 32, 4)), 1, [*_2D, (80, 112)]),
-    "monai_dynunet": (_monai("DynUNet", spatial_dims=2, in_channels=1, out_channels=2, kernel_size=[3, 3, 3],
-                             strides=[1, 2, 2], upsample_kernel_size=[2, 2], filters=[4, 8, 16]), 1, _2D),
-    "monai_dynunet_res": (_monai("DynUNet", spatial_dims=2, in_channels=1, out_channels=2, kernel_size=[3, 3, 3],
-                                 strides=[1, 2, 2], upsample_kernel_size=[2, 2], filters=[4, 8, 16],
-                                 res_block=True), 1, _2D),
-    "monai_attention_unet": (_monai("AttentionUnet", spatial_dims=2, in_channels=1, out_channels=2,
-                                    channels=(4, 8, 16), strides=(2, 2)), 1, _2D),
-    "monai_segresnet": (_monai("SegResNet", spatial_dims=2, init_filters=8, in_channels=1, out_channels=2,
-                               blocks_down=(1, 2, 2), blocks_up=(1, 1)), 1, _2D),
-    "monai_vnet": (_monai("VNet", spatial_dims=3, in_channels=1, out_channels=2, dropout_dim=3), 1,
-                   [(32, 32, 32), (16, 32, 48), (33, 32, 32)]),
-    "unet_paper": (UNetPaper, 1, [(572, 572), (188, 188), (572, 570), (140, 204), (200, 200)]),
-    "fcn8s": (FCN8s, 3, [(64, 64), (100, 77), (33, 40), (224, 224)]),
-    "resnet_fpn": (ResNetFPN, 3, [(64, 64), (65, 97), (31, 40), (7, 9)]),
-    "unet_plus_plus": (UNetPlusPlus, 1, [(64, 64), (48, 40), (65, 64), (30, 30)]),
-}
-
-
-@functools.cache
-def _module(name: str) -> Any:
-    factory = NETWORKS[name][0]
-    torch.manual_seed(0)
-    return factory().eval()
-
-
-@functools.cache
-def _captured(name: str) -> Capture:
-    module = _module(name)
-    first = NETWORKS[name][2][0]  # the first size tried is also the example torch.export traces at
-    return capture(module, ("H", "W", "D")[: len(first)], NETWORKS[name][1], example_size=first[0])
 
 
 def _run_meta(module: Any, channels: int, size: tuple[int, ...]) -> tuple[dict[str, list[tuple[int, ...]]], Any]:
@@ -101,11 +45,6 @@ def _run_meta(module: Any, channels: int, size: tuple[int, ...]) -> tuple[dict[s
     return shapes, out
 
 
-@functools.cache
-def _meta_module(name: str) -> Any:
-    return copy.deepcopy(_module(name)).to("meta")
-
-
 def _outputs(out: Any) -> list[tuple[int, ...]]:
     if isinstance(out, torch.Tensor):
         return [tuple(out.shape)]
@@ -116,7 +55,7 @@ def _outputs(out: Any) -> list[tuple[int, ...]]:
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_sizes_agree_with_the_module_on_meta_tensors(name: str) -> None:
-    captured = _captured(name)
+    captured = cases.captured(name)
     body = captured.body
     channels, sizes = NETWORKS[name][1], NETWORKS[name][2]
     names = ("H", "W", "D")[: len(sizes[0])]
@@ -126,7 +65,7 @@ def test_sizes_agree_with_the_module_on_meta_tensors(name: str) -> None:
         if not all(guard.holds(env) for guard in captured.guards):
             continue
         try:
-            shapes, out = _run_meta(_meta_module(name), channels, size)
+            shapes, out = _run_meta(cases.meta_module(name), channels, size)
         except RuntimeError:
             with pytest.raises(SizeMismatch):
                 evaluate(body, env)
@@ -145,8 +84,8 @@ def test_sizes_agree_with_the_module_on_meta_tensors(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_ids_are_module_paths_and_every_parameter_is_held(name: str) -> None:
-    captured = _captured(name)
-    paths = {path for path, _ in _module(name).named_modules(remove_duplicate=False)}
+    captured = cases.captured(name)
+    paths = {path for path, _ in cases.module(name).named_modules(remove_duplicate=False)}
     for node in captured.body["nodes"]:
         path = node["id"].split(":")[0]
         assert path in paths or ":" not in node["id"], node["id"]
@@ -154,7 +93,7 @@ def test_ids_are_module_paths_and_every_parameter_is_held(name: str) -> None:
     assert len(ids) == len(set(ids))
     assert not [w for w in captured.warnings if "not counted" in w]
     held = {node["id"] for node in captured.body["nodes"] if node["op"] in {"conv", "conv_transpose", "linear"}}
-    convs = {path for path, sub in _module(name).named_modules(remove_duplicate=False)
+    convs = {path for path, sub in cases.module(name).named_modules(remove_duplicate=False)
              if isinstance(sub, (torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.ConvTranspose2d,
                                  torch.nn.ConvTranspose3d, torch.nn.Linear))}
     assert held <= convs and held
@@ -174,17 +113,17 @@ def test_unet_paper_at_572_has_the_paper_sizes_and_centre_crops_to_the_upsampled
 
 
 def test_crop_and_interpolate_sizes_are_expressions_in_the_input_symbols() -> None:
-    fcn = _captured("fcn8s").body
+    fcn = cases.captured("fcn8s").body
     last = [node for node in fcn["nodes"] if node["op"] == "crop"][-2:]
     assert [node["crop"][0][0] for node in last] == [31, 0]
     assert all(isinstance(node["crop"][0][1], str) and "H" in node["crop"][0][1] for node in last[:1])
-    fpn = _captured("resnet_fpn").body
+    fpn = cases.captured("resnet_fpn").body
     ups = [node for node in fpn["nodes"] if node["op"] == "upsample"]
     assert len(ups) == 3 and all(isinstance(node["size"], list) and "H" in str(node["size"][0]) for node in ups)
 
 
 def test_basic_unet_guards_say_where_the_traced_path_holds() -> None:
-    captured = _captured("monai_basic_unet")
+    captured = cases.captured("monai_basic_unet")
     assert captured.guards and all("basic_unet.py" in guard.where for guard in captured.guards)
     for h in range(32, 100):
         assert all(guard.holds({"H": h, "W": 64}) for guard in captured.guards) == (h % 16 == 0), h
@@ -253,14 +192,9 @@ def _in_set(entry: dict[str, Any] | None, size: int) -> bool:
     return in_range and size % entry["modulus"] in entry["residues"]
 
 
-@functools.cache
-def _captured_at_ints(name: str) -> Capture:
-    return capture(_module(name), NETWORKS[name][2][0], NETWORKS[name][1])
-
-
 def _torch_runs(name: str, size: tuple[int, ...]) -> bool:
     try:
-        _run_meta(_meta_module(name), NETWORKS[name][1], size)
+        _run_meta(cases.meta_module(name), NETWORKS[name][1], size)
     except RuntimeError:
         return False
     return True
@@ -270,24 +204,22 @@ def _torch_runs(name: str, size: tuple[int, ...]) -> bool:
 def test_graph_analysis_agrees_with_torch_over_a_range_of_sizes(name: str) -> None:
     """POST /v1/graph's answer for the body captured at int sizes: outputs at those sizes, and on axis 0 the
     ``runs`` set equals where the module runs on meta tensors (where its traced path holds)."""
-    from convplan.graph.schema import GraphRequest
     from convplan.ops import OPS
-    from convplan.run.graph import run_graph
 
-    captured = _captured_at_ints(name)
+    captured = cases.captured_at_ints(name)
     missing = sorted({node["op"] for node in captured.body["nodes"]} - set(OPS))
     if missing:
         pytest.skip(f"ops not in the service's vocabulary yet: {missing}")
     if any("fixed at the traced size" in w for w in captured.warnings):
         pytest.skip("crop amounts fixed at the traced size (captured at ints): not the module's valid sets")
-    answer = run_graph(GraphRequest.model_validate(captured.body))
+    answer = cases.analysed_at_ints(name)
     example = NETWORKS[name][2][0]
-    _, out = _run_meta(_meta_module(name), NETWORKS[name][1], example)
+    _, out = _run_meta(cases.meta_module(name), NETWORKS[name][1], example)
     assert answer["ok"]
     assert [(2, o["channels"], *o["size"]) for o in answer["outputs"]] == _outputs(out)
     runs = answer["valid_input_sizes"][0]["runs"]
     names = ("H", "W", "D")[: len(example)]
-    symbolic = _captured(name)
+    symbolic = cases.captured(name)
     checked = 0
     for i in range(max(1, example[0] - 40), example[0] + 41):
         size = (i, *example[1:])

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model, model_validator
 
 from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import OPS, OpModel
 from convplan.ops._fields import Scalar
 from convplan.shapes.models import InputSize, Symbols
 
-__all__ = ["GraphInput", "GraphRequest", "Node", "NodeId", "check_graph_limits", "node_model"]
+__all__ = ["GraphInput", "GraphRequest", "Node", "NodeId", "SizeCondition", "check_graph_limits", "node_model"]
 
 NodeId = Annotated[
     str,
@@ -41,6 +41,42 @@ _NODE_MODELS = tuple(node_model(cls) for cls in dict.fromkeys(OPS.values()))
 Node = Annotated[Union[_NODE_MODELS], Field(discriminator="op")]  # noqa: UP007 - built from the registry
 
 
+#: The bounds of a size condition (the valid-size search's own bound, ``valid_sizes._SEARCH_LIMIT``).
+ConditionSize = Annotated[StrictInt, Field(ge=1, le=1 << 30)]
+ConditionModulus = Annotated[StrictInt, Field(ge=1, le=4096, description="The period of the residues.")]
+ConditionResidue = Annotated[StrictInt, Field(ge=0, le=4095)]
+
+
+class SizeCondition(BaseModel):
+    """The sizes of one axis where this graph is the network: ``extra ∪ {min <= i <= max : i mod modulus in
+    residues}`` (section 7's set form). A module's Python code that branches on sizes is one graph per path;
+    ``convplan_client.torch`` states its traced path's guards (``s0 % 16 == 0``) this way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    axis: Annotated[StrictInt, Field(ge=0, le=2, description="The spatial axis of this input (0 = first).")]
+    modulus: ConditionModulus = 1
+    residues: Annotated[list[ConditionResidue], Field(min_length=1, max_length=4096)] = Field(
+        default=[0], description="Residues mod `modulus`, each below it (default: every size).")
+    min: ConditionSize = 1
+    max: ConditionSize | None = None
+    extra: Annotated[list[ConditionSize], Field(max_length=64)] = Field(
+        default=[], description="Sizes below `min` in the condition (`s != 5`: 1..4, then from 6).")
+    note: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="Where the condition comes from (echoed in `warnings`).",
+        examples=["x_3 % 2 == 0 (model.py:12 in forward)"])
+
+    @model_validator(mode="after")
+    def _check(self) -> SizeCondition:
+        if any(r >= self.modulus for r in self.residues):
+            raise ValueError(f"residues must be below the modulus {self.modulus}")
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        if any(n >= self.min for n in self.extra):
+            raise ValueError(f"extra sizes must be below min ({self.min}): the periodic part holds from there")
+        return self
+
+
 class GraphInput(BaseModel):
     """A network input: its spatial size (numbers or expressions) and channels."""
 
@@ -49,6 +85,18 @@ class GraphInput(BaseModel):
     name: NodeId
     size: InputSize
     channels: Scalar | None = Field(default=None, description="Channels of the input; null = unknown.")
+    where: Annotated[list[SizeCondition], Field(max_length=64)] | None = Field(
+        default=None,
+        description="First input only: conditions on its sizes where the graph is the network (a traced path of "
+                    "size-dependent Python code); `valid_input_sizes` are kept inside them (intersected).")
+
+    @model_validator(mode="after")
+    def _check_axes(self) -> GraphInput:
+        for condition in self.where or ():
+            if condition.axis >= len(self.size):
+                raise ValueError(f"a condition on axis {condition.axis}, but the input has {len(self.size)} "
+                                 "spatial axes")
+        return self
 
 
 class GraphRequest(BaseModel):
@@ -98,6 +146,12 @@ class GraphRequest(BaseModel):
         description="For merge sizes PyTorch refuses (not a size-1 broadcast): report (`ok: false`), crop to the "
                     "smallest, or pad to the largest, per axis.")
     valid_sizes: StrictBool = Field(default=True, description="Compute `valid_input_sizes` (three sets per axis).")
+
+    @model_validator(mode="after")
+    def _where_on_the_first_input(self) -> GraphRequest:
+        if any(spec.where for spec in self.inputs[1:]):
+            raise ValueError("`where` applies to the first input (the analysed one) only")
+        return self
 
     @classmethod
     def check_raw_volume(cls, raw: Any, limits: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convplan.analyses.merges import analyse_merges
+from convplan.analyses.size_conditions import keep_inside, outside_warnings
 from convplan.analyses.valid_sizes import valid_input_sizes
 from convplan.frontends.graph_body import graph_from_request
 from convplan.graph.evaluate import evaluate, resolve_inputs
@@ -33,8 +34,11 @@ def run_graph(request: GraphRequest, limits: Any = None, *, symbolic: bool = Tru
 
         raw = {spec.name: list(spec.size) for spec in graph.inputs}
         valid, reasons = valid_input_sizes(graph, numeric_resolver, inputs, raw, limits=limits)
-    return render_graph(result, resolver, merges, valid, reasons,
-                        *(() if limits is None else (limits.rf_period,)))
+        valid, reasons = keep_inside(valid, reasons, request.inputs[0].where or (), limits)
+    out = render_graph(result, resolver, merges, valid, reasons, *(() if limits is None else (limits.rf_period,)))
+    first = request.inputs[0]
+    out["warnings"] += outside_warnings(first.name, first.size, first.where or ())
+    return out
 
 
 def run_graph_json(payload: dict[str, Any], limits: Any = None) -> dict[str, Any]:

@@ -59,19 +59,27 @@ class TestExportedNetworks:
         assert [i for i in tried if in_set(runs, i)] == EXPECTED[name]["runs"]
 
 
-def test_the_crops_of_the_unet_paper_are_size_of_centre_crops() -> None:
-    graph, _ = analysed("unet_paper")
+# torch's dynamo exporter computes every bound from the input's sizes (and declares each tensor's dims in
+# them); the TorchScript one from the shapes of the tensors involved: both give the same size_of nodes.
+EXPORTERS = pytest.mark.parametrize("suffix", ["", "_dynamo"])
+
+
+@EXPORTERS
+def test_the_crops_of_the_unet_paper_are_size_of_centre_crops(suffix: str) -> None:
+    graph, _ = analysed(f"unet_paper{suffix}")
     crops = [n for n in graph["nodes"] if n["op"] == "crop"]
     assert len(crops) == 4 and all(n["anchor"] == "center" and "size_of" in n for n in crops)
 
 
-def test_fcn_caffe_crops_are_an_offset_then_a_crop_to_the_target() -> None:
-    graph, _ = analysed("fcn8s")
+@EXPORTERS
+def test_fcn_caffe_crops_are_an_offset_then_a_crop_to_the_target(suffix: str) -> None:
+    graph, _ = analysed(f"fcn8s{suffix}")
     crops = [n for n in graph["nodes"] if n["op"] == "crop"]
     assert [n["crop"] for n in crops if "crop" in n][:2] == [[[5, 0], [0, 0]], [[0, 0], [5, 0]]]
     assert {n["size_of"] for n in crops if "size_of" in n} >= {"x"}
 
 
-def test_the_fpn_interpolates_to_the_lateral_sizes() -> None:
-    graph, _ = analysed("resnet_fpn")
+@EXPORTERS
+def test_the_fpn_interpolates_to_the_lateral_sizes(suffix: str) -> None:
+    graph, _ = analysed(f"resnet_fpn{suffix}")
     assert [n.get("size_of") is not None for n in graph["nodes"] if n["op"] == "upsample"] == [True] * 3

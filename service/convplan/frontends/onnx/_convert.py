@@ -17,8 +17,9 @@ import onnx
 from onnx import helper
 
 from convplan.errors import ErrorItem, InvalidModel, UnsupportedModel
+from convplan.frontends.onnx._declared import DeclaredSizes
 from convplan.frontends.onnx._names import NameSpace
-from convplan.frontends.onnx._shapes import Leaf, leaf, print_expr
+from convplan.frontends.onnx._shapes import Item, Leaf, leaf, leaves, print_expr, sample_worlds
 from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
 from convplan.ops import OPS
 
@@ -61,6 +62,7 @@ class Importer:
     _by_canon: list[Feature] = field(default_factory=list)
     _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
     _declared: dict[str, list[int | None]] | None = None
+    _declared_sizes: DeclaredSizes | None = None
 
     @property
     def opset(self) -> int:
@@ -146,6 +148,17 @@ class Importer:
                                                  for d in info.type.tensor_type.shape.dim]
         return self._declared.get(tensor)
 
+    def worlds_for(self, items: list[Item], *, larger: set[Leaf] = frozenset()) -> list[dict[Leaf, int]]:
+        """Sample worlds for comparing shape expressions: where ``items`` read only the inputs' sizes (torch's
+        dynamo exporter) and the model declares its tensors' dims in them, worlds of the inputs' sizes with
+        every tensor's declared size (so a bound can be matched to any tensor); else random worlds."""
+        declared = self._declared_sizes
+        found: set[Leaf] = set().union(*(leaves(i) for i in items))
+        if declared is not None and declared.usable and declared.covers(found):
+            declared.extend(self.values)
+            return declared.worlds
+        return sample_worlds(items, larger=larger)
+
     # --- the walk -----------------------------------------------------------------
     def prepare(self) -> None:
         """Initializers and inputs (before any input override)."""
@@ -161,7 +174,14 @@ class Importer:
 
     def walk(self) -> None:
         graph = self.model.graph
-        order = self._topological(graph)
+        declared = self._declared_sizes = DeclaredSizes(self.model)
+        for info in self.inputs:
+            spatial = range(1, len(info.shape) - 1) if info.nhwc else range(2, len(info.shape))
+            declared.add_input({a: d for a, d in enumerate(info.shape[k] for k in spatial) if isinstance(d, str)},
+                               {a: Leaf(info.name, 2 + a) for a in range(len(info.size))})
+        # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop ready before the tensor
+        # it crops to: walk crops and pads as late as the order allows, so that their targets are known.
+        order = self._topological(graph, late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
         for node in order:
             for name in node.input:
                 if name:
@@ -198,8 +218,9 @@ class Importer:
             if name:
                 self.values[name] = value
 
-    def _topological(self, graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-        """Kahn's order (ONNX requires one; a hostile file may not keep it); cycles and unknown names refused."""
+    def _topological(self, graph: onnx.GraphProto, late: frozenset[str] = frozenset()) -> list[onnx.NodeProto]:
+        """Kahn's order (ONNX requires one; a hostile file may not keep it), nodes of the ``late`` types taken
+        only when no other is ready; cycles and unknown names refused."""
         available = set(self.values)
         producer: dict[str, int] = {}
         for index, node in enumerate(graph.node):
@@ -222,15 +243,27 @@ class Importer:
                                                   "onnx_graph")])
                 waiting[index] += 1
                 readers[producer[name]].append(index)
-        ready = deque(i for i, w in enumerate(waiting) if w == 0)
+        ready: deque[int] = deque()
+        postponed: list[int] = []
+
+        def make_ready(i: int) -> None:
+            (postponed if graph.node[i].op_type in late else ready).append(i)
+
+        for i, w in enumerate(waiting):
+            if w == 0:
+                make_ready(i)
         order = []
-        while ready:
-            index = ready.popleft()
+        while ready or postponed:
+            if ready:
+                index = ready.popleft()
+            else:  # the postponed node whose first reader past its chain of crops (a cat) waits for it only
+                index = min(reversed(postponed), key=lambda i: _waits_after(i, graph, readers, waiting, late))
+                postponed.remove(index)
             order.append(graph.node[index])
             for reader in readers[index]:
                 waiting[reader] -= 1
                 if waiting[reader] == 0:
-                    ready.append(reader)
+                    make_ready(reader)
         if len(order) < len(graph.node):
             stuck = [self.label(graph.node[i]) for i, w in enumerate(waiting) if w > 0]
             raise InvalidModel(f"the graph has a cycle through {', '.join(stuck[:10])}",
@@ -345,3 +378,16 @@ class Importer:
             errors,
             extra={"unsupported": {op: [name for name, _ in where] for op, where in self.unsupported.items()}},
         )
+
+
+def _waits_after(index: int, graph: onnx.GraphProto, readers: dict[int, list[int]], waiting: list[int],
+                 late: frozenset[str], depth: int = 0) -> int:
+    """How many inputs the nearest reader of node ``index`` that is not of the ``late`` types still waits for
+    (through readers of those types: a crop per axis)."""
+    counts = []
+    for r in readers[index]:
+        if graph.node[r].op_type in late and depth < 8:
+            counts.append(_waits_after(r, graph, readers, waiting, late, depth + 1))
+        else:
+            counts.append(waiting[r])
+    return min(counts, default=0)

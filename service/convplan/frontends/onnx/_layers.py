@@ -237,7 +237,7 @@ def _resize(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
 
 def _size_of(imp: Importer, items: list[Any], axes: list[int]) -> str | None:
     """The tensor whose spatial sizes ``items`` are, on ``axes`` (contract: ``size_of``), or None."""
-    worlds = sample_worlds(items)
+    worlds = imp.worlds_for(items)
     found: dict[int, str] = {}
     for item, a in zip(items, axes):
         match = _size_on_axis(item, a, worlds)
@@ -249,7 +249,9 @@ def _size_of(imp: Importer, items: list[Any], axes: list[int]) -> str | None:
 
 def _size_on_axis(item: Any, axis: int, worlds: list[dict[Leaf, int]], exclude: str | None = None) -> str | None:
     """The canonical tensor whose size on spatial ``axis`` ``item`` is."""
-    candidates = sorted({lf.tensor for lf in leaves(item) if lf.axis == 2 + axis and lf.tensor != exclude})
+    # the item's own leaves, and every tensor the worlds know (all of them where the exporter declared them)
+    known = leaves(item) | set(worlds[0] if worlds else ())
+    candidates = sorted({lf.tensor for lf in known if lf.axis == 2 + axis and lf.tensor != exclude})
     return next((t for t in candidates if same_function(item, leaf(t, 2 + axis), worlds)), None)
 
 
@@ -335,7 +337,7 @@ def _computed_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: di
     offsets = [0] * x.rank
     for a, (s, e) in per_axis.items():
         big = x.dim(a)
-        worlds = sample_worlds([s, e], larger=leaves(big))
+        worlds = imp.worlds_for([s, e], larger=leaves(big))
         target = _size_on_axis(make("sub", e, s), a, worlds, exclude=x.canon[a])
         anchor = _anchor(s, big, leaf(target, 2 + a), worlds) if target is not None else None
         if anchor is None and target is not None and isinstance(s, int) and s > 0:

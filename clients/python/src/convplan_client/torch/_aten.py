@@ -396,6 +396,11 @@ def _slice(op: Op) -> Any:
         anchor = _anchor(op, before, after, in_shape[dim] - out_shape[dim]) if like is not None else None
         if anchor is not None:
             return op.emit("crop", [x], {"size_of": like, "axes": [dim - 2], "anchor": anchor})
+        if like is not None and before.is_number:  # Caffe's crop `x[5:5 + y.shape[2]]` (FCN-8s): an offset,
+            offset: list[list[int | str]] = [[0, 0] for _ in range(x.rank - 2)]  # then y's size from there
+            offset[dim - 2] = [int(before), 0]
+            shifted = op.emit("crop", [x], {"crop": offset})
+            return op.emit("crop", [shifted], {"size_of": like, "axes": [dim - 2], "anchor": "start"})
         op.warn_fixed("the crop")
     crop: list[list[int | str]] = [[0, 0] for _ in range(x.rank - 2)]
     crop[dim - 2] = [op.print(before), op.print(after)]

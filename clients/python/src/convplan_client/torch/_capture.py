@@ -13,7 +13,9 @@ Python control flow on sizes (``if a.shape != b.shape: pad``) is traced on
 the one path the example size takes; the guards torch records for it, in
 the caller's code (guards inside torch itself are PyTorch's own size checks,
 which convplan models), come back as ``Capture.guards``: the captured graph
-is the network only where they hold.
+is the network only where they hold. Those that are conditions on one
+axis's size become the input's ``where`` conditions (``_guards``), so the
+service's valid sets stay inside them; the others are warnings.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from convplan_client.torch._aten import HANDLERS, IGNORED, Op
 from convplan_client.torch._expr import UnprintableExpr, print_guard
 from convplan_client.torch._graph import Const, Problem, Tensor, Unknown, Walk
+from convplan_client.torch._guards import size_conditions
 
 __all__ = ["Capture", "Guard", "UnsupportedModule", "capture", "to_graph"]
 
@@ -74,7 +77,8 @@ class Capture:
 
     - ``body``: the request body (JSON data), as ``to_graph`` returns it;
     - ``guards``: size conditions of the traced path (see ``Guard``);
-    - ``warnings``: what was mapped approximately (constant operands, pad values...);
+    - ``warnings``: what was mapped approximately (constant operands, pad values...), and guards the body
+      cannot carry as ``where`` conditions;
     - ``seconds``: time spent in ``torch.export`` and the mapping.
     """
 
@@ -205,7 +209,15 @@ def _map(program: Any, input_size: Sequence[int | str], in_channels: int, traini
     if unused:
         listed = ", ".join(f"{fqn} ({count})" for fqn, count in sorted(unused.items()))
         warnings.append(f"parameters that no layer holds, not counted in params: {listed}")
-    return body, _guards(shape_env, guard_names), tuple(warnings)
+    guards = _guards(shape_env, guard_names)
+    axes: dict[str, int] = {}
+    for k, name in enumerate(guard_names.values()):
+        axes.setdefault(str(name), k)
+    values = {str(name): given for name, given in zip(guard_names.values(), input_size) if isinstance(given, int)}
+    where, untranslated = size_conditions(guards, axes, values)
+    if where:  # the valid sets are the traced path's: inside its guards
+        body["inputs"][0]["where"] = where
+    return body, guards, (*warnings, *untranslated)
 
 
 def _call(node: Any, walk: Walk, values: dict[Any, Any], names: dict[str, str | int], replace: Any) -> Any:
