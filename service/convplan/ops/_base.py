@@ -56,6 +56,9 @@ class OpModel(LayerModel):
     names: ClassVar[tuple[str, ...]] = ()
     #: Whether the op changes sizes with a stride (used by the planner's validity rule).
     strided: ClassVar[bool] = False
+    #: Whether the op keeps sizes, channels and pixel positions whatever its parameters (activations, norms,
+    #: dropout): such a layer counts only ``neutral_layer_weight`` against ``max_layers``.
+    shape_neutral: ClassVar[bool] = False
     #: Whether each output row is a strided window over the input (conv and pools: the size ratio is
     #: 1/stride, and rows past the last window are left unread), with ``kernel_size``, ``stride`` and
 

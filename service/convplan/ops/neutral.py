@@ -8,7 +8,7 @@ and the input sizes PyTorch refuses, the two hooks of ``ShapeNeutral``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -24,6 +24,8 @@ __all__ = ["Dropout", "Identity", "ShapeNeutral"]
 
 class ShapeNeutral(OpModel):
     """Leaves sizes and channels alone; the identity coordinate map."""
+
+    shape_neutral: ClassVar[bool] = True
 
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         """Learnable parameters (None where they need an unknown channel count)."""
