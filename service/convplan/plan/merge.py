@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convplan.analyses.merges import Candidate, pick_culprit
 from convplan.analyses.receptive_field import ReceptiveField, compose, join, rf_aligned
 from convplan.errors import LayerError
 from convplan.graph.coords import relate
@@ -82,7 +81,7 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
         result.output_padding, result.output_size_ok = output_padding_fit(w, up_records, skip.size)
     w.skips.append(result)
     if not aligned and align == "none" and not w.solver:
-        w.mismatch = _mismatch(w, len(w.skips) - 1, result, dec, skip, signs)
+        w.mismatch = _mismatch(len(w.skips) - 1, result, signs)
         raise Mismatch
     result.applied = "+".join(sorted(kinds)) or None
     fields: tuple[ReceptiveField | None, ...] = ()
@@ -98,7 +97,7 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
     # The merged map takes the skip's grid (after its fix): registered maps share it anyway, and a
     # misregistered decoder does not carry its shift into the next level.
     coords = [c.shifted(sp[0]) for c, sp in zip(skip.coords, skip_pads)]
-    return FeatureMap(size, channels, coords, dec.path | skip.path, fields)
+    return FeatureMap(size, channels, coords, fields)
 
 
 def _merged_fields(w: Walker, t: int, spec: DecoderSpec, r: SkipResult, dec: FeatureMap,
@@ -189,50 +188,11 @@ def _warn(w: Walker, t: int, j: int, r: SkipResult, registered_fix: bool) -> Non
                           "(floor(D/2) before, the rest after)")
 
 
-def _mismatch(w: Walker, k: int, r: SkipResult, dec: FeatureMap, skip: FeatureMap, signs: list[int]) -> dict:
+def _mismatch(k: int, r: SkipResult, signs: list[int]) -> dict:
+    """The skip and axes; the culprit is filled in from the plan's graph (``convplan.plan.culprit``)."""
     axes = [a for a, s in enumerate(signs) if s != 0]
-    axis = axes[0]
-    # The contract's culprit (section 7): among the layers on one path only (below the skip source, or on
-    # the skip's own layers), the first that drops a row, else the up-conv output_padding fixes, else the
-    # first that does not keep its size over its scale, else the first that scales.
-    one_path = sorted(dec.path ^ skip.path)
-    by_index = {x.index: x for x in w.records}
-    candidates = [Candidate(i, by_index[i].layer, by_index[i].shape, by_index[i].input_size) for i in one_path
-                  if i in by_index]
-    up_fix = None
-    if r.output_padding and r.output_padding[axis] is not None:
-        last = max((x for x in w.records if x.index in dec.path and hasattr(x.layer, "output_padding_fit")),
-                   key=lambda x: x.index, default=None)
-        if last is not None:
-            up_fix = Candidate(last.index, last.layer, last.shape, last.input_size)
-    picked = pick_culprit(candidates, axis, up_fix)
-    culprit = None if picked is None else picked[0].key
-    out: dict[str, Any] = {"skip": k, "decoder_stage": r.decoder_stage, "encoder_stage": r.encoder_stage,
-                           "axis": axis, "axes": axes}
-    layer = None
-    if culprit is not None:
-        rec = next(x for x in w.records if x.index == culprit)
-        layer = {"index": culprit, "op": rec.layer.op, "loc": list(w.locs[culprit]),
-                 "input_size": _t(rec.input_size[axis]), "unread": _t(rec.shape.unread[axis]),
-                 "overhang": _t(rec.shape.overhang[axis]), "reason": picked[1]}
-        why = (f"layer {culprit} ({rec.layer.op}, {'/'.join(map(str, w.locs[culprit][1:]))}) on one path only: "
-               f"{_REASONS[picked[1]]} (input {_t(rec.input_size[axis])} on axis {axis}, "
-               f"{_t(rec.shape.unread[axis])} row(s) unread, overhang {_t(rec.shape.overhang[axis])})")
-    else:
-        why = ("no layer on one path only rounds or scales: the sizes differ by construction")
-    out["layer"] = layer
-    out["detail"] = (f"decoder stage {r.decoder_stage}: skip from encoder stage {r.encoder_stage} has size "
-                     f"{_t(r.encoder_size)}, the decoder map {_t(r.decoder_size)}; {why}")
-    return out
-
-
-_REASONS = {
-    "drops_rows": "it drops input rows a window would read",
-    "overhang": "a ceil-mode window runs past its input",
-    "output_padding": "its output_padding can make the sizes equal",
-    "border": "its output is not its input over its scale (borders lost or gained)",
-    "scale": "it changes the scale",
-}
+    return {"skip": k, "decoder_stage": r.decoder_stage, "encoder_stage": r.encoder_stage, "axis": axes[0],
+            "axes": axes}
 
 
 def _t(value: Any) -> Any:

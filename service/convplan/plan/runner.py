@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convplan.plan.culprit import add_culprit
 from convplan.plan.models import PlanRequest
 from convplan.plan.program import build_program
 from convplan.plan.render import render_plan
@@ -23,6 +24,11 @@ def run_plan(request: PlanRequest, limits: Any = None, *, symbolic: bool = True)
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     walker = Walker(program, resolver, len(size), **({} if limits is None else {"rf_period": limits.rf_period}))
     walker.run(size, channels)
+    if walker.mismatch is not None:
+        skip = walker.skips[walker.mismatch["skip"]]
+        fresh = make_resolver(request.symbols, limits, symbolic=symbolic)
+        fresh.training = request.training
+        add_culprit(walker.mismatch, skip.encoder_size, skip.decoder_size, program, fresh, size, channels)
     # Valid sizes come from 1-D numeric runs: independent of the requested (maybe symbolic) size.
     valid, reasons = valid_input_sizes(program, len(size), size)
     for a, (n, form) in enumerate(zip(size, valid)):

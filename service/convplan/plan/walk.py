@@ -48,7 +48,6 @@ class FeatureMap:
     size: list[Value]
     channels: Value | None
     coords: list[AxisMap]
-    path: frozenset[int] = frozenset()  # indices of the layers behind this map (response mode only)
     fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input (response mode only)
 
 
@@ -101,19 +100,18 @@ class Walker:
         ``indices_from`` starts a new segment, since its output size comes from the pool it inverts and its
         check from the size that reaches it), then the plan's bookkeeping per layer."""
         tensor = Tensor(fmap.size, fmap.channels, list(fmap.coords))
-        path = set(fmap.path)
         fields = list(fmap.fields)
         offset = 0
         while offset < len(layers):
             cut = next((k for k in range(offset + 1, len(layers)) if _takes_indices(layers[k])), len(layers))
             segment = list(layers[offset:cut])
             segment[0] = self._with_indices(segment[0], (*loc, offset), tensor.size)
-            tensor, fields = self._run_segment(segment, tensor, fields, loc, offset, stage, into, path)
+            tensor, fields = self._run_segment(segment, tensor, fields, loc, offset, stage, into)
             offset = cut
-        return FeatureMap(tensor.size, tensor.channels, tensor.maps, frozenset(path), tuple(fields))
+        return FeatureMap(tensor.size, tensor.channels, tensor.maps, tuple(fields))
 
     def _run_segment(self, layers: list[OpModel], tensor: Tensor, fields: list[Any], loc: tuple, offset: int,
-                     stage: int | None, into: StageResult | None, path: set[int]) -> tuple[Tensor, list[Any]]:
+                     stage: int | None, into: StageResult | None) -> tuple[Tensor, list[Any]]:
         graph = stack_graph(layers, loc, first_index=self.index, offset=offset)
         try:
             result = evaluate(graph, self.resolver, {INPUT: tensor}, strict=True, magnitude=not self.solver)
@@ -140,7 +138,6 @@ class Walker:
                 if into is not None:
                     into.records.append(record)
             if not self.solver:
-                path.add(index)
                 self.locs[index] = node_result.node.loc
                 fields = compose_axes(fields, [layer.rf_window(shape, a, record.input_size[a])
                                                for a in range(self.rank)], max_period=self.rf_period)

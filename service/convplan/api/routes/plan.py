@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from convplan.api.examples import PLAN_EXAMPLES, openapi_examples
 from convplan.api.drawn import json_or_svg
+from convplan.api.examples import PLAN_EXAMPLES, openapi_examples
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
 from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT
