@@ -15,6 +15,7 @@ passed with the pool's input shape.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from convplan.frontends.stack import INPUT
@@ -25,7 +26,7 @@ from convplan.ops.merge import Aligned, Concat, Elementwise
 if TYPE_CHECKING:
     from convplan.plan.program import Program
 
-__all__ = ["merge_node_id", "plan_graph"]
+__all__ = ["PlanGraph", "merge_node_id", "plan_graph"]
 
 
 def merge_node_id(decoder_stage: int) -> str:
@@ -40,29 +41,43 @@ def _merge_op(merge: str) -> OpModel:
     return Aligned(op="align")
 
 
+@dataclass(frozen=True)
+class PlanGraph:
+    graph: Graph
+    #: max_unpool node (with indices_from) -> (the encoder stage, the max_pool node whose indices it takes)
+    unpools: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, indices: bool) -> None:
+        self.indices = indices
         self.nodes: list[Node] = []
         self.index = 0
-        #: encoder stage -> the tensor its last max_pool read (what indices_from restores)
-        self.pool_inputs: dict[int, str] = {}
+        #: encoder stage -> its last max_pool node and the tensor that pool read
+        self.pools: dict[int, tuple[str, str]] = {}
+        self.unpools: dict[str, tuple[int, str]] = {}
 
     def block(self, layers: list[OpModel], source: str, loc: tuple[Any, ...], stage: int | None = None) -> str:
         for k, layer in enumerate(layers):
             node_id = str(self.index)
             j = getattr(layer, "indices_from", None)
+            pool = None if j is None else self.pools.get(j)
+            if pool is not None:
+                self.unpools[node_id] = (j, pool[0])
             self.nodes.append(Node(node_id, layer, (source,), (*loc, k), self.index,
-                                   None if j is None else self.pool_inputs.get(j)))
+                                   pool[1] if pool is not None and self.indices else None))
             if stage is not None and getattr(type(layer), "provides_indices", False):
-                self.pool_inputs[stage] = source
+                self.pools[stage] = (node_id, source)
             self.index += 1
             source = node_id
         return source
 
 
-def plan_graph(program: Program, rank: int) -> Graph:
-    """The graph of ``program`` on a ``rank``-axis input named ``INPUT`` (its sizes are given to the evaluator)."""
-    b = _Builder()
+def plan_graph(program: Program, rank: int, *, indices: bool = True) -> PlanGraph:
+    """The graph of ``program`` on a ``rank``-axis input named ``INPUT`` (its sizes are given to the evaluator).
+    ``indices=False``: a ``max_unpool`` ignores ``indices_from`` (its default size: the valid-size solver's probe
+    of where the network runs at all, monotone in the input)."""
+    b = _Builder(indices)
     current = INPUT
     sources = []
     for j, layers in enumerate(program.encoder):
@@ -79,4 +94,5 @@ def plan_graph(program: Program, rank: int) -> Graph:
         current = b.block(spec.layers, current, (*base, "layers"))
     current = b.block(program.head, current, ("body", "head"))
     spec = GraphInputSpec(INPUT, [1] * rank, None, ("body", "input_size"))
-    return build_graph([spec], b.nodes, [current] if current != INPUT else [], align=program.align)
+    graph = build_graph([spec], b.nodes, [current] if current != INPUT else [], align=program.align)
+    return PlanGraph(graph, b.unpools)

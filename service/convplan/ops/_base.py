@@ -47,6 +47,11 @@ class LayerShape:
     overlap: list[AxisOverlap | None] | None = None
 
 
+#: Parameters that may be given per spatial axis (a list of one entry per axis).
+_PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size", "scale_factor",
+             "size", "crop")
+
+
 class OpModel(LayerModel):
     """A layer op: parameters, size rule, coordinate map, compute entry and command-line
     names, defined once: code outside ``convplan.ops`` asks the op, never switches on its name."""
@@ -124,6 +129,18 @@ class OpModel(LayerModel):
     def fixed_input_reason(self) -> str | None:
         """Why only a bounded range of input sizes can fit this op on a growing input, or None."""
         return None
+
+    def along_axis(self, axis: int) -> OpModel:
+        """This layer as a 1-D layer on spatial axis ``axis`` (a plan's valid sizes are solved axis by axis: every
+        size rule is per axis): per-axis lists keep their entry for the axis. An op whose checks depend on the
+        rank overrides this with a 1-D layer of the same size rule and coordinate map."""
+        data = self.model_dump(mode="python", exclude_unset=True)
+        data["op"] = self.op
+        for name in _PER_AXIS:
+            value = data.get(name)
+            if isinstance(value, list):
+                data[name] = [value[axis]]
+        return type(self).model_validate(data)
 
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         """Whether the layer discards input rows that a window would read (the valid-size ``clean`` rule;

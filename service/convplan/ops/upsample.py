@@ -184,6 +184,15 @@ class Upsample(OpModel):
             scale = Fraction(in_size, out) if sized else 1 / Fraction(f)
         return window_of_taps(scale, scale.denominator, _source_taps(self.mode, scale, bool(self.align_corners)))
 
+    def along_axis(self, axis: int) -> OpModel:
+        # The multi-axis linear modes on one axis are linear: the same size rule and coordinate map (their rank
+        # check, and antialias's, would refuse a 1-D input).
+        layer = super().along_axis(axis)
+        return layer.model_copy(update={"mode": _ONE_AXIS.get(self.mode, self.mode), "antialias": False})
+
+
+_ONE_AXIS = {"bilinear": "linear", "bicubic": "linear", "trilinear": "linear"}
+
 
 def _source_taps(mode: str, scale: Fraction, align_corners: bool) -> Callable[[int], tuple[int, ...]]:
     """Output y -> the input pixels it reads with a non-zero weight."""

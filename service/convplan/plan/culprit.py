@@ -32,7 +32,7 @@ def add_culprit(mismatch: dict[str, Any], encoder_size: list[Value], decoder_siz
     """Fill ``mismatch``'s ``layer`` and ``detail``; ``resolver``: a fresh one (its conditions are not the plan's)."""
     rank = len(size)
     maps = [AxisMap(INPUT, Fraction(1), Fraction(0))] * rank
-    result = evaluate(plan_graph(program, rank), resolver, {INPUT: Tensor(size, channels, maps)}, strict=True,
+    result = evaluate(plan_graph(program, rank).graph, resolver, {INPUT: Tensor(size, channels, maps)}, strict=True,
                       magnitude=False)
     merge = result.mismatch
     culprit = culprit_of(result, merge) if merge is not None and merge.node == merge_node_id(

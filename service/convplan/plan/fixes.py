@@ -34,11 +34,6 @@ class AxisFixes:
     crop: list[Value] | None = None  # of the skip; equal to `pad` (of the decoder)
     crop_decoder: list[Value] | None = None  # equal to `pad_skip`
 
-    @property
-    def exact_relation(self) -> bool:
-        """Scale 1 and an integral offset: some crop or pad can register the two maps."""
-        return self.scale == 1 and self.offset is not None and self.offset.denominator == 1
-
     def choose(self, align: str, sign: int) -> tuple[list[Value], list[Value], bool, str | None]:
         """``(skip_pads, decoder_pads, registered_fix, kind)`` for ``align`` on an axis whose ``D`` has
         ``sign`` (pads as ``[before, after]``, negative = crop; kind names the fix, None if nothing)."""

@@ -48,7 +48,7 @@ class SkipResult:
 
 def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: FeatureMap,
                up_records: list[LayerRecord]) -> FeatureMap:
-    from convplan.plan.walk import FeatureMap, Invalid, Mismatch
+    from convplan.plan.walk import FeatureMap, Mismatch
 
     align = w.program.align
     signs, fixes = [], []
@@ -57,12 +57,6 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
         fixes.append(axis_fixes(difference, relate(dec.coords[a], skip.coords[a]), w.resolver))
         signs.append(_sign(w, t, a, difference))
     aligned = all(s == 0 for s in signs)
-    if w.check_valid:
-        # Valid: equal sizes, or under `align: crop` a crop that registers the maps (contract section 5).
-        for a, s in enumerate(signs):
-            if s != 0 and not (align == "crop" and fixes[a].exact_relation and
-                               (fixes[a].crop if s > 0 else fixes[a].crop_decoder) is not None):
-                raise Invalid
     skip_pads, dec_pads, registered_fix, kinds = [], [], True, set()
     for a, s in enumerate(signs):
         sp, dp, ok, kind = fixes[a].choose(align, s)
@@ -77,17 +71,14 @@ def merge_maps(w: Walker, t: int, spec: DecoderSpec, dec: FeatureMap, skip: Feat
     channels = _merged_channels(w, t, spec.merge, dec.channels, skip.channels)
     result = SkipResult(t, spec.skip, spec.merge, skip.size, dec.size, skip.channels, dec.channels, fixes,  # type: ignore[arg-type]
                         aligned, registered, None, skip_pads, dec_pads, None, channels)
-    if not w.solver:
-        result.output_padding, result.output_size_ok = output_padding_fit(w, up_records, skip.size)
+    result.output_padding, result.output_size_ok = output_padding_fit(w, up_records, skip.size)
     w.skips.append(result)
-    if not aligned and align == "none" and not w.solver:
+    if not aligned and align == "none":
         w.mismatch = _mismatch(len(w.skips) - 1, result, signs)
         raise Mismatch
     result.applied = "+".join(sorted(kinds)) or None
-    fields: tuple[ReceptiveField | None, ...] = ()
-    if not w.solver:
-        _warn(w, t, spec.skip, result, registered_fix)  # type: ignore[arg-type]
-        fields = _merged_fields(w, t, spec, result, dec, skip)
+    _warn(w, t, spec.skip, result, registered_fix)  # type: ignore[arg-type]
+    fields = _merged_fields(w, t, spec, result, dec, skip)
     size = [norm(dec.size[a] + dec_pads[a][0] + dec_pads[a][1]) for a in range(w.rank)]
     for a in range(w.rank):
         if type(size[a]) is int and size[a] < 1:
@@ -153,9 +144,8 @@ def _merged_channels(w: Walker, t: int, merge: str, dec: Value | None, skip: Val
     if merge == "none":
         return dec
     if dec is None or skip is None:
-        if not w.solver:
-            w.warnings.append(f"decoder stage {t}: a channel count is unknown; the {merge} merge's channels "
-                              "were not checked")
+        w.warnings.append(f"decoder stage {t}: a channel count is unknown; the {merge} merge's channels "
+                          "were not checked")
         return None
     if merge == "concat":
         return norm(dec + skip)

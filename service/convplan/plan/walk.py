@@ -1,8 +1,6 @@
-"""The stack walk: encoder stages, decoder stages with their skips, head.
-
-One walker serves both the response (rank-d, symbolic or numeric, keeping
-every layer record) and the valid-size solver (rank 1, numbers only, keeping
-nothing and stopping at the first unclean layer or bad merge).
+"""The stack walk of the response: encoder stages, decoder stages with their skips, head (rank-d, symbolic or
+numeric, keeping every layer record). The valid-size solver runs the plan's graph instead
+(``convplan.plan.valid_sizes``).
 
 Layer indices are global, in walk order: every encoder layer, then per
 decoder stage ``up``, ``skip_layers``, ``layers``, then the head.
@@ -32,11 +30,7 @@ from convplan.plan.program import DecoderSpec, Program
 from convplan.shapes.engine import LayerRecord
 from convplan.shapes.render import render_layer
 
-__all__ = ["FeatureMap", "Invalid", "Mismatch", "StageResult", "Walker"]
-
-
-class Invalid(Exception):
-    """Solver mode: this input size is not clean (raised at the first reason)."""
+__all__ = ["FeatureMap", "Mismatch", "StageResult", "Walker"]
 
 
 class Mismatch(Exception):
@@ -48,7 +42,7 @@ class FeatureMap:
     size: list[Value]
     channels: Value | None
     coords: list[AxisMap]
-    fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input (response mode only)
+    fields: tuple[ReceptiveField | None, ...] = ()  # per axis, in the input
 
 
 @dataclass
@@ -69,23 +63,17 @@ class _Pool:
 
 
 class Walker:
-    """Runs a program on an input. ``solver=True``: numbers only, raise ``Invalid`` at the first
-    unclean strided layer or bad merge (``check_valid``), keep no records."""
+    """Runs a program on an input, keeping every layer record."""
 
-    def __init__(self, program: Program, resolver: Resolver, rank: int, *, solver: bool = False,
-                 check_valid: bool = True, keep_records: bool | None = None, rf_period: int = MAX_PERIOD) -> None:
+    def __init__(self, program: Program, resolver: Resolver, rank: int, *, rf_period: int = MAX_PERIOD) -> None:
         self.program = program
         self.resolver = resolver
         self.rank = rank
-        self.solver = solver
-        self.check_valid = check_valid and solver
-        self.keep = not solver if keep_records is None else keep_records
         self.index = 0
         self.records: list[LayerRecord] = []
         self.locs: dict[int, tuple] = {}
         self.rf_period = rf_period
         self.fields: dict[int, list[ReceptiveField | None]] = {}  # layer index -> its output's receptive field
-        self.unclean: dict[int, tuple[int, ...]] = {}  # layer index -> axes left unread / overhanging
         self.pools: dict[int, _Pool] = {}
         self.stages: list[StageResult] = []
         self.skips: list[Any] = []  # SkipResult, see merge.py
@@ -114,34 +102,25 @@ class Walker:
                      stage: int | None, into: StageResult | None) -> tuple[Tensor, list[Any]]:
         graph = stack_graph(layers, loc, first_index=self.index, offset=offset)
         try:
-            result = evaluate(graph, self.resolver, {INPUT: tensor}, strict=True, magnitude=not self.solver)
+            result = evaluate(graph, self.resolver, {INPUT: tensor}, strict=True)
         except ConvplanError as exc:
-            if not self.solver:
-                partial = getattr(exc, "partial", None)
-                done = [] if partial is None else [self._record(r) for r in partial.results]
-                exc.extra.setdefault("layers", [render_layer(r) for r in self.records + done])
+            partial = getattr(exc, "partial", None)
+            done = [] if partial is None else [self._record(r) for r in partial.results]
+            exc.extra.setdefault("layers", [render_layer(r) for r in self.records + done])
             raise
         for node_result in result.results:
             record = self._record(node_result)
             index, layer, shape = record.index, record.layer, record.shape
             self.index += 1
-            if layer.strided:
-                bad = tuple(a for a in range(self.rank) if shape.unread[a] != 0 or shape.overhang[a] != 0)
-                if bad:
-                    if self.check_valid:
-                        raise Invalid
-                    self.unclean[index] = bad
             if stage is not None and getattr(type(layer), "provides_indices", False):
                 self.pools[stage] = _Pool(record, node_result.node.loc)
-            if self.keep:
-                self.records.append(record)
-                if into is not None:
-                    into.records.append(record)
-            if not self.solver:
-                self.locs[index] = node_result.node.loc
-                fields = compose_axes(fields, [layer.rf_window(shape, a, record.input_size[a])
-                                               for a in range(self.rank)], max_period=self.rf_period)
-                self.fields[index] = fields
+            self.records.append(record)
+            if into is not None:
+                into.records.append(record)
+            self.locs[index] = node_result.node.loc
+            fields = compose_axes(fields, [layer.rf_window(shape, a, record.input_size[a])
+                                           for a in range(self.rank)], max_period=self.rf_period)
+            self.fields[index] = fields
             tensor = Tensor(shape.output_size, shape.out_channels, node_result.maps)
         return tensor, fields
 
@@ -170,8 +149,7 @@ class Walker:
             if [norm(v) for v in mine] != [norm(v) for v in theirs]:
                 self._fail(f"max_unpool: {name} {_show(mine)} differs from the {name} {_show(theirs)} of the "
                            f"max_pool of encoder stage {j} whose indices it uses", (*loc, name))
-        if not self._unpool_input_matches(j, size, loc):
-            return layer  # "runs" probe of the solver: keep going with the default size (monotone in the input)
+        self._check_unpool_input(j, size, loc)
         if layer.output_size is None:  # type: ignore[attr-defined]
             from convplan.ops._context import text
 
@@ -181,18 +159,13 @@ class Walker:
     def _stages_done(self) -> set[int]:
         return {s.index for s in self.stages if s.kind == "encoder" and s.output is not None}
 
-    def _unpool_input_matches(self, j: int, size: list[Value], loc: tuple) -> bool:
+    def _check_unpool_input(self, j: int, size: list[Value], loc: tuple) -> None:
         """PyTorch needs the input to have the indices' shape (the pool's output)."""
         pool = self.pools[j].record
         for a in range(self.rank):
             if holds(size[a], "==", pool.output_size[a], self.resolver) is False:
-                if self.check_valid:
-                    raise Invalid
-                if self.solver:
-                    return False
                 self._fail(f"max_unpool: input size {_show(size)} differs from the size "
                            f"{_show(pool.output_size)} of the indices of encoder stage {j}'s max_pool", loc, axis=a)
-        return True
 
     def _fail(self, msg: str, loc: tuple, *, axis: int | None = None,
               layer: int | None = None) -> None:
@@ -203,8 +176,7 @@ class Walker:
     # -- the whole program -------------------------------------------------
     def run(self, size: list[Value], channels: Value | None) -> FeatureMap | None:
         p = self.program
-        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank,
-                          fields=() if self.solver else tuple(identity(self.rank)))
+        fmap = FeatureMap(size, channels, [AxisMap(-1, _ONE, _ZERO)] * self.rank, tuple(identity(self.rank)))
         sources: list[FeatureMap] = []
         for j, layers in enumerate(p.encoder):
             stage = StageResult("encoder", j, fmap)
@@ -232,7 +204,7 @@ class Walker:
         base = ("body", "decoder", t)
         up_first = self.index
         fmap = self.run_block(spec.up, fmap, (*base, "up"), into=stage)
-        up_records = self.records[len(self.records) - (self.index - up_first):] if self.keep else []
+        up_records = self.records[len(self.records) - (self.index - up_first):]
         if spec.skip is not None:
             if spec.skip >= len(sources):
                 self._fail(f"decoder stage {t}: skip {spec.skip} is out of range (the encoder has {len(sources)} "
