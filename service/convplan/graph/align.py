@@ -138,6 +138,9 @@ def _all_equal(ctx: LayerContext, column: list[Value], compared: list[int], axis
         verdict = holds(column[k], "==", first, ctx.resolver)
         if verdict is False:
             return False
+        if verdict is None and (holds(column[k], ">=", first, ctx.resolver) or
+                                holds(column[k], "<=", first, ctx.resolver)):
+            return False  # one is never smaller: the fix's amounts are expressions that also hold where it is 0
         if verdict is None:  # undecidable: the graph holds where they are equal, and says so (contract 1)
             difference = norm(column[k] - first)
             d = decide(difference, "==", 0, ctx.resolver.table)
@@ -150,7 +153,10 @@ def _extreme(ctx: LayerContext, column: list[Value], compared: list[int], axis: 
     """The input with the smallest (largest) size; the first where undecidable."""
     best = compared[0] if compared else 0
     for k in compared[1:]:
-        if holds(column[k], ">" if largest else "<", column[best], ctx.resolver) is True:
+        verdict = holds(column[k], ">" if largest else "<", column[best], ctx.resolver)
+        if verdict is None:  # never on the other side, maybe equal: taking it is right either way
+            verdict = holds(column[k], ">=" if largest else "<=", column[best], ctx.resolver)
+        if verdict is True:
             best = k
     return best
 

@@ -1,22 +1,18 @@
-"""The layer behind a plan's mismatch (``mismatch.layer``): contract section 7's culprit rule, on the plan as one
-graph (``convplan.frontends.plan``) evaluated up to the merge PyTorch refuses (``analyses.merges.culprit_of``,
-the same rule and code as ``/v1/graph``)."""
+"""A plan's mismatch (``mismatch``, under ``align: "none"``): the skip, its axes and the layer behind it,
+contract section 7's culprit rule on the plan's graph (``analyses.merges.culprit_of``, the same rule and code
+as ``/v1/graph``)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from convplan.analyses.merges import culprit_of
-from convplan.frontends.plan import merge_node_id, plan_graph
-from convplan.frontends.stack import INPUT
-from convplan.graph.coords import AxisMap
-from convplan.graph.evaluate import Tensor, evaluate
-from convplan.ops import Resolver, Value
+from convplan.graph.align import MergeResult
+from convplan.graph.evaluate import GraphResult
 from convplan.ops._context import text
-from convplan.plan.program import Program
+from convplan.plan.skips import SkipResult
 
-__all__ = ["add_culprit"]
+__all__ = ["mismatch_of"]
 
 _REASONS = {
     "drops_rows": "it drops input rows a window would read",
@@ -27,17 +23,13 @@ _REASONS = {
 }
 
 
-def add_culprit(mismatch: dict[str, Any], encoder_size: list[Value], decoder_size: list[Value], program: Program,
-                resolver: Resolver, size: list[Value], channels: Value | None) -> None:
-    """Fill ``mismatch``'s ``layer`` and ``detail``; ``resolver``: a fresh one (its conditions are not the plan's)."""
-    rank = len(size)
-    maps = [AxisMap(INPUT, Fraction(1), Fraction(0))] * rank
-    result = evaluate(plan_graph(program, rank).graph, resolver, {INPUT: Tensor(size, channels, maps)}, strict=True,
-                      magnitude=False)
-    merge = result.mismatch
-    culprit = culprit_of(result, merge) if merge is not None and merge.node == merge_node_id(
-        mismatch["decoder_stage"]) else None
-    axis = mismatch["axis"]
+def mismatch_of(result: GraphResult, merge: MergeResult, skip_index: int, skip: SkipResult) -> dict[str, Any]:
+    decoder_stage, encoder_stage = skip.decoder_stage, skip.encoder_stage
+    axes = [a for a, s in enumerate(skip.signs) if s != 0]
+    axis = axes[0]
+    out: dict[str, Any] = {"skip": skip_index, "decoder_stage": decoder_stage, "encoder_stage": encoder_stage,
+                           "axis": axis, "axes": axes}
+    culprit = culprit_of(result, merge)
     layer = None
     if culprit is not None:
         loc = result.by_id[culprit.node].node.loc
@@ -49,7 +41,8 @@ def add_culprit(mismatch: dict[str, Any], encoder_size: list[Value], decoder_siz
                f"unread, overhang {layer['overhang']})")
     else:
         why = "no layer on one path only rounds or scales: the sizes differ by construction"
-    mismatch["layer"] = layer
-    mismatch["detail"] = (f"decoder stage {mismatch['decoder_stage']}: skip from encoder stage "
-                          f"{mismatch['encoder_stage']} has size {[text(v) for v in encoder_size]}, the decoder map "
-                          f"{[text(v) for v in decoder_size]}; {why}")
+    out["layer"] = layer
+    out["detail"] = (f"decoder stage {decoder_stage}: skip from encoder stage {encoder_stage} has size "
+                     f"{[text(v) for v in skip.encoder_size]}, the decoder map {[text(v) for v in skip.decoder_size]}; "
+                     f"{why}")
+    return out
