@@ -202,6 +202,14 @@ class TestNeutralLayersCountLightly:
         response = await api_client.post("/v1/plan", json=body)
         assert response.status_code == 200, response.text
 
+    @pytest.mark.parametrize("op", [{"name": "relu"}, ["relu"], 3, None])
+    async def test_a_malformed_op_is_counted_fully_and_refused_by_validation(self, api_client: httpx.AsyncClient,
+                                                                             op: object) -> None:
+        for path, body in (("/v1/shapes", {"input_size": [8], "layers": [{"op": op}]}),
+                           ("/v1/plan", {"input_size": [8], "encoder": [{"layers": [{"op": op}]}]})):
+            response = await api_client.post(path, json=body)
+            assert response.status_code == 422, response.text
+
     async def test_300_convs_are_refused(self, api_client: httpx.AsyncClient) -> None:
         response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": [_CONV] * 300})
         assert response.status_code == 413

@@ -101,7 +101,8 @@ def count_raw_layers(items: Any) -> LayerCount:
     """The layers of a JSON list, by the ``op`` each names (an unknown op counts fully: validation refuses it)."""
     if not isinstance(items, list):
         return 0, 0
-    neutral = sum(1 for item in items if isinstance(item, dict) and item.get("op") in _NEUTRAL_OPS)
+    neutral = sum(1 for item in items if isinstance(item, dict) and isinstance(item.get("op"), str)
+                  and item["op"] in _NEUTRAL_OPS)
     return len(items) - neutral, neutral
 
 
