@@ -186,8 +186,8 @@ def _unetr_like() -> list[dict[str, object]]:
 
 
 class TestNeutralLayersCountLightly:
-    """``max_layers`` (256) weighs a shape-neutral layer ``neutral_layer_weight`` (1/4): a 283-layer network
-    that is mostly norms and activations is accepted, 300 convs are not."""
+    """``max_layers`` (256) weighs a shape-neutral layer ``neutral_layer_weight`` (1/4), for up to 3 per other
+    layer: a 283-layer network that is mostly norms and activations is accepted, 300 convs are not."""
 
     async def test_a_283_layer_unetr_like_stack_is_accepted(self, api_client: httpx.AsyncClient) -> None:
         body = {"input_size": [8], "in_channels": 8, "layers": _unetr_like()}
@@ -220,8 +220,20 @@ class TestNeutralLayersCountLightly:
         layers = [_CONV] * 250 + [{"op": "relu"}] * 40  # 250 + 40/4 = 260 > 256
         response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": layers})
         assert response.status_code == 413
-        assert "290 layers, 40 of them shape-neutral (counting 1/4 each), is over the limit 256" in \
+        assert "290 layers, 40 of them shape-neutral counting 1/4 each, is over the limit 256" in \
             response.json()["detail"]
+
+    async def test_up_to_three_per_other_layer_count_lightly(self, api_client: httpx.AsyncClient) -> None:
+        # 60 convs carry 180 ReLUs at 1/4 (45); the other 160 count fully: 60 + 45 + 160 = 265 > 256
+        layers = [_CONV] * 60 + [{"op": "relu"}] * 340
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": layers})
+        assert response.status_code == 413
+        fewer = [_CONV] * 60 + [{"op": "relu"}] * 330  # 60 + 45 + 150 = 255
+        assert (await api_client.post("/v1/shapes", json={"input_size": [8], "layers": fewer})).status_code == 200
+
+    async def test_a_stack_of_only_activations_keeps_the_plain_limit(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": [{"op": "relu"}] * 257})
+        assert response.status_code == 413
 
 
 def test_every_published_limit_has_an_enforcement_test() -> None:

@@ -111,16 +111,23 @@ def count_layers(layers: Iterable[OpModel]) -> LayerCount:
     return flags.count(False), flags.count(True)
 
 
+#: How many shape-neutral layers each other layer carries at the light weight (a conv's norm, activation and
+#: dropout); neutral layers beyond that count fully (a stack of only activations keeps the plain layer limit).
+NEUTRAL_PER_LAYER = 3
+
+
 def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> None:
-    """A shape-neutral layer weighs ``neutral_layer_weight`` (exact: a weight of 0.1 is 1/10, not a float sum)."""
+    """A shape-neutral layer weighs ``neutral_layer_weight``, for up to ``NEUTRAL_PER_LAYER`` per other layer
+    (exact: a weight of 0.1 is 1/10, not a float sum)."""
     if limits is None:
         return
     full, neutral = count
+    light = min(neutral, NEUTRAL_PER_LAYER * full)
     weight = Fraction(str(limits.neutral_layer_weight))
-    if full + neutral * weight <= limits.max_layers:
+    if full + (neutral - light) + light * weight <= limits.max_layers:
         return
     what = "layers" if loc == ("body", "layers") else "layers (over all stages)"
-    counted = (f"{full + neutral} {what}" if not neutral else
-               f"{full + neutral} {what}, {neutral} of them shape-neutral (counting {weight} each),")
+    counted = (f"{full + neutral} {what}" if not light else
+               f"{full + neutral} {what}, {light} of them shape-neutral counting {weight} each,")
     raise LimitExceeded(f"{counted} is over the limit {limits.max_layers}",
                         [ErrorItem(loc, f"at most {limits.max_layers} layers", "limit.layers")])
