@@ -69,7 +69,13 @@ class Settings(BaseSettings):
     max_json_depth: int = _limit(
         64, "levels", "Deepest nesting of JSON arrays and objects in a request body (413).", ge=1, le=200
     )
-    max_layers: int = _limit(256, "layers", "Most layers in one request, summed over all stages (413).", ge=1)
+    max_layers: int = _limit(256, "layers", "Most layers in one request, summed over all stages (413); a "
+                             "shape-neutral layer counts `neutral_layer_weight`.", ge=1)
+    # Real networks are mostly norms and activations (UNETR: 283 layers, VNet 89), a few per conv: those count
+    # lightly (UNETR's 71 convs and 212 neutral layers weigh 124 of 256); a stack of only activations does not.
+    neutral_layer_weight: float = _limit(
+        0.25, "layers", "What one shape-neutral layer (activation, norm, dropout, identity) counts against "
+        "`max_layers`, for up to 3 per other layer (beyond that, 1).", gt=0, le=1)
     max_stages: int = _limit(32, "stages", "Most encoder or decoder stages in a plan (413).", ge=1)
     # A real VNet has 89 layers and UNETR 283; an exported model with its norms and activations several times more.
     max_graph_nodes: int = _limit(2048, "nodes", "Most nodes in one /v1/graph request (413).", ge=1)

@@ -13,6 +13,7 @@ EXPECTED_LIMITS = {
     "max_body_bytes": 8_000_000,
     "max_json_depth": 64,
     "max_layers": 256,
+    "neutral_layer_weight": 0.25,
     "max_stages": 32,
     "max_graph_nodes": 2048,
     "max_graph_edges": 8192,
@@ -111,6 +112,8 @@ ENFORCED: list[tuple[str, dict[str, object], str, bytes, int, list[object]]] = [
      b'{"input_size": [8], "layers": [], "x": [[[[1]]]]}', 413, ["body"]),
     ("max_layers", {"max_layers": 2}, "/v1/shapes",
      json.dumps({"input_size": [8], "layers": [_CONV] * 3}).encode(), 413, ["body", "layers"]),
+    ("neutral_layer_weight", {"max_layers": 2, "neutral_layer_weight": 0.5}, "/v1/shapes",
+     json.dumps({"input_size": [8], "layers": [_CONV, *[{"op": "relu"}] * 3]}).encode(), 413, ["body", "layers"]),
     ("max_stages", {"max_stages": 1}, "/v1/plan",
      json.dumps({"input_size": [8], "encoder": [{"layers": []}, {"layers": []}]}).encode(), 413,
      ["body", "encoder"]),
@@ -167,6 +170,70 @@ async def test_each_limit_is_enforced(limit: str, overrides: dict[str, object], 
     problem = response.json()
     assert problem["status"] == status
     assert problem["errors"] and problem["errors"][0]["loc"][: len(loc)] == loc, problem
+
+
+def _unetr_like() -> list[dict[str, object]]:
+    """283 layers as UNETR has them: 12 transformer-ish blocks of norms, activations and dropout around a few
+    1x1 convs, then a decoder of conv + norm + activation triples (71 convs, 212 shape-neutral layers)."""
+    block = [{"op": "layer_norm", "normalized_shape": 8, "elementwise_affine": False}, _CONV, {"op": "gelu"},
+             {"op": "dropout"}, _CONV, {"op": "dropout"}, {"op": "identity"}, {"op": "gelu"}]
+    layers: list[dict[str, object]] = [layer for _ in range(12) for layer in block]  # 96 layers, 24 convs
+    triple = [_CONV, {"op": "instance_norm"}, {"op": "leaky_relu"}]
+    layers += [layer for _ in range(47) for layer in triple]  # 141 layers, 47 convs
+    layers += [{"op": "relu"}] * (283 - len(layers))
+    assert len(layers) == 283 and sum(layer is _CONV for layer in layers) == 71
+    return layers
+
+
+class TestNeutralLayersCountLightly:
+    """``max_layers`` (256) weighs a shape-neutral layer ``neutral_layer_weight`` (1/4), for up to 3 per other
+    layer: a 283-layer network that is mostly norms and activations is accepted, 300 convs are not."""
+
+    async def test_a_283_layer_unetr_like_stack_is_accepted(self, api_client: httpx.AsyncClient) -> None:
+        body = {"input_size": [8], "in_channels": 8, "layers": _unetr_like()}
+        response = await api_client.post("/v1/shapes", json=body)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["layers"]) == 283
+
+    async def test_the_same_layers_in_plan_stages_are_accepted(self, api_client: httpx.AsyncClient) -> None:
+        layers = _unetr_like()
+        body = {"input_size": [8], "in_channels": 8, "encoder": [{"layers": layers[:150]}],
+                "decoder": [{"layers": layers[150:]}]}
+        response = await api_client.post("/v1/plan", json=body)
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize("op", [{"name": "relu"}, ["relu"], 3, None])
+    async def test_a_malformed_op_is_counted_fully_and_refused_by_validation(self, api_client: httpx.AsyncClient,
+                                                                             op: object) -> None:
+        for path, body in (("/v1/shapes", {"input_size": [8], "layers": [{"op": op}]}),
+                           ("/v1/plan", {"input_size": [8], "encoder": [{"layers": [{"op": op}]}]})):
+            response = await api_client.post(path, json=body)
+            assert response.status_code == 422, response.text
+
+    async def test_300_convs_are_refused(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": [_CONV] * 300})
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["type"] == "limit.layers"
+
+    async def test_neutral_layers_still_count_and_the_message_says_how(
+            self, api_client: httpx.AsyncClient) -> None:
+        layers = [_CONV] * 250 + [{"op": "relu"}] * 40  # 250 + 40/4 = 260 > 256
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": layers})
+        assert response.status_code == 413
+        assert "290 layers, 40 of them shape-neutral counting 1/4 each, is over the limit 256" in \
+            response.json()["detail"]
+
+    async def test_up_to_three_per_other_layer_count_lightly(self, api_client: httpx.AsyncClient) -> None:
+        # 60 convs carry 180 ReLUs at 1/4 (45); the other 160 count fully: 60 + 45 + 160 = 265 > 256
+        layers = [_CONV] * 60 + [{"op": "relu"}] * 340
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": layers})
+        assert response.status_code == 413
+        fewer = [_CONV] * 60 + [{"op": "relu"}] * 330  # 60 + 45 + 150 = 255
+        assert (await api_client.post("/v1/shapes", json={"input_size": [8], "layers": fewer})).status_code == 200
+
+    async def test_a_stack_of_only_activations_keeps_the_plain_limit(self, api_client: httpx.AsyncClient) -> None:
+        response = await api_client.post("/v1/shapes", json={"input_size": [8], "layers": [{"op": "relu"}] * 257})
+        assert response.status_code == 413
 
 
 def test_every_published_limit_has_an_enforcement_test() -> None:

@@ -74,3 +74,28 @@ def test_command_line_names_and_keys_are_the_ops() -> None:
 ])
 def test_axis_symmetric_needs_one_value_for_every_axis(layer: dict[str, object], symmetric: bool) -> None:
     assert OPS[layer["op"]].model_validate(layer).axis_symmetric() is symmetric
+
+
+class TestAlongAxis:
+    """``OpModel.along_axis``: a layer as the 1-D layer a plan's per-axis valid-size solver runs."""
+
+    def test_per_axis_lists_keep_the_axis_entry(self) -> None:
+        conv = OPS["conv"].model_validate({"op": "conv", "kernel_size": [3, 5], "stride": [1, 2], "padding": 1})
+        sliced = conv.along_axis(1)
+        assert sliced.kernel_size == [5] and sliced.stride == [2] and sliced.padding == 1  # type: ignore[attr-defined]
+        assert type(sliced) is type(conv)
+
+    def test_multi_axis_interpolation_is_linear_on_one_axis(self) -> None:
+        up = OPS["upsample"].model_validate({"op": "upsample", "scale_factor": [2, 4], "mode": "bilinear",
+                                             "antialias": True})
+        sliced = up.along_axis(1)
+        assert (sliced.mode, sliced.antialias, sliced.scale_factor) == ("linear", False, [4])  # type: ignore[attr-defined]
+
+    def test_pixel_unshuffle_is_an_avg_pool_that_reports_instead_of_refusing(self) -> None:
+        sliced = OPS["pixel_unshuffle"].model_validate({"op": "pixel_unshuffle", "downscale_factor": 3}).along_axis(0)
+        assert sliced.op == "avg_pool" and sliced.kernel_size == 3 and sliced.stride == 3  # type: ignore[attr-defined]
+
+    def test_shape_neutral_ops_declare_it(self) -> None:
+        neutral = {name for name, model in OPS.items() if model.shape_neutral}
+        assert {"relu", "batch_norm", "instance_norm", "dropout", "identity", "gelu"} <= neutral
+        assert not neutral & {"conv", "max_pool", "upsample", "pad", "crop", "concat", "add"}

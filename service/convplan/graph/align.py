@@ -95,7 +95,7 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
             offset[k][a] = None if rel[k] is None else rel[k][1]
         smallest = _extreme(ctx, column, compared, a, largest=False)
         largest = _extreme(ctx, column, compared, a, largest=True)
-        equal = _all_equal(ctx, column, compared, a)
+        equal = _all_equal(ctx, column, compared, a, align)
         equal_axes.append(equal)
         for k in compared:
             crop[k][a] = _fit(ins, k, smallest, column, a, resolver, shrink=True)
@@ -130,13 +130,18 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
     return merge, sizes
 
 
-def _all_equal(ctx: LayerContext, column: list[Value], compared: list[int], axis: int) -> bool:
+def _all_equal(ctx: LayerContext, column: list[Value], compared: list[int], axis: int, align: str) -> bool:
     if len(compared) < 2:
         return True
     first = column[compared[0]]
     for k in compared[1:]:
         verdict = holds(column[k], "==", first, ctx.resolver)
         if verdict is False:
+            return False
+        if verdict is None and align != "none" and (holds(column[k], ">=", first, ctx.resolver) or
+                                                    holds(column[k], "<=", first, ctx.resolver)):
+            # One is never smaller: the fix (crop or pad) is applied, its amounts are expressions that also hold
+            # where they are 0 (a plan's padded U-Net on H). Under "none" the graph holds where they are equal.
             return False
         if verdict is None:  # undecidable: the graph holds where they are equal, and says so (contract 1)
             difference = norm(column[k] - first)
@@ -150,7 +155,10 @@ def _extreme(ctx: LayerContext, column: list[Value], compared: list[int], axis: 
     """The input with the smallest (largest) size; the first where undecidable."""
     best = compared[0] if compared else 0
     for k in compared[1:]:
-        if holds(column[k], ">" if largest else "<", column[best], ctx.resolver) is True:
+        verdict = holds(column[k], ">" if largest else "<", column[best], ctx.resolver)
+        if verdict is None:  # never on the other side, maybe equal: taking it is right either way
+            verdict = holds(column[k], ">=" if largest else "<=", column[best], ctx.resolver)
+        if verdict is True:
             best = k
     return best
 

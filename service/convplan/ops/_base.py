@@ -47,6 +47,11 @@ class LayerShape:
     overlap: list[AxisOverlap | None] | None = None
 
 
+#: Parameters that may be given per spatial axis (a list of one entry per axis).
+_PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size", "scale_factor",
+             "size", "crop")
+
+
 class OpModel(LayerModel):
     """A layer op: parameters, size rule, coordinate map, compute entry and command-line
     names, defined once: code outside ``convplan.ops`` asks the op, never switches on its name."""
@@ -56,6 +61,9 @@ class OpModel(LayerModel):
     names: ClassVar[tuple[str, ...]] = ()
     #: Whether the op changes sizes with a stride (used by the planner's validity rule).
     strided: ClassVar[bool] = False
+    #: Whether the op keeps sizes, channels and pixel positions whatever its parameters (activations, norms,
+    #: dropout): such a layer counts only ``neutral_layer_weight`` against ``max_layers``.
+    shape_neutral: ClassVar[bool] = False
     #: Whether each output row is a strided window over the input (conv and pools: the size ratio is
     #: 1/stride, and rows past the last window are left unread), with ``kernel_size``, ``stride`` and
 
@@ -139,6 +147,18 @@ class OpModel(LayerModel):
         ``module.train()``). The valid-size scans leave such nodes out: they cannot change a membership."""
         return False
 
+    def along_axis(self, axis: int) -> OpModel:
+        """This layer as a 1-D layer on spatial axis ``axis`` (a plan's valid sizes are solved axis by axis: every
+        size rule is per axis): per-axis lists keep their entry for the axis. An op whose checks depend on the
+        rank overrides this with a 1-D layer of the same size rule and coordinate map."""
+        data = self.model_dump(mode="python", exclude_unset=True)
+        data["op"] = self.op
+        for name in _PER_AXIS:
+            value = data.get(name)
+            if isinstance(value, list):
+                data[name] = [value[axis]]
+        return type(self).model_validate(data)
+
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         """Whether the layer discards input rows that a window would read (the valid-size ``clean`` rule;
         contract section 7), or a ceil-mode window overhangs. Only windowed strided ops can."""
@@ -152,6 +172,7 @@ class OpModel(LayerModel):
         """Per axis, the taps reaching each output phase (contract section 10; None where symbolic);
         None for ops that do not scatter their input."""
         return None
+
     @classmethod
     def compute_fields(cls, op: str, params: Mapping[str, Any], shapes: Shapes, batched_input: tuple[int, ...],
                        rank: int, loc: tuple) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from convplan.ops._formula import affine
 from convplan.ops._values import Value, norm, vsum
 from convplan.ops._window import Window
 
-__all__ = ["Concat", "Elementwise"]
+__all__ = ["Aligned", "Concat", "Elementwise"]
 
 
 def _identity_shape(ctx: LayerContext, out: list[Value], channels: Value | None) -> LayerShape:
@@ -64,16 +64,34 @@ class Concat(_Merge):
     op: Literal["concat"]
 
     def infer_inputs(self, ctx: LayerContext, sizes: list[list[Value]], channels: list[Value | None]) -> LayerShape:
-        first = sizes[0]
-        for k, other in enumerate(sizes[1:], start=1):
-            for a in range(ctx.rank):
-                ctx.require(norm(other[a] - first[a]), "==", 0, lambda k=k, a=a, other=other: "Sizes of tensors "
-                            f"must match except in dimension 1. Expected size {show(first[a])} but got size "
-                            f"{show(other[a])} for tensor number {k} in the list", axis=a, type="merge")
+        _require_equal(ctx, sizes)
         known = None if any(c is None for c in channels) else norm(vsum(channels))  # type: ignore[arg-type]
         if known is None:
             ctx.warn("a channel count is unknown: the concatenated channels are unknown")
-        return _identity_shape(ctx, first, known)
+        return _identity_shape(ctx, sizes[0], known)
+
+
+def _require_equal(ctx: LayerContext, sizes: list[list[Value]]) -> None:
+    first = sizes[0]
+    for k, other in enumerate(sizes[1:], start=1):
+        for a in range(ctx.rank):
+            ctx.require(norm(other[a] - first[a]), "==", 0, lambda k=k, a=a, other=other: "Sizes of tensors "
+                        f"must match except in dimension 1. Expected size {show(first[a])} but got size "
+                        f"{show(other[a])} for tensor number {k} in the list", axis=a, type="merge")
+
+
+class Aligned(_Merge):
+    """A plan's ``merge: "none"`` (FCN's final crop to the input): the last input aligned to the first's size and
+    position, keeping its own channels. Not a request op (unregistered): only the plan frontend builds it."""
+
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[int | None] = 2
+
+    op: Literal["align"]
+
+    def infer_inputs(self, ctx: LayerContext, sizes: list[list[Value]], channels: list[Value | None]) -> LayerShape:
+        _require_equal(ctx, sizes)
+        return _identity_shape(ctx, sizes[0], channels[-1])
 
 
 @register

@@ -29,6 +29,7 @@ class ShapeNeutral(OpModel):
     """Leaves sizes and channels alone; the identity coordinate map."""
 
     axis_fields: ClassVar[tuple[str, ...] | None] = ()
+    shape_neutral: ClassVar[bool] = True
 
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         """Learnable parameters (None where they need an unknown channel count)."""

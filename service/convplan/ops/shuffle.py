@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 from pydantic import StrictInt
 
 from convplan.kernels.shuffle import pixel_shuffle_nd, pixel_unshuffle_nd
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import OPS, LayerShape, OpModel, register
 from convplan.ops._compute import ComputeParams, Runner, Shapes, Tensor
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
@@ -140,6 +140,13 @@ class PixelUnshuffle(OpModel):
         # Output y's channels read the input pixels r*y .. r*y + r - 1 (one each): a k=r, s=r window.
         r = shape.resolved["factor"]
         return Window.strided(r, tuple(range(r))) if type(r) is int else SymbolicWindow.strided(r, 0, norm(r - 1))
+
+    def along_axis(self, axis: int) -> OpModel:
+        # On one axis: an avg_pool with kernel = stride = factor, which has the same size rule and coordinate map
+        # and reports an indivisible size as unread rows instead of refusing it (a refusal would make "runs"
+        # non-monotone in the size).
+        r = self.downscale_factor
+        return OPS["avg_pool"].model_validate({"op": "avg_pool", "kernel_size": r, "stride": r})
 
 
 def _i() -> Value:

@@ -87,10 +87,12 @@ class MaxUnpool(OptionalOutputSize, OpModel):
                 ctx.require(p, ">=", 0, "negative padding is not supported", axis=a, param="padding",
                             listed=listed_pad)
         default = [norm((i - 1) * s[a] + k[a] - pl - pr) for a, (i, (pl, pr)) in enumerate(zip(size, pads))]
-        if self.output_size is None:
+        # In a plan graph, indices_from's pool input arrives as size_of: PyTorch's output size with those indices.
+        fixed = self.output_size is not None or (self.indices_from is not None and ctx.size_of is not None)
+        if not fixed:
             out = default
         else:
-            out = ctx.per_axis("output_size", self.output_size)
+            out = ctx.per_axis("output_size", self.output_size) if self.output_size is not None else ctx.target_size()
             listed = isinstance(self.output_size, list)
             for a in range(ctx.rank):
                 low, high = norm(default[a] - s[a]), norm(default[a] + s[a])
@@ -101,7 +103,7 @@ class MaxUnpool(OptionalOutputSize, OpModel):
         formula: list[Value | str] = []
         for a, (pl, pr) in enumerate(pads):
             ctx.require(out[a], ">=", 1, f"output size {show(out[a])} is too small", axis=a)
-            if self.output_size is not None:
+            if fixed:
                 formula.append(out[a])
             elif all(type(v) is int for v in (s[a], k[a], pl, pr)):
                 formula.append(affine(s[a], k[a] - s[a] - pl - pr))

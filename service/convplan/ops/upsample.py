@@ -171,6 +171,7 @@ class Upsample(OpModel):
                                "(PyTorch floors float(i) * scale: 90 * 0.7 gives 62) and no period exists; use "
                                "`size` or a dyadic factor")
         return exact
+
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         """The input pixels with a non-zero weight, from ATen's source index rules
         (aten/src/ATen/native/UpSample.h): the scale is ``1/scale_factor`` when a factor is
@@ -187,11 +188,20 @@ class Upsample(OpModel):
             scale = Fraction(in_size, out) if sized else 1 / Fraction(f)
         return _interpolation_window(self.mode, scale, bool(self.align_corners))
 
+    def along_axis(self, axis: int) -> OpModel:
+        # The multi-axis linear modes on one axis are linear: the same size rule and coordinate map (their rank
+        # check, and antialias's, would refuse a 1-D input).
+        layer = super().along_axis(axis)
+        return layer.model_copy(update={"mode": _ONE_AXIS.get(self.mode, self.mode), "antialias": False})
+
 
 @lru_cache(maxsize=256)
 def _interpolation_window(mode: str, scale: Fraction, align_corners: bool) -> Window:
     """One window object per mode and scale (composing remembers results per window)."""
     return window_of_taps(scale, scale.denominator, _source_taps(mode, scale, align_corners))
+
+
+_ONE_AXIS = {"bilinear": "linear", "bicubic": "linear", "trilinear": "linear"}
 
 
 def _source_taps(mode: str, scale: Fraction, align_corners: bool) -> Callable[[int], tuple[int, ...]]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import Layer
 from convplan.ops._fields import Padding, PerAxis, Scalar
-from convplan.shapes.models import InputSize, Symbols, check_layer_count, raw_count
+from convplan.shapes.models import InputSize, LayerCount, Symbols, check_layer_count, count_raw_layers, raw_count
 
 __all__ = [
     "Align",
@@ -164,12 +164,13 @@ class PlanRequest(_Model):
         encoder, decoder = raw.get("encoder"), raw.get("decoder")
         stages = [s for s in (encoder if isinstance(encoder, list) else []) if isinstance(s, dict)]
         stages += [s for s in (decoder if isinstance(decoder, list) else []) if isinstance(s, dict)]
-        layers = raw_count(raw.get("head")) + sum(raw_count(s.get(k)) for s in stages
-                                                  for k in ("layers", "up", "skip_layers"))
+        counts = [count_raw_layers(raw.get("head"))] + [count_raw_layers(s.get(k)) for s in stages
+                                                         for k in ("layers", "up", "skip_layers")]
+        layers = (sum(full for full, _ in counts), sum(neutral for _, neutral in counts))
         check_volume(raw_count(encoder), raw_count(decoder), layers, limits)
 
 
-def check_volume(encoder_stages: int, decoder_stages: int, layers: int, limits: Any) -> None:
+def check_volume(encoder_stages: int, decoder_stages: int, layers: LayerCount, limits: Any) -> None:
     if limits is None:
         return
     for name, count in (("encoder", encoder_stages), ("decoder", decoder_stages)):

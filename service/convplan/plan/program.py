@@ -15,6 +15,7 @@ from convplan.errors import ErrorItem, InvalidRequest
 from convplan.ops import OpModel
 from convplan.plan.models import DecoderStage, EncoderStage, PlanRequest, check_volume
 from convplan.plan.templates import expand_template
+from convplan.shapes.models import LayerCount, count_layers
 
 __all__ = ["DecoderSpec", "Program", "build_program"]
 
@@ -35,9 +36,9 @@ class Program:
     head: list[OpModel]
     align: str
 
-    def layer_count(self) -> int:
-        return (sum(len(s) for s in self.encoder) + len(self.head)
-                + sum(len(d.up) + len(d.skip_layers) + len(d.layers) for d in self.decoder))
+    def layer_count(self) -> LayerCount:
+        return count_layers([*(layer for s in self.encoder for layer in s), *self.head,
+                             *(layer for d in self.decoder for layer in (*d.up, *d.skip_layers, *d.layers))])
 
 
 _ENCODER = TypeAdapter(list[EncoderStage])

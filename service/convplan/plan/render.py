@@ -1,29 +1,53 @@
-"""The JSON of a plan (contract section 5), built as plain dicts."""
+"""The JSON of a plan (contract section 5), built as plain dicts from the typed results of its one evaluation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from convplan.analyses.receptive_field import ReceptiveField
 from convplan.exact import fraction_json
+from convplan.frontends.plan import PlanGraph, StageNodes
+from convplan.graph.evaluate import GraphResult, Tensor
 from convplan.ops import Resolver
-from convplan.plan.merge import SkipResult
-from convplan.plan.walk import StageResult, Walker
+from convplan.plan.skips import SkipResult
+from convplan.shapes.engine import LayerRecord
 from convplan.shapes.render import put, render_layer, total
 
-__all__ = ["render_plan"]
+__all__ = ["PlanResult", "render_plan"]
 
 
-def _stage(w: Walker, stage: StageResult | None, sym: bool) -> dict[str, Any]:
+@dataclass(kw_only=True)
+class PlanResult:
+    plan: PlanGraph
+    result: GraphResult
+    #: node id -> its layer record (layers only, not merges), as evaluated
+    records: dict[str, LayerRecord]
+    #: node id -> per axis its receptive field in the input
+    fields: dict[str, list[ReceptiveField | None]]
+    skips: list[SkipResult]
+    warnings: list[str]
+    mismatch: dict[str, Any] | None
+    expanded: dict[str, Any] | None
+    valid: list[Any]
+    reasons: list[str | None]
+
+
+def _stage(done: PlanResult, stage: StageNodes, sym: bool) -> dict[str, Any]:
+    fin: Tensor | None = done.result.tensor(stage.input)
+    fout = done.result.tensor(stage.output) if fin is not None else None
     out: dict[str, Any] = {}
-    fin, fout = (stage.input, stage.output) if stage is not None else (None, None)
     put(out, "input_size", fin.size if fin is not None else None, sym)
     put(out, "output_size", fout.size if fout is not None else None, sym)
     put(out, "in_channels", fin.channels if fin is not None else None, sym)
     put(out, "out_channels", fout.channels if fout is not None else None, sym)
     layers = []
-    for record in stage.records if stage is not None else []:
-        layer = render_layer(record, sym, w.fields.get(record.index))
-        layer["loc"] = list(w.locs[record.index][1:])  # e.g. ["decoder", 2, "up", 0]
+    for node_id in stage.layers:
+        record = done.records.get(node_id)
+        if record is None:
+            continue
+        layer = render_layer(record, sym, done.fields.get(node_id))
+        layer["loc"] = list(done.result.by_id[node_id].node.loc[1:])  # e.g. ["decoder", 2, "up", 0]
         layers.append(layer)
     out["layers"] = layers
     return out
@@ -55,27 +79,27 @@ def _skip(k: int, r: SkipResult, sym: bool) -> dict[str, Any]:
     return out
 
 
-def render_plan(w: Walker, resolver: Resolver, expanded: dict[str, Any] | None, valid: list[Any],
-                reasons: list[str | None]) -> dict[str, Any]:
-    ok = w.output is not None
+def render_plan(done: PlanResult, resolver: Resolver) -> dict[str, Any]:
+    result = done.result
+    ok = result.mismatch is None
     sym = resolver.saw_symbol  # no symbol anywhere: values are ints already, nothing to print
-    by_kind: dict[str, list[StageResult]] = {"encoder": [], "decoder": [], "head": []}
-    for stage in w.stages:
-        by_kind[stage.kind].append(stage)
-    decoders = by_kind["decoder"] + [None] * (len(w.program.decoder) - len(by_kind["decoder"]))  # type: ignore[list-item]
+    outputs = result.graph.outputs
+    final = result.tensor(outputs[0]) if outputs else result.inputs[result.graph.first_input.name]
+    records = list(done.records.values())
     out: dict[str, Any] = {"ok": ok}
-    out["exact"] = ok and all(s.aligned and s.registered for s in w.skips)
-    put(out, "output_size", w.output.size if ok else None, sym)  # type: ignore[union-attr]
-    put(out, "out_channels", w.output.channels if ok else None, sym)  # type: ignore[union-attr]
-    put(out, "params", total([r.shape.params for r in w.records]) if ok else None, sym)
-    out["warnings"] = list(w.warnings) + [f"layer {r.index}: {text}" for r in w.records for text in r.warnings]
+    out["exact"] = ok and all(s.aligned and s.registered for s in done.skips)
+    put(out, "output_size", final.size if ok and final is not None else None, sym)
+    put(out, "out_channels", final.channels if ok and final is not None else None, sym)
+    put(out, "params", total([r.shape.params for r in records]) if ok else None, sym)
+    out["warnings"] = list(done.warnings) + [f"layer {r.index}: {text}" for r in records for text in r.warnings]
     out["conditions"] = [c.as_dict() for c in resolver.conditions]
-    out["expanded"] = expanded
-    out["encoder"] = [_stage(w, s, sym) for s in by_kind["encoder"]]
-    out["decoder"] = [_stage(w, s, sym) for s in decoders]
-    out["head"] = _stage(w, by_kind["head"][0] if by_kind["head"] else None, sym)
-    out["skips"] = [_skip(k, r, sym) for k, r in enumerate(w.skips)]
-    out["valid_input_sizes"] = valid
-    out["valid_input_sizes_reason"] = reasons
-    out["mismatch"] = w.mismatch
+    out["expanded"] = done.expanded
+    stages = done.plan.stages
+    out["encoder"] = [_stage(done, s, sym) for s in stages if s.kind == "encoder"]
+    out["decoder"] = [_stage(done, s, sym) for s in stages if s.kind == "decoder"]
+    out["head"] = _stage(done, stages[-1], sym)
+    out["skips"] = [_skip(k, r, sym) for k, r in enumerate(done.skips)]
+    out["valid_input_sizes"] = done.valid
+    out["valid_input_sizes_reason"] = done.reasons
+    out["mismatch"] = done.mismatch
     return out

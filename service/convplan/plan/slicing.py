@@ -1,13 +1,7 @@
-"""One spatial axis of a program as a 1-D program.
+"""One spatial axis of a program as a 1-D program (each layer's ``OpModel.along_axis``), and its cache key.
 
-Every size rule is per axis (an axis's output depends only on that axis's
-input and parameters), so valid input sizes are solved axis by axis with 1-D
-runs of the same op models: per-axis lists keep their entry for the axis.
-Two rank-dependent checks are adapted: multi-axis linear interpolation modes
-become ``linear`` (same size rule and coordinate map), and ``pixel_unshuffle``
-becomes the ``avg_pool`` with kernel = stride = factor, which has the same
-size, the same coordinate map and reports an indivisible size as unread rows
-(it refuses it instead, which would make "runs" non-monotone in the size).
+Every size rule is per axis (an axis's output depends only on that axis's input and parameters), so valid input
+sizes are solved axis by axis, on 1-D runs of the same op models.
 """
 
 from __future__ import annotations
@@ -15,34 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convplan.ops import OPS, OpModel
+from convplan.ops import OpModel
 from convplan.plan.program import DecoderSpec, Program
 
 __all__ = ["program_key", "slice_program"]
 
-_PER_AXIS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size", "scale_factor",
-             "size", "crop")
-_LINEAR = {"bilinear": "linear", "bicubic": "linear", "trilinear": "linear"}
-
-
-def slice_layer(layer: OpModel, axis: int) -> OpModel:
-    data = layer.model_dump(mode="python", exclude_unset=True)
-    data["op"] = layer.op
-    for name in _PER_AXIS:
-        value = data.get(name)
-        if isinstance(value, list):
-            data[name] = [value[axis]]
-    if layer.op == "upsample":
-        data["mode"] = _LINEAR.get(data.get("mode", "nearest"), data.get("mode", "nearest"))
-        data.pop("antialias", None)
-    elif layer.op == "pixel_unshuffle":
-        r = data["downscale_factor"]
-        data = {"op": "avg_pool", "kernel_size": r, "stride": r}
-    return OPS[data["op"]].model_validate(data)
-
 
 def _block(layers: list[OpModel], axis: int) -> list[OpModel]:
-    return [slice_layer(layer, axis) for layer in layers]
+    return [layer.along_axis(axis) for layer in layers]
 
 
 def slice_program(program: Program, axis: int) -> Program:

@@ -9,24 +9,19 @@ whether that window also takes the fit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from convplan.analyses.merges import keeps_shape
 from convplan.errors import ConvplanError
-from convplan.ops import NeedsSymbolic, Value
+from convplan.graph.holds import holds
+from convplan.ops import NeedsSymbolic, Resolver, Value
 from convplan.ops._values import norm, vmax
-from convplan.plan.fixes import holds
 from convplan.shapes.engine import LayerRecord, infer_stack, make_resolver
-
-if TYPE_CHECKING:
-    from convplan.plan.walk import Walker
 
 __all__ = ["output_padding_fit"]
 
 
 
-def output_padding_fit(w: Walker, up: list[LayerRecord], target: list[Value]) -> tuple[list, list]:
-    rank = w.rank
+def output_padding_fit(resolver: Resolver, up: list[LayerRecord], target: list[Value]) -> tuple[list, list]:
+    rank = len(target)
     last = max((k for k, r in enumerate(up) if hasattr(r.layer, "output_padding_fit")), default=None)
     if last is None:
         return [None] * rank, [None] * rank
@@ -43,12 +38,12 @@ def output_padding_fit(w: Walker, up: list[LayerRecord], target: list[Value]) ->
     ok: list[bool | None] = []
     for a in range(rank):
         v = need[a]
-        if v is None or holds(v, ">=", 0, w.resolver) is False or holds(v, "<", legal[a], w.resolver) is False:
+        if v is None or holds(v, ">=", 0, resolver) is False or holds(v, "<", legal[a], resolver) is False:
             fits.append(None)
             ok.append(None)
             continue
         fits.append(v)
-        ok.append(holds(v, "<", r["stride"][a], w.resolver))
+        ok.append(holds(v, "<", r["stride"][a], resolver))
     return fits, ok
 
 

@@ -17,7 +17,7 @@ from convplan.expr._symbols import name_problem
 from convplan.frontends.stack import INPUT, stack_graph
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate, require_positive
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
-from convplan.shapes.models import ShapesRequest, check_layer_count
+from convplan.shapes.models import ShapesRequest, check_layer_count, count_layers
 from convplan.shapes.render import render_layer, render_result
 
 __all__ = [
@@ -129,7 +129,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
 
     With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
     service can move the request under its symbolic time budget."""
-    check_layer_count(len(request.layers), limits, ("body", "layers"))
+    check_layer_count(count_layers(request.layers), limits, ("body", "layers"))
     for index, layer in enumerate(request.layers):
         if layer.__dict__.get("indices_from") is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "

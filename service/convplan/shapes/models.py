@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from convplan.errors import ErrorItem, LimitExceeded
-from convplan.ops import Layer
+from convplan.ops import OPS, Layer, OpModel
 from convplan.ops._fields import Scalar
 
-__all__ = ["InputSize", "ShapesRequest", "SymbolName", "SymbolSpec", "Symbols", "check_layer_count", "raw_count"]
+__all__ = [
+    "InputSize",
+    "LayerCount",
+    "ShapesRequest",
+    "SymbolName",
+    "SymbolSpec",
+    "Symbols",
+    "check_layer_count",
+    "count_layers",
+    "count_raw_layers",
+    "raw_count",
+]
 
 SymbolName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")]
 
@@ -70,7 +83,7 @@ class ShapesRequest(BaseModel):
         """The layer limit on the parsed JSON, before any layer is validated: a body of a million
         layers is a 413 in microseconds, not after seconds of validation."""
         if isinstance(raw, dict):
-            check_layer_count(raw_count(raw.get("layers")), limits, ("body", "layers"))
+            check_layer_count(count_raw_layers(raw.get("layers")), limits, ("body", "layers"))
 
 
 def raw_count(items: Any) -> int:
@@ -78,8 +91,43 @@ def raw_count(items: Any) -> int:
     return len(items) if isinstance(items, list) else 0
 
 
-def check_layer_count(count: int, limits: Any, loc: tuple[str, ...]) -> None:
-    if limits is not None and count > limits.max_layers:
-        what = "layers" if loc == ("body", "layers") else "layers (over all stages)"
-        raise LimitExceeded(f"{count} {what} is over the limit {limits.max_layers}",
-                            [ErrorItem(loc, f"at most {limits.max_layers} layers", "limit.layers")])
+#: Layers as the ``max_layers`` limit counts them: (other layers, shape-neutral layers).
+LayerCount = tuple[int, int]
+
+_NEUTRAL_OPS = frozenset(name for name, model in OPS.items() if model.shape_neutral)
+
+
+def count_raw_layers(items: Any) -> LayerCount:
+    """The layers of a JSON list, by the ``op`` each names (an unknown op counts fully: validation refuses it)."""
+    if not isinstance(items, list):
+        return 0, 0
+    neutral = sum(1 for item in items if isinstance(item, dict) and isinstance(item.get("op"), str)
+                  and item["op"] in _NEUTRAL_OPS)
+    return len(items) - neutral, neutral
+
+
+def count_layers(layers: Iterable[OpModel]) -> LayerCount:
+    flags = [layer.shape_neutral for layer in layers]
+    return flags.count(False), flags.count(True)
+
+
+#: How many shape-neutral layers each other layer carries at the light weight (a conv's norm, activation and
+#: dropout); neutral layers beyond that count fully (a stack of only activations keeps the plain layer limit).
+NEUTRAL_PER_LAYER = 3
+
+
+def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> None:
+    """A shape-neutral layer weighs ``neutral_layer_weight``, for up to ``NEUTRAL_PER_LAYER`` per other layer
+    (exact: a weight of 0.1 is 1/10, not a float sum)."""
+    if limits is None:
+        return
+    full, neutral = count
+    light = min(neutral, NEUTRAL_PER_LAYER * full)
+    weight = Fraction(str(limits.neutral_layer_weight))
+    if full + (neutral - light) + light * weight <= limits.max_layers:
+        return
+    what = "layers" if loc == ("body", "layers") else "layers (over all stages)"
+    counted = (f"{full + neutral} {what}" if not light else
+               f"{full + neutral} {what}, {light} of them shape-neutral counting {weight} each,")
+    raise LimitExceeded(f"{counted} is over the limit {limits.max_layers}",
+                        [ErrorItem(loc, f"at most {limits.max_layers} layers", "limit.layers")])

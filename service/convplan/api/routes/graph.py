@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from convplan.api.drawn import json_or_svg
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
-from convplan.api.symbolic import CLIENT_GONE, numeric_first, numeric_first_result
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT
 from convplan.graph.schema import GraphRequest
 from convplan.render.graph_schema import GraphResponse
 from convplan.run.graph import run_graph
@@ -41,10 +41,4 @@ _SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
     openapi_extra={"parameters": [FORMAT_PARAMETER]},
 )
 async def graph(body: GraphRequest, request: Request) -> Response:
-    settings = request.app.state.settings
-    if wants_svg(request):
-        result = await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY)
-        if result is None:
-            return Response(status_code=CLIENT_GONE)
-        return await render_svg("graph", result, None, settings)
-    return await numeric_first(request, body, settings, run_graph, _SYMBOLIC_ENTRY)
+    return await json_or_svg(request, body, run_graph, _SYMBOLIC_ENTRY, "graph")

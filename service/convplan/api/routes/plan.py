@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from convplan.api.drawn import json_or_svg
 from convplan.api.examples import PLAN_EXAMPLES, openapi_examples
 from convplan.api.parsed_body import ParsedBodyRoute
 from convplan.api.problems import problem_responses
-from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
-from convplan.api.symbolic import CLIENT_GONE, numeric_first, numeric_first_result
+from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT
 from convplan.plan import PlanRequest, run_plan
 from convplan.plan.schema import PlanResponse
 
@@ -43,10 +43,4 @@ _SYMBOLIC_ENTRY = "convplan.plan.runner:run_plan_json"
                    "requestBody": {"content": {"application/json": {"examples": openapi_examples(PLAN_EXAMPLES)}}}},
 )
 async def plan(body: PlanRequest, request: Request) -> Response:
-    settings = request.app.state.settings
-    if wants_svg(request):
-        result = await numeric_first_result(request, body, settings, run_plan, _SYMBOLIC_ENTRY)
-        if result is None:
-            return Response(status_code=CLIENT_GONE)
-        return await render_svg("plan", result, body.model_dump(mode="json", exclude_unset=True), settings)
-    return await numeric_first(request, body, settings, run_plan, _SYMBOLIC_ENTRY)
+    return await json_or_svg(request, body, run_plan, _SYMBOLIC_ENTRY, "plan", draw_request=True)
