@@ -51,4 +51,9 @@ def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
     None when the maps have no common anchor (no exact relation exists)."""
     if decoder.anchor != skip.anchor or skip.scale == 0:
         return None
-    return Fraction(decoder.scale) / skip.scale, Fraction(decoder.shift - skip.shift) / skip.scale
+    return _rational(decoder.scale) / skip.scale, _rational(decoder.shift - skip.shift) / skip.scale
+
+
+def _rational(value: Exact) -> Exact:
+    """An int as a Fraction, so that dividing keeps it exact (symbolic values divide exactly already)."""
+    return Fraction(value) if value.__class__ is int else value
