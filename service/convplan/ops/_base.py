@@ -92,6 +92,11 @@ class OpModel(LayerModel):
     max_inputs: ClassVar[int | None] = 1
     #: A merge (concat, add, mul with two or more inputs): its inputs are compared and aligned.
     merges: ClassVar[bool] = False
+    #: Whether ``coord_map`` depends on nothing but the op's parameters and what its sizes' periodic parts
+    #: decide (strides, kernels, pads; a merge's broadcast): never on the input size itself, as an
+    #: ``align_corners`` interpolation's ``(in - 1)/(out - 1)`` does. The valid-size scan then trusts one period
+    #: (``analyses/valid_sizes.py``, ``_Axis._one_period``); False where no one has checked.
+    periodic_map: ClassVar[bool] = False
     #: False when the op leaves no spatial axes (flatten, linear).
     spatial_output: ClassVar[bool] = True
     #: The fields that give a value per spatial axis (a scalar or a list), when the op otherwise treats every

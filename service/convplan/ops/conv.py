@@ -120,6 +120,7 @@ class _ConvFamily(OpModel):
     """Parameters shared by convolution and transposed convolution."""
 
     strided = True
+    periodic_map = True  # stride, dilation, kernel and pads (output_size: its pads, from the periodic sizes)
     cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation",
                                              "c": "out_channels",
                 "out": "out_channels", "g": "groups"}
