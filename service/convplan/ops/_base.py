@@ -111,7 +111,8 @@ class OpModel(LayerModel):
         return self.infer(ctx, sizes[0], channels[0])
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        """Output pixel ``y`` sits at input coordinate ``a*y + b`` (pixel centres).
+        """Output pixel ``y`` sits at input coordinate ``a*y + b`` (pixel centres; ``a`` and ``b`` exact
+        rationals, ints where integral for conv and pools).
 
         None where no affine map exists (adaptive pools, explicit interpolation
         sizes with ``align_corners``... see each op)."""
@@ -126,7 +127,7 @@ class OpModel(LayerModel):
         step = self.coord_map(shape, axis, in_size)
         if step is None:
             return None
-        return 1 / step[0] if step[0] != 0 else None
+        return 1 / Fraction(step[0]) if step[0] != 0 else None  # an int where integral (convplan.exact)
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
                      in_ratios: list[Fraction]) -> Fraction:
