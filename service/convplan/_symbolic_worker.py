@@ -8,6 +8,7 @@ parent process, which is our own code, ever writes to this pipe.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import pickle
@@ -49,9 +50,18 @@ def _serve() -> None:  # pragma: no cover - runs in the child
     importlib.import_module("convplan.shapes")  # warm the imports before saying ready
     with contextlib.suppress(ImportError):
         importlib.import_module("convplan.plan")
+    # Full collections traverse every tracked object: with SymPy, NumPy and the models imported, one took
+    # ~90 ms in the middle of a 150 ms analysis (unet_300 in benchmarks/onnx_import.py, every other request).
+    # The imports' objects are never garbage: frozen, collections skip them; and full collections run between
+    # requests (after the reply), where the request's objects are gone, not during one (young collections
+    # still run: cycles made and dropped within a request are freed as it goes).
+    gc.freeze()
+    threshold0, threshold1, _ = gc.get_threshold()
+    gc.set_threshold(threshold0, threshold1, 1 << 30)
     write_frame(replies, "ready")
     requests = sys.stdin.buffer
     while True:
+        gc.collect()
         try:
             entry, payload, limits, seconds, error = read_frame(requests)
         except EOFError:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from convplan.analyses import valid_sizes
 from convplan.graph.schema import GraphRequest
 from convplan.run.graph import run_graph
 from tests.graph.networks import basic_unet, body, resnet_fpn, unet
@@ -295,3 +296,50 @@ class TestGraphReceptiveFields:
         field = out["nodes"][-1]["receptive_field"][0]
         assert (field["jump"], field["period"], field["size"], field["size_min"]) == (1, 16, 204, 188)
         assert [m["rf_aligned"] for m in out["merges"]] == [True] * 4
+
+
+class TestOnePeriod:
+    """The scan's shortcut (``_Axis._one_period``: one period beyond the settling size, no second one confirming
+    it) answers exactly what the two-period scan answers, where it applies."""
+
+    @staticmethod
+    def _answers(request: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[bool, Any, Any]:
+        taken: list[bool] = []
+        original = valid_sizes._Axis._one_period
+
+        def recorded(self: Any, *args: Any) -> bool:
+            taken.append(original(self, *args))
+            return taken[-1]
+
+        def answer() -> Any:
+            out = run_graph(GraphRequest.model_validate(request), symbolic=False)
+            return out["valid_input_sizes"], out["valid_input_sizes_reason"]
+
+        with monkeypatch.context() as patch:
+            patch.setattr(valid_sizes._Axis, "_one_period", recorded)
+            short = answer()
+        with monkeypatch.context() as patch:
+            patch.setattr(valid_sizes._Axis, "_one_period", lambda self, *args: False)
+            full = answer()
+        return any(taken), short, full
+
+    def test_named_u_nets_take_it_and_agree(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for request in (body([64], unet(3, padded=True)), body([64], basic_unet(3))):
+            taken, short, full = self._answers(request, monkeypatch)
+            assert taken and short == full
+
+    def test_maps_merged_at_different_rates_keep_the_second_period(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        nodes = [{"id": "p", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+                 {"id": "s", "op": "add", "inputs": ["x", "p"]}]
+        taken, short, full = self._answers(body([16], nodes, align="crop"), monkeypatch)
+        assert not taken and short == full
+
+    def test_random_networks_agree_with_the_two_period_scan(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        taken = 0
+        for seed in range(40):
+            rng = random.Random(seed)
+            for request in (_random_graph(rng), _random_graph(rng, neutral=True), _random_unet(rng)):
+                one, short, full = self._answers(request, monkeypatch)
+                assert short == full, request
+                taken += one
+        assert taken >= 10  # the shortcut is exercised, not only declined

@@ -180,6 +180,17 @@ class TestImportOnnxAnalysis:
         assert again.status_code == 200 and again.json() == body["analysis"]
         assert body["analysis"]["outputs"][0]["size"] == [532, 532]  # depth 2: 572 -> 568 -> 284 -> ... -> 532
 
+    async def test_a_large_graph_analysed_in_a_worker_round_trips_too(self, api_client: httpx.AsyncClient) -> None:
+        """Over 32 nodes the worker renders the analysis as JSON and the route splices it into the answer."""
+        data = (FIXTURES / "monai_basicunet.onnx").read_bytes()
+        response = await post(api_client, data, "?input=1x1x64x64")
+        assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+        body = response.json()
+        assert len(body["graph"]["nodes"]) > 32 and body["model"]["inputs"][0]["name"] and body["warnings"] == []
+        again = await api_client.post("/v1/graph", json=body["graph"])
+        assert again.status_code == 200 and again.json() == body["analysis"]
+        assert body["analysis"]["valid_input_sizes"][0]["runs"]["modulus"] == 16
+
     async def test_symbolic_dims_are_analysed_in_the_worker(self, api_client: httpx.AsyncClient) -> None:
         response = await post(api_client, example_model())
         analysis = response.json()["analysis"]

@@ -314,6 +314,8 @@ class _Axis:
         rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}
         if bounded:
             end = self._scan_bounded(rows, start, period)
+        elif self._one_period(ratios, probe):
+            end = self._scan_periodic(rows, start, stable + period, period, confirm=False)
         else:
             end = self._scan_periodic(rows, start, stable + 2 * period, period)
         sets = [self._reduce(rows, start, end, period, ratios, kind, bounded) for kind in range(3)]
@@ -325,15 +327,48 @@ class _Axis:
         rows[n] = self._membership(n)
         return rows[n]
 
-    def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int) -> int:
+    def _one_period(self, ratios: dict[str, Fraction], probe: GraphResult) -> bool:
+        """Whether membership is periodic from ``stable`` (the first size where no growing map is 1) on, so
+        that the scan needs one period beyond it, not a second one confirming the first.
+
+        Proof. For ``n >= start`` every size rule is past its thresholds, so a shift of ``n`` by the period
+        ``P`` shifts every node's size by ``P * ratio`` exactly (module docstring). A row's three memberships
+        are decided by: the checks of the nodes (thresholds: passed from ``start`` on; divisibility and
+        rounding: ``P``-periodic), the merges' and ``size_of``'s comparisons of two sizes (equal, one
+        croppable or paddable to the other, broadcast from 1), the merges' registration (their inputs' map
+        offsets, after the applied pads), ``drops_rows`` (a layer's unread rows: ``P``-periodic) and the
+        outputs' sizes against ``n``. When every compared pair grows at one rate, the difference of the pair
+        is ``P``-periodic; for ``n >= stable`` no growing map is 1, and a pair of fixed maps (ratio 0) is
+        constant, so broadcasting is periodic too; when every op's map follows its parameters and periodic
+        parts only (``OpModel.periodic_map``), every map offset is ``P``-periodic; an output of ratio 1 has
+        size ``n`` plus a ``P``-periodic part. So every membership at ``n + P`` equals that at ``n``: the
+        period ``[stable, stable + P)`` describes every size above it. Maps growing at different rates (a
+        crop of a faster map to a slower one) are what can change after a period, and ask for the second.
+        The probe must have reached every node (a node it did not reach has ratios nobody knows)."""
+        scan = self.scan
+        if not all(scan.reached(node.id, probe) for node in scan.full.nodes):
+            return False
+        for node in scan.full.nodes:
+            if not node.op.periodic_map:
+                return False
+            compared = [*node.inputs] if node.op.merges else []
+            if node.size_of is not None:
+                compared += [node.inputs[0], node.size_of]
+            if len({ratios.get(name) for name in compared}) > 1:
+                return False
+        return all(ratios.get(name) == 1 for name in self.outputs)
+
+    def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int, *, confirm: bool = True) -> int:
         """Scan until the last two periods agree (they differ while maps growing at different rates are still
-        close enough to be cropped or broadcast into each other)."""
+        close enough to be cropped or broadcast into each other); ``confirm=False``: up to ``end``, whose last
+        period is known to describe every size above it (``_one_period``)."""
         n = start
         while True:
             while n < end:
                 self._row(rows, n)
                 n += 1
-            if all(rows[end - 2 * period + k][:3] == rows[end - period + k][:3] for k in range(period)):
+            if not confirm or all(rows[end - 2 * period + k][:3] == rows[end - period + k][:3]
+                                  for k in range(period)):
                 return end
             end += period
 

@@ -8,25 +8,19 @@ dicts by the handlers, so they get a small orjson-rendered class.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 import orjson
 from starlette.responses import JSONResponse, Response
 
+from convplan.render.json_bytes import json_bytes as dumps  # the problem documents' and the routes' JSON
+
 __all__ = ["PROBLEM_MEDIA_TYPE", "DataResponse", "ProblemResponse", "array_response", "dumps"]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-def dumps(content: Any) -> bytes:
-    """JSON bytes: orjson, or the stdlib for integers beyond 64 bits (which orjson
-    refuses). ``allow_nan=False``: a body must stay valid JSON."""
-    try:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, default=str).encode()
 
 
 class ProblemResponse(JSONResponse):

@@ -12,7 +12,7 @@ from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from convplan.exact import Exact, exact
@@ -30,6 +30,15 @@ class AxisMap:
     anchor: int | str
     scale: Exact
     shift: Exact
+    #: The hash, computed once: a map is hashed at every memo lookup of every node reading it, and hashing a
+    #: Fraction (a modular inverse) costs more than the lookup itself.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.anchor, self.scale, self.shift)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def then(self, layer_index: int | str, step: tuple[Fraction, Fraction] | None) -> AxisMap:
         """The map after a layer whose own map is ``x = a*y + b`` (None: no affine map, a new anchor)."""

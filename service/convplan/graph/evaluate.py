@@ -145,9 +145,14 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
         key = None
         if memo is not None:
             target = tensors.get(node.size_of) if node.size_of is not None else None
-            key = (node.id if share is None else share.get(node.id, node.id), tuple(tuple(t.size) for t in ins),
-                   tuple(t.channels for t in ins), None if target is None else tuple(target.size),
-                   tuple(tuple(t.maps) for t in ins))
+            owner = node.id if share is None else share.get(node.id, node.id)
+            if len(ins) == 1:  # most nodes: the same key without the generators' cost
+                t = ins[0]
+                key = (owner, (tuple(t.size),), (t.channels,), None if target is None else tuple(target.size),
+                       (tuple(t.maps),))
+            else:
+                key = (owner, tuple(tuple(t.size) for t in ins), tuple(t.channels for t in ins),
+                       None if target is None else tuple(target.size), tuple(tuple(t.maps) for t in ins))
             hit = memo.get(key)
             if hit is not None and share is not None:
                 hit = _shared(hit, node, key[0])

@@ -92,6 +92,11 @@ class OpModel(LayerModel):
     max_inputs: ClassVar[int | None] = 1
     #: A merge (concat, add, mul with two or more inputs): its inputs are compared and aligned.
     merges: ClassVar[bool] = False
+    #: Whether ``coord_map`` depends on nothing but the op's parameters and what its sizes' periodic parts
+    #: decide (strides, kernels, pads; a merge's broadcast): never on the input size itself, as an
+    #: ``align_corners`` interpolation's ``(in - 1)/(out - 1)`` does. The valid-size scan then trusts one period
+    #: (``analyses/valid_sizes.py``, ``_Axis._one_period``); False where no one has checked.
+    periodic_map: ClassVar[bool] = False
     #: False when the op leaves no spatial axes (flatten, linear).
     spatial_output: ClassVar[bool] = True
     #: The fields that give a value per spatial axis (a scalar or a list), when the op otherwise treats every
@@ -106,7 +111,8 @@ class OpModel(LayerModel):
         return self.infer(ctx, sizes[0], channels[0])
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        """Output pixel ``y`` sits at input coordinate ``a*y + b`` (pixel centres).
+        """Output pixel ``y`` sits at input coordinate ``a*y + b`` (pixel centres; ``a`` and ``b`` exact
+        rationals, ints where integral for conv and pools).
 
         None where no affine map exists (adaptive pools, explicit interpolation
         sizes with ``align_corners``... see each op)."""
@@ -121,7 +127,7 @@ class OpModel(LayerModel):
         step = self.coord_map(shape, axis, in_size)
         if step is None:
             return None
-        return 1 / step[0] if step[0] != 0 else None
+        return 1 / Fraction(step[0]) if step[0] != 0 else None  # an int where integral (convplan.exact)
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
                      in_ratios: list[Fraction]) -> Fraction:

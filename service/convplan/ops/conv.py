@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, StrictBool, StrictInt
 
 from convplan.errors import ErrorItem, InvalidRequest
+from convplan.exact import Exact, exact
 from convplan.kernels.conv import prepare_conv, prepare_conv_transpose
 from convplan.ops._base import LayerShape, OpModel, OptionalOutputSize, register
 from convplan.ops._channels import check_groups, per_group
@@ -120,6 +121,7 @@ class _ConvFamily(OpModel):
     """Parameters shared by convolution and transposed convolution."""
 
     strided = True
+    periodic_map = True  # stride, dilation, kernel and pads (output_size: its pads, from the periodic sizes)
     cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation",
                                              "c": "out_channels",
                 "out": "out_channels", "g": "groups"}
@@ -358,7 +360,7 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
         if forward is None:
             return None
         a, b = forward  # inverse of the matching conv's map x = a*y + b
-        return 1 / a, -b / a
+        return exact(Fraction(1, a)), exact(Fraction(-b) / a)
 
     def output_padding_fit(self, shape: LayerShape, axis: int, target: Value) -> Value | None:
         """The legal ``output_padding`` (``< stride or dilation``, ATen's check) that makes this axis ``target``
@@ -410,7 +412,7 @@ def window_taps(shape: LayerShape, axis: int) -> Window | SymbolicWindow:
     return Window.sliding(s, k, d, pl)
 
 
-def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | None:
+def _window_map(shape: LayerShape, axis: int) -> tuple[Exact, Exact] | None:
     """Conv and pools: output y's window centre is at ``s*y + d*(k-1)/2 - p_before``."""
     r = shape.resolved
     s, k, d = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis]
@@ -421,7 +423,8 @@ def _window_map(shape: LayerShape, axis: int) -> tuple[Fraction, Fraction] | Non
 
 
 @lru_cache(maxsize=4096)
-def _window_step(s: int, k: int, d: int, pl: int) -> tuple[Fraction, Fraction]:
-    # Cached: the valid-size scans ask for the same few windows at every size they try.
-    return Fraction(s), Fraction(d * (k - 1), 2) - pl
+def _window_step(s: int, k: int, d: int, pl: int) -> tuple[Exact, Exact]:
+    # Cached: the valid-size scans ask for the same few windows at every size they try. Ints where integral
+    # (convplan.exact): the maps compose them at every node the scans evaluate, and int arithmetic is faster.
+    return s, exact(Fraction(d * (k - 1), 2) - pl)
 

@@ -35,6 +35,7 @@ def _identity_shape(ctx: LayerContext, out: list[Value], channels: Value | None)
 class _Merge(OpModel):
     max_inputs: ClassVar[int | None] = None
     merges: ClassVar[bool] = True
+    periodic_map: ClassVar[bool] = True  # the identity, or none where input 0 was broadcast
     axis_fields: ClassVar[tuple[str, ...] | None] = ()
     #: Whether a size-1 axis is stretched to the others' size (elementwise ops), not compared.
     broadcasts: ClassVar[bool] = False

@@ -30,6 +30,7 @@ class ShapeNeutral(OpModel):
 
     axis_fields: ClassVar[tuple[str, ...] | None] = ()
     shape_neutral: ClassVar[bool] = True
+    periodic_map: ClassVar[bool] = True  # the identity
 
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         """Learnable parameters (None where they need an unknown channel count)."""

@@ -79,6 +79,7 @@ class Pad(_FitToSize, OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
+    periodic_map = True  # the rows before (to a size_of target: from the sizes' difference)
     cli_keys: ClassVar[Mapping[str, str]] = {"p": "padding", "m": "mode"}
     cli_main = "padding"
 
@@ -142,6 +143,7 @@ class Crop(_FitToSize, OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
+    periodic_map = True  # the rows before (to a size_of target: from the sizes' difference)
     cli_main = "crop"
 
     axis_fields: ClassVar[tuple[str, ...] | None] = ("crop",)

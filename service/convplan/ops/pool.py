@@ -135,6 +135,7 @@ class WindowPool(OpModel):
     coordinate map. Subclasses add padding, dilation and what they compute."""
 
     strided = True
+    periodic_map = True  # stride, kernel and pads
     cli_keys: ClassVar[Mapping[str, str]] = {"k": "kernel_size", "s": "stride", "ceil": "ceil_mode"}
     cli_main = "kernel_size"
 

@@ -21,7 +21,8 @@ def _map(record: NodeResult, anchor: str) -> list[dict[str, Any]] | None:
     return [{"scale": fraction_json(m.scale), "offset": fraction_json(m.shift)} for m in record.maps]
 
 
-def _node(record: NodeResult, anchor: str, sym: bool, field: list[Any] | None) -> dict[str, Any]:
+def _node(record: NodeResult, anchor: str, sym: bool, field: list[Any] | None,
+          rendered_fields: dict[int, Any]) -> dict[str, Any]:
     shape = record.shape
     out: dict[str, Any] = {"id": record.node.id, "index": record.node.index, "op": record.node.op.op,
                            "inputs": list(record.node.inputs)}
@@ -36,10 +37,19 @@ def _node(record: NodeResult, anchor: str, sym: bool, field: list[Any] | None) -
     put(out, "params", shape.params, sym)
     put(out, "macs", shape.macs, sym)
     out["map"] = _map(record, anchor)
-    out["receptive_field"] = None if field is None else [receptive_field_json(f) for f in field]
+    out["receptive_field"] = None if field is None else [_field_json(f, rendered_fields) for f in field]
     out["overlap"] = overlap_json(shape.overlap)
     out["warnings"] = list(record.warnings)
     return out
+
+
+def _field_json(field: Any, rendered: dict[int, Any]) -> Any:
+    """A receptive field's JSON, rendered once per object: a pointwise node passes its input's field object on
+    (two nodes in three of a conv-norm-activation network), and equal axes of a square input share one."""
+    key = id(field)
+    if key not in rendered:
+        rendered[key] = receptive_field_json(field)
+    return rendered[key]
 
 
 def _culprit(c: Culprit | None, sym: bool) -> dict[str, Any] | None:
@@ -112,10 +122,11 @@ def render_graph(result: GraphResult, resolver: Resolver, merges: list[MergeAnal
     out["warnings"] = list(result.warnings) + [f"node {r.node.id}: {w}" for r in result.results for w in r.warnings]
     by_id = {r.node.id: r for r in result.results}
     nodes = []
+    rendered_fields: dict[int, Any] = {}  # by id(): the fields live in ``fields`` until the loop ends
     for node in result.graph.nodes:
         record = by_id.get(node.id)
         if record is not None:
-            nodes.append(_node(record, anchor, sym, fields.get(node.id)))
+            nodes.append(_node(record, anchor, sym, fields.get(node.id), rendered_fields))
         else:
             nodes.append({"id": node.id, "index": node.index, "op": node.op.op, "inputs": list(node.inputs),
                           "input_size": None, "output_size": None, "in_channels": None, "out_channels": None,

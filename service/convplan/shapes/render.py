@@ -42,8 +42,10 @@ def _nulls(value: Any) -> Any:
     """The `_latex` sibling of a numeric value: null, except formula templates' own LaTeX."""
     kind = type(value)
     if kind is list or kind is tuple:
-        if any(type(v) is list or type(v) is tuple or type(v) is Formula for v in value):
-            return [_nulls(v) for v in value]
+        for v in value:  # a loop, not any() over a generator: this runs for every field of every node
+            inner = type(v)
+            if inner is list or inner is tuple or inner is Formula:
+                return [_nulls(v) for v in value]
         return [None] * len(value)
     return value.latex if kind is Formula else None
 

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from convplan.api.problems import problem_response, problem_responses
-from convplan.api.responses import DataResponse
+from convplan.api.responses import DataResponse, dumps
 from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
 from convplan.api.symbolic import CLIENT_GONE, numeric_first_result
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, NotOnnx
-from convplan.frontends.onnx import ModelLimits, import_onnx
+from convplan.frontends.onnx import ModelLimits, OnnxImport, import_onnx
 from convplan.frontends.onnx.example import example_model
 from convplan.graph.schema import GraphRequest
 from convplan.run.graph import run_graph
@@ -26,6 +26,8 @@ __all__ = ["IMPORT_ONNX_PATH", "router"]
 IMPORT_ONNX_PATH = "/v1/import/onnx"
 _EXAMPLE_PATH = "/v1/import/onnx/example.onnx"
 _SYMBOLIC_ENTRY = "convplan.run.graph:run_graph_json"
+#: The JSON answer's entry: the worker renders the analysis itself (``run_graph_json_bytes``).
+_JSON_ENTRY = "convplan.run.graph:run_graph_json_bytes"
 #: Larger imported graphs go straight to a worker for their valid-size analysis: exported networks of 35 to
 #: 300 nodes take 30-250 ms there (benchmarks/onnx_import.py), so an inline attempt would mostly run out of
 #: the 50 ms inline budget and be thrown away.
@@ -91,12 +93,25 @@ def _graph_request(graph: dict[str, Any]) -> GraphRequest:
         raise InvalidRequest(f"the imported graph is not a valid /v1/graph body: {items[0].msg}", items) from None
 
 
-async def _analyse(request: Request, graph: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+async def _analyse(request: Request, graph: dict[str, Any], settings: Settings, *,
+                   svg: bool) -> dict[str, Any] | bytes | None:
     """The /v1/graph response for ``graph`` exactly as POST /v1/graph computes it: numeric inline under the
-    inline budget, symbolic or heavy work queued for a worker (None: the client went away meanwhile)."""
+    inline budget, symbolic or heavy work queued for a worker (None: the client went away meanwhile). From a
+    worker, the JSON answer's analysis comes as its JSON bytes; the drawing reads the dict."""
     body = await run_in_threadpool(_graph_request, graph)
     inline = not body.valid_sizes or len(body.nodes) <= _INLINE_NODES
-    return await numeric_first_result(request, body, settings, run_graph, _SYMBOLIC_ENTRY, inline=inline)
+    entry = _SYMBOLIC_ENTRY if svg else _JSON_ENTRY
+    return await numeric_first_result(request, body, settings, run_graph, entry, inline=inline)
+
+
+def _answer(result: OnnxImport, analysis: dict[str, Any] | bytes | None) -> Response:
+    """The JSON answer; an analysis already rendered (bytes from a worker) is spliced in as it is."""
+    if not isinstance(analysis, bytes):
+        return DataResponse({"model": result.model, "graph": result.graph, "analysis": analysis,
+                             "warnings": result.warnings})
+    return Response(b"".join((b'{"model":', dumps(result.model), b',"graph":', dumps(result.graph), b',"analysis":',
+                              analysis, b',"warnings":', dumps(result.warnings), b"}")),
+                    media_type="application/json")
 
 
 @router.post(
@@ -143,13 +158,13 @@ async def import_onnx_model(
         exc.errors = [replace(e, loc=("body", *e.loc[1:])) if e.loc[:1] == ("model",) else e for e in exc.errors]
         raise
     svg = wants_svg(request)
-    analysis = await _analyse(request, result.graph, settings) if analyse or svg else None
+    analysis = await _analyse(request, result.graph, settings, svg=svg) if analyse or svg else None
     if (analyse or svg) and analysis is None:
         return Response(status_code=CLIENT_GONE)
-    answer = {"model": result.model, "graph": result.graph, "analysis": analysis, "warnings": result.warnings}
     if svg:
+        answer = {"model": result.model, "graph": result.graph, "analysis": analysis, "warnings": result.warnings}
         return await render_svg("onnx", answer, None, settings)
-    return DataResponse(answer)
+    return _answer(result, analysis)
 
 
 @router.get(
