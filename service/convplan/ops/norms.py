@@ -46,14 +46,15 @@ def _spatial(size: list[Value]) -> Value:
     return norm(vprod(size))
 
 
-@register
-class BatchNorm(ShapeNeutral):
-    """``torch.nn.BatchNorm1d/2d/3d``."""
+class _StatisticsNorm(ShapeNeutral):
+    """Batch and instance norm: affine parameters, and statistics of the input itself (refused on a single
+    value per channel) in training, or in eval without running statistics."""
 
-    names = ("batch_norm",)
-    cli_names: ClassVar[Mapping[str, str]] = {"bn": "batch_norm", "bnorm": "batch_norm"}
+    #: PyTorch's refusal, with the spatial size and ``when`` (one of ``refused_when``) filled in.
+    refusal: ClassVar[str]
+    #: Why the input's own statistics are used: in training, or for want of running statistics.
+    refused_when: ClassVar[tuple[str, str]]
 
-    op: Literal["batch_norm"]
     eps: Number = 1e-5
     momentum: Momentum = 0.1
     affine: StrictBool = True
@@ -66,37 +67,37 @@ class BatchNorm(ShapeNeutral):
         return not training and self.track_running_stats  # running statistics: ``check`` refuses nothing
 
     def check(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> None:
-        # _BatchNorm.forward: batch statistics in training, or in eval without running statistics.
         if ctx.resolver.training or not self.track_running_stats:
-            when = "training" if ctx.resolver.training else "without running statistics (track_running_stats false)"
-            ctx.require(_spatial(size), ">", 1, lambda: f"Expected more than 1 value per channel when training "
-                        f"(batch 1, spatial size {' x '.join(show(v) for v in size)}; {when})")
+            when = self.refused_when[0] if ctx.resolver.training else self.refused_when[1]
+            ctx.require(_spatial(size), ">", 1, lambda: self.refusal.format(
+                size=" x ".join(show(v) for v in size), when=when))
 
 
 @register
-class InstanceNorm(ShapeNeutral):
+class BatchNorm(_StatisticsNorm):
+    """``torch.nn.BatchNorm1d/2d/3d``."""
+
+    names = ("batch_norm",)
+    cli_names: ClassVar[Mapping[str, str]] = {"bn": "batch_norm", "bnorm": "batch_norm"}
+    # _BatchNorm.forward: batch statistics in training, or in eval without running statistics.
+    refusal = "Expected more than 1 value per channel when training (batch 1, spatial size {size}; {when})"
+    refused_when = ("training", "without running statistics (track_running_stats false)")
+
+    op: Literal["batch_norm"]
+
+
+@register
+class InstanceNorm(_StatisticsNorm):
     """``torch.nn.InstanceNorm1d/2d/3d`` (PyTorch's defaults: no affine parameters, no running statistics)."""
 
     names = ("instance_norm",)
+    # F.instance_norm: use_input_stats = training or not track_running_stats.
+    refusal = "Expected more than 1 spatial element when training (spatial size {size}; {when})"
+    refused_when = ("in training", "without running statistics, in eval too")
 
     op: Literal["instance_norm"]
-    eps: Number = 1e-5
-    momentum: Momentum = 0.1
     affine: StrictBool = False
     track_running_stats: StrictBool = False
-
-    def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
-        return _affine_params(self.affine, channels)
-
-    def transparent(self, training: bool) -> bool:
-        return not training and self.track_running_stats  # running statistics: ``check`` refuses nothing
-
-    def check(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> None:
-        # F.instance_norm: use_input_stats = training or not track_running_stats.
-        if ctx.resolver.training or not self.track_running_stats:
-            when = "in training" if ctx.resolver.training else "without running statistics, in eval too"
-            ctx.require(_spatial(size), ">", 1, lambda: f"Expected more than 1 spatial element when training "
-                        f"(spatial size {' x '.join(show(v) for v in size)}; {when})")
 
 
 @register
