@@ -6,6 +6,9 @@ uvicorn settings, and drives each on loopback at rising concurrency (1, 8, 64
 connections) with two workloads:
 
 - ``shapes``: numeric ``POST /v1/shapes`` (the "done when" figure);
+- ``shapes_unet23``: the issue's 23-layer U-Net; ``shapes_unet23_edits``: it re-sent with its last layer
+  edited, in 64 variants (a design tool at work: with ``--response-cache-bytes 0`` only the shapes memo's
+  prefixes are reused; add ``--shapes-memo-layers 0`` for every layer computed);
 - ``mix``: numeric and symbolic shapes, plan and compute requests in turn.
 
 The bare app answers each request with the response convplan gave for it, so
@@ -95,6 +98,13 @@ SHAPES_UNET23 = Case(
      "layers": [_CONV3, _CONV3, {"op": "max_pool", "kernel_size": 2}] * 4 + [_CONV3, _CONV3]
      + [{"op": "conv_transpose", "kernel_size": 2, "stride": 2, "out_channels": 64}, _CONV3, _CONV3] * 3},
 )
+# A design tool at work: the same U-Net re-sent with its last layer edited (64 variants in turn), so every
+# request differs from the one before and only its last layer is new.
+SHAPES_UNET23_EDITS = [
+    Case(f"shapes_unet23_edit{c}", "/v1/shapes",
+         {**SHAPES_UNET23.body, "layers": [*SHAPES_UNET23.body["layers"][:-1], {**_CONV3, "out_channels": c}]})
+    for c in range(8, 72)
+]
 SHAPES_SYMBOLIC = Case(
     "shapes_symbolic", "/v1/shapes", {"input_size": ["16*n", "H"], "in_channels": 3, "layers": _DOWN * 2}
 )
@@ -107,6 +117,7 @@ WORKLOADS: dict[str, list[Case]] = {
     "shapes": [SHAPES_NUMERIC],
     "shapes_unet": [SHAPES_UNET],
     "shapes_unet23": [SHAPES_UNET23],
+    "shapes_unet23_edits": SHAPES_UNET23_EDITS,
     # numeric requests dominate, as in a design tool; one symbolic in eight
     "mix": [SHAPES_NUMERIC, PLAN, SHAPES_NUMERIC, COMPUTE, SHAPES_UNET, SHAPES_NUMERIC, COMPUTE, SHAPES_SYMBOLIC],
 }
@@ -337,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--response-cache-bytes", type=int, default=None,
                         help="convplan's CONVPLAN_RESPONSE_CACHE_BYTES (0: every request computed; default: the "
                              "service's default, so repeated bodies are answered from its cache)")
+    parser.add_argument("--shapes-memo-layers", type=int, default=None,
+                        help="convplan's CONVPLAN_SHAPES_MEMO_LAYERS (0: every layer of every /v1/shapes stack "
+                             "computed; default: the service's default)")
     parser.add_argument("--bare", choices=["fastapi", "starlette"], default="fastapi",
                         help="the baseline: a bare FastAPI app or Starlette alone (default %(default)s)")
     args = parser.parse_args(argv)
@@ -350,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     canned: dict[str, Any] = {}
     cases = {c.name: c for w in args.workloads for c in WORKLOADS[w]}
     env = {} if args.response_cache_bytes is None else {"CONVPLAN_RESPONSE_CACHE_BYTES": str(args.response_cache_bytes)}
+    if args.shapes_memo_layers is not None:
+        env["CONVPLAN_SHAPES_MEMO_LAYERS"] = str(args.shapes_memo_layers)
     with tempfile.TemporaryDirectory() as tmp, Server("convplan", env=env) as ours:
         for case in cases.values():  # warm-up, and the responses the bare app will give
             status, body = post(ours.url, case)

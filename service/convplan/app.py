@@ -21,6 +21,7 @@ from convplan.api.routes.import_onnx import IMPORT_ONNX_PATH
 from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
+from convplan.shapes.prefix_memo import PrefixMemo
 
 __all__ = ["app", "create_app"]
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.shapes_memo = PrefixMemo(settings.shapes_memo_layers)
     for router in load_routers():
         app.include_router(router)
     install_docs(app)

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
             "Content-Type, Accept and body); least recently used first out; 0 turns the cache off."
         ),
     )
+    shapes_memo_layers: int = Field(
+        8192, ge=0,
+        description=(
+            "Layers of numeric /v1/shapes stacks kept with their answers, keyed by everything before them (a "
+            "re-sent stack with its last layers edited computes only those); 0 turns the memo off."
+        ),
+    )
     response_cache_max_request_bytes: int = Field(
         262_144, ge=0, description="Largest request body whose answer is kept (larger ones are never looked up)."
     )

@@ -169,11 +169,17 @@ def _count_keys(value: Any) -> int:
     count, stack = 0, [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
+        if item.__class__ is dict:
             count += len(item)
-            stack.extend(item.values())
-        elif isinstance(item, list) and item and not isinstance(item[0], (int, float)):
-            stack.extend(item)
+            items = item.values()
+        elif item.__class__ is list and item and not isinstance(item[0], (int, float)):
+            items = item
+        else:
+            continue
+        for v in items:  # only containers are pushed (a parsed body's dicts and lists are exactly these types)
+            kind = v.__class__
+            if kind is dict or kind is list:
+                stack.append(v)
     return count
 
 

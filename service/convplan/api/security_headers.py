@@ -8,7 +8,6 @@ The API answers JSON, never a page to render: its CSP forbids everything
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["API_CSP", "SECURITY_HEADERS", "SecurityHeadersMiddleware"]
@@ -22,6 +21,11 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+#: The headers as ASGI sends them (lower-case names, bytes), the CSP last.
+_ENCODED = tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                 for name, value in (*SECURITY_HEADERS.items(), ("Content-Security-Policy", API_CSP)))
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -33,10 +37,10 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", API_CSP)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in _ENCODED if item[0] not in present)  # setdefault, each
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -37,6 +37,7 @@ from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
+from convplan.ops._plain import plain_axis_ints, plain_pads, plain_sizes
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -161,6 +162,37 @@ class _ConvFamily(OpModel):
         params = norm(weights + (known_out if self.bias else 0))
         return known_out, params, norm(weights * vprod(macs_size)), groups
 
+    def _plain_channels(
+        self, ctx: LayerContext, channels: Value | None, kernel: list[int], macs_size: list[int], *, transposed: bool,
+    ) -> tuple[int | None, int | None, int | None, int] | None:
+        """``_channels`` on plain ints where nothing is refused or warned about (ops/_plain.py), else None."""
+        limit, groups, out = ctx.resolver.max_size, self.groups, self.out_channels
+        if groups.__class__ is not int or not 1 <= groups <= limit:
+            return None
+        if out is not None and (out.__class__ is not int or not 1 <= out <= limit):
+            return None
+        if channels is not None and channels.__class__ is not int:
+            return None
+        if groups != 1 and (channels is None or out is None or channels % groups or out % groups):
+            return None  # the general rule's divisibility checks and warnings
+        if channels is None or out is None:
+            return out, None, None, groups
+        weights = (channels * (out // groups) if transposed else out * (channels // groups)) * prod(kernel)
+        return out, weights + (out if self.bias else 0), weights * prod(macs_size), groups
+
+    def _plain_window(self, ctx: LayerContext, size: list[Value]) -> tuple[list[int], ...] | None:
+        """Kernel, stride, dilation and explicit padding pairs as plain ints (ops/_plain.py), else None."""
+        if not plain_sizes(size):
+            return None
+        rank, limit = ctx.rank, ctx.resolver.max_size
+        k = plain_axis_ints(self.kernel_size, rank, 1, limit)
+        s = plain_axis_ints(self.stride, rank, 1, limit)
+        d = plain_axis_ints(self.dilation, rank, 1, limit)
+        pads = plain_pads(self.padding, rank, limit)
+        if k is None or s is None or d is None or pads is None:
+            return None
+        return k, s, d, pads  # type: ignore[return-value]
+
     @classmethod
     def compute_fields(cls, op: str, params: Mapping[str, Any], shapes: Shapes, batched_input: tuple[int, ...],
                        rank: int, loc: tuple) -> dict[str, Any]:
@@ -201,6 +233,9 @@ class Conv(_ConvFamily):
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        plain = self._plain_infer(ctx, size, channels)
+        if plain is not None:
+            return plain
         k, s, d, k_eff = window_params(ctx, self)
         pads, _ = resolve_padding(ctx, self.padding, size=size, kernel_eff=k_eff, stride=s,
                                   dilation=d, kernel=k, allow_same=True,
@@ -219,6 +254,30 @@ class Conv(_ConvFamily):
             formula.append(_conv_formula(pl, pr, k_eff[a], s[a]))
         known_out, params, macs, groups = self._channels(ctx, channels, k, out, transposed=False)
         return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,
+                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
+
+    def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
+        """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
+        window = self._plain_window(ctx, size) if self.padding_mode == "zeros" else None
+        if window is None:
+            return None
+        k, s, d, pads = window
+        out, unread, formula = [], [], []
+        for a, i in enumerate(size):
+            pl, pr = pads[a]
+            k_eff = d[a] * (k[a] - 1) + 1
+            span = i + pl + pr - k_eff
+            if span < 0:
+                return None  # the kernel is larger than the padded input
+            q, r = divmod(span, s[a])
+            out.append(q + 1)
+            unread.append(max(0, r - pr))
+            formula.append(floor_affine(pl + pr - k_eff, s[a], 1))
+        channel_fields = self._plain_channels(ctx, channels, k, out, transposed=False)
+        if channel_fields is None:
+            return None
+        known_out, params, macs, groups = channel_fields
+        return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,  # type: ignore[arg-type]
                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
 
     def _check_padding_mode(self, ctx: LayerContext, a: int, i: Value, pl: Value, pr: Value, listed: bool) -> None:
@@ -285,6 +344,9 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
     )
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        plain = self._plain_infer(ctx, size, channels)
+        if plain is not None:
+            return plain
         k, s, d, k_eff = window_params(ctx, self)
         op = ctx.per_axis("output_padding", self.output_padding)
         listed_op = isinstance(self.output_padding, list)
@@ -312,6 +374,32 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
                     lambda x, a=a, pl=pl, pr=pr: (x - 1) * s[a] - pl - pr + k_eff[a] + op[a]))
         known_out, params, macs, groups = self._channels(ctx, channels, k, size, transposed=True)
         shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
+                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
+        return with_overlap(ctx, shape, self.overlap(shape))
+
+    def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
+        """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
+        window = self._plain_window(ctx, size) if self.output_size is None else None
+        op = None if window is None else plain_axis_ints(self.output_padding, ctx.rank, 0, ctx.resolver.max_size)
+        if window is None or op is None:
+            return None
+        k, s, d, pads = window
+        out, formula = [], []
+        for a, i in enumerate(size):
+            pl, pr = pads[a]
+            if op[a] >= max(s[a], d[a]):
+                return None  # ATen's output_padding check
+            c = -s[a] - pl - pr + d[a] * (k[a] - 1) + 1 + op[a]
+            if i * s[a] + c < 1:
+                return None  # too small
+            out.append(i * s[a] + c)
+            formula.append(affine(s[a], c))
+        channel_fields = self._plain_channels(ctx, channels, k, size, transposed=True)  # type: ignore[arg-type]
+        if channel_fields is None:
+            return None
+        known_out, params, macs, groups = channel_fields
+        shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank,  # type: ignore[arg-type]
+                           params, macs,
                            {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
         return with_overlap(ctx, shape, self.overlap(shape))
 

@@ -38,6 +38,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
+from convplan.ops._plain import plain_axis_ints, plain_pads, plain_sizes
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
 from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
@@ -55,6 +56,9 @@ def pool_sizes(
     padding: Padding,
 ) -> LayerShape:
     """The size rule shared by the pools (padding as the layer gives it: LPPool has none)."""
+    plain = _plain_pool_sizes(ctx, layer, size, dilation=dilation, padding=padding)
+    if plain is not None:
+        return plain
     k, s, d, k_eff = window_params(ctx, layer, dilation=dilation)
     pads, _ = resolve_padding(ctx, padding, size=size, kernel_eff=k_eff, stride=s)
     ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
@@ -82,6 +86,40 @@ def pool_sizes(
     shape = LayerShape(out, None, pads, formula, unread, overhang, 0, 0,
                        {"kernel_size": k, "stride": s, "dilation": d})
     return shape
+
+
+def _plain_pool_sizes(ctx: LayerContext, layer: OpModel, size: list[Value], *, dilation: bool,
+                      padding: Padding) -> LayerShape | None:
+    """``pool_sizes`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
+    if not plain_sizes(size):
+        return None
+    rank, limit = ctx.rank, ctx.resolver.max_size
+    k = plain_axis_ints(layer.kernel_size, rank, 1, limit)  # type: ignore[attr-defined]
+    stride_value = layer.__dict__.get("stride", 1)
+    s = k if stride_value is None else plain_axis_ints(stride_value, rank, 1, limit)
+    d = plain_axis_ints(layer.dilation, rank, 1, limit) if dilation else [1] * rank  # type: ignore[attr-defined]
+    pads = plain_pads(padding, rank, limit)
+    if k is None or s is None or d is None or pads is None:
+        return None
+    ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
+    out, unread, overhang, formula = [], [], [], []
+    for a, i in enumerate(size):
+        pl, pr = pads[a]
+        if pl > k[a] // 2 or pr > k[a] // 2:
+            return None  # more than half the kernel
+        k_eff = d[a] * (k[a] - 1) + 1
+        span = i + pl + pr - k_eff
+        o = (min(-(-span // s[a]), (i + pl - 1) // s[a]) if ceil_mode else span // s[a]) + 1
+        if o < 1:
+            return None  # too small
+        out.append(o)
+        end = (o - 1) * s[a] - pl + k_eff
+        unread.append(max(0, i - end))
+        overhang.append(max(0, end - (i + pr)))
+        c = pl + pr - k_eff
+        formula.append(pool_ceil(c, pl - 1, s[a]) if ceil_mode else floor_affine(c, s[a], 1))
+    return LayerShape(out, None, pads, formula, unread, overhang, 0, 0,  # type: ignore[arg-type]
+                      {"kernel_size": k, "stride": s, "dilation": d})
 
 
 def _pool_formula(pl: Value, pr: Value, k_eff: Value, s: Value, ceil_mode: bool) -> Value | str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, LayerError
 from convplan.expr import ExprLimits, SymbolTable
@@ -19,6 +19,9 @@ from convplan.graph.evaluate import GraphResult, Tensor, evaluate, require_posit
 from convplan.ops import LayerContext, LayerShape, OpModel, Resolver, Value
 from convplan.shapes.models import ShapesRequest, check_layer_count, count_layers
 from convplan.shapes.render import render_layer, render_result
+
+if TYPE_CHECKING:
+    from convplan.shapes.prefix_memo import PrefixMemo
 
 __all__ = [
     "LayerRecord", "StackResult", "infer_layer", "infer_stack", "make_resolver", "resolve_input",
@@ -124,11 +127,14 @@ def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, lo
     return layer.infer(LayerContext(resolver, None, layer.op, len(size), loc), size, channels)
 
 
-def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True) -> dict[str, Any]:
+def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True,
+               memo: PrefixMemo | None = None) -> dict[str, Any]:
     """`POST /v1/shapes` as a library call: a JSON-ready dict.
 
     With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
-    service can move the request under its symbolic time budget."""
+    service can move the request under its symbolic time budget. ``memo``: layers answered before on the
+    same input and the same layers before them (``shapes/prefix_memo.py``; its entries are shared: the
+    response must not be changed)."""
     check_layer_count(count_layers(request.layers), limits, ("body", "layers"))
     for index, layer in enumerate(request.layers):
         if layer.__dict__.get("indices_from") is not None:  # only a plan has stages to point at
@@ -137,8 +143,12 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
     resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
+    rf_period = None if limits is None else limits.rf_period
+    if memo is not None:
+        return memo.run(request, resolver, rf_period, lambda: run_shapes(request, limits, symbolic=symbolic),
+                        infer_stack)
     result = infer_stack(request.layers, size, channels, resolver)
-    return render_result(result, resolver, None if limits is None else limits.rf_period)
+    return render_result(result, resolver, rf_period)
 
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -116,6 +117,11 @@ def count_layers(layers: Iterable[OpModel]) -> LayerCount:
 NEUTRAL_PER_LAYER = 3
 
 
+@lru_cache(maxsize=8)
+def _exact_weight(weight: float) -> Fraction:
+    return Fraction(str(weight))  # 0.1 is 1/10, as written
+
+
 def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> None:
     """A shape-neutral layer weighs ``neutral_layer_weight``, for up to ``NEUTRAL_PER_LAYER`` per other layer
     (exact: a weight of 0.1 is 1/10, not a float sum)."""
@@ -123,7 +129,7 @@ def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> N
         return
     full, neutral = count
     light = min(neutral, NEUTRAL_PER_LAYER * full)
-    weight = Fraction(str(limits.neutral_layer_weight))
+    weight = _exact_weight(limits.neutral_layer_weight)
     if full + (neutral - light) + light * weight <= limits.max_layers:
         return
     what = "layers" if loc == ("body", "layers") else "layers (over all stages)"

@@ -144,10 +144,11 @@ def total(values: list[Value | None]) -> Value | None:
     return norm(vsum(values))  # type: ignore[arg-type]
 
 
-def stack_fields(records: list[LayerRecord], rank: int,
-                 rf_period: int = MAX_PERIOD) -> list[list[ReceptiveField | None]]:
-    """Per layer, per axis: the receptive field of its output in the stack's input (contract section 9)."""
-    fields: list[ReceptiveField | None] = identity(rank)
+def stack_fields(records: list[LayerRecord], rank: int, rf_period: int = MAX_PERIOD,
+                 initial: list[ReceptiveField | None] | None = None) -> list[list[ReceptiveField | None]]:
+    """Per layer, per axis: the receptive field of its output in the stack's input (contract section 9);
+    ``initial``: the fields of the records' input, where they continue a longer stack."""
+    fields: list[ReceptiveField | None] = identity(rank) if initial is None else initial
     out = []
     for r in records:
         windows = [r.layer.rf_window(r.shape, a, r.input_size[a]) for a in range(rank)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 
 from convplan.api.examples import SHAPES_EXAMPLES, openapi_examples
@@ -32,4 +34,5 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
                **problem_responses(400, 413, 415, 422, 503)},
 )
 async def shapes(body: ShapesRequest, request: Request) -> Response:
-    return await numeric_first(request, body, request.app.state.settings, run_shapes, _SYMBOLIC_ENTRY)
+    run = partial(run_shapes, memo=request.app.state.shapes_memo)  # answered inline, on the event loop: one thread
+    return await numeric_first(request, body, request.app.state.settings, run, _SYMBOLIC_ENTRY)

@@ -1,0 +1,65 @@
+"""Plain-int parameters, for the ops' numeric fast paths.
+
+An op's ``infer`` states its size rule once for numbers and symbols alike (``_values``), with a located
+refusal for every check. Most requests are plain numbers that pass every check, and for them the general
+rule's bookkeeping (resolving each value, wording each check) costs ten times the arithmetic. So a windowed
+op first tries its rule on plain ints: the fast path returns None at the first thing it does not handle (a
+symbol, an expression, a mode name, a value out of range, a check that would refuse), and ``infer`` then runs
+the general rule, which words the refusal. tests/ops/test_plain_paths.py checks that both give the same
+``LayerShape`` over random layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convplan.ops._values import Value
+
+__all__ = ["plain_axis_ints", "plain_pads", "plain_sizes"]
+
+
+def plain_sizes(size: list[Value]) -> bool:
+    """Whether every size is a plain int (no symbol)."""
+    for v in size:  # noqa: SIM110 - a loop, not all(<generator>): the hot path
+        if v.__class__ is not int:
+            return False
+    return True
+
+
+def plain_axis_ints(value: Any, rank: int, low: int, limit: int) -> list[int] | None:
+    """A per-axis parameter (a scalar or one entry per axis) as ints in ``[low, limit]``, or None."""
+    if value.__class__ is int:
+        return [value] * rank if low <= value <= limit else None
+    if value.__class__ is not list or len(value) != rank:
+        return None
+    for v in value:
+        if v.__class__ is not int or not low <= v <= limit:
+            return None
+    return list(value)
+
+
+def plain_pads(value: Any, rank: int, limit: int) -> list[tuple[int, int]] | None:
+    """Explicit non-negative padding (an int, ``"valid"``, per axis an int or ``[before, after]``) as pairs,
+    or None (a mode that depends on the size, a symbol, a negative amount)."""
+    if value.__class__ is int:
+        return [(value, value)] * rank if 0 <= value <= limit else None
+    if value == "valid":
+        return [(0, 0)] * rank
+    if value.__class__ is not list or len(value) != rank:
+        return None
+    pairs = []
+    for item in value:
+        if item.__class__ is int:
+            if not 0 <= item <= limit:
+                return None
+            pairs.append((item, item))
+        elif item.__class__ is list and len(item) == 2:
+            before, after = item
+            if before.__class__ is not int or after.__class__ is not int:
+                return None
+            if not (0 <= before <= limit and 0 <= after <= limit):
+                return None
+            pairs.append((before, after))
+        else:
+            return None
+    return pairs
