@@ -391,7 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     table = []
     for workload, by_app in results.items():
-        print(f"\n{workload}: " + ", ".join(f"{c.name} ({c.path})" for c in WORKLOADS[workload]))
+        listed = WORKLOADS[workload]
+        names = ", ".join(f"{c.name} ({c.path})" for c in listed) if len(listed) <= 8 else \
+            f"{len(listed)} variants of {listed[0].name} ({listed[0].path})"
+        print(f"\n{workload}: {names}")
         print(
             f"{'conc':>5} | {'ours rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
             f"{'bare rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5}"

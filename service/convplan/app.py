@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         lifespan=_lifespan,
+        # FastAPI's native OpenTelemetry asks its providers at every request, configured or not (a third of a
+        # small request's time here): on only where a deployment asks for it.
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry,
+                   "operation_spans": settings.telemetry},
     )
     app.state.settings = settings
     app.state.shapes_memo = PrefixMemo(settings.shapes_memo_layers)

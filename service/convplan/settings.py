@@ -58,7 +58,14 @@ class Settings(BaseSettings):
         8192, ge=0,
         description=(
             "Layers of numeric /v1/shapes stacks kept with their answers, keyed by everything before them (a "
-            "re-sent stack with its last layers edited computes only those); 0 turns the memo off."
+            "re-sent stack with its last layers edited computes only those; about 4 kB each); 0 turns the memo off."
+        ),
+    )
+    telemetry: bool = Field(
+        False,
+        description=(
+            "FastAPI's native OpenTelemetry (request spans, metrics and logs, to the providers the deployment "
+            "configures, e.g. with FASTAPI_OTEL_AUTO_CONFIGURE=true); off, no request pays for it."
         ),
     )
     response_cache_max_request_bytes: int = Field(

@@ -12,9 +12,12 @@ from typing import Annotated, Any, Literal
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, HTTPException
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-from convplan.api.body_guard import check_json_body, is_json_media_type, json_depth_exceeds
+from convplan.api.body_guard import _STRING, _blank_strings, check_json_body, is_json_media_type, json_depth_exceeds
 from convplan.api.handlers import body_loc, infer_layer_axis
 from convplan.api.problems import PROBLEM_TYPE_BASE, problem_responses
 from convplan.app import create_app
@@ -349,6 +352,13 @@ class TestHelpers:
     )
     def test_json_depth(self, body: bytes, limit: int, too_deep: bool) -> None:
         assert json_depth_exceeds(body, limit) is too_deep
+
+    @hypothesis_settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from([b'"', b"\\", b"[", b"]", b":", b"a", b"{", b"}", b'"op"', b",", b"1"]),
+                    max_size=30))
+    def test_strings_are_blanked_as_the_regular_expression_blanks_them(self, parts: list[bytes]) -> None:
+        body = b"".join(parts)
+        assert _blank_strings(body) == _STRING.sub(b"", body)
 
     def test_check_json_body_keeps_big_integers_valid(self) -> None:
         check_json_body(b'{"n": 123456789012345678901234567890}', 64)

@@ -63,7 +63,16 @@ def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
     broken body) may each still cost the parser a level, so they count too;
     the parser itself reports such a body as malformed (400).
     """
-    return _depth_exceeds(_STRING.sub(b"", body), max_depth)
+    return _depth_exceeds(_blank_strings(body), max_depth)
+
+
+def _blank_strings(body: bytes) -> bytes:
+    """The body without its strings (quotes included). Without a backslash every quote opens or closes a
+    string, so the pieces between them alternate outside / inside: a split, many times faster than the
+    regular expression that escapes (or an unclosed string) need."""
+    if b"\\" in body or body.count(b'"') % 2:
+        return _STRING.sub(b"", body)
+    return b"".join(body.split(b'"')[::2])
 
 
 def _depth_exceeds(blanked: bytes, max_depth: int) -> bool:
@@ -123,7 +132,7 @@ def check_json_body(body: bytes, max_depth: int) -> Any:
     stdlib, to tell a non-finite number (422) from malformed JSON (400), or to
     accept what only the stdlib takes (a lone surrogate in a string).
     """
-    blanked = _STRING.sub(b"", body)
+    blanked = _blank_strings(body)
     if _depth_exceeds(blanked, max_depth):
         raise LimitExceeded(
             f"JSON nesting deeper than {max_depth} levels",
