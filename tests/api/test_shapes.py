@@ -124,6 +124,33 @@ class TestShapes:
             "center": None}]
 
 
+class TestShapesMemo:
+    @pytest.fixture
+    async def uncached_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        from convplan.app import create_app
+        from convplan.settings import Settings
+
+        app = create_app(Settings.model_construct(response_cache_bytes=0))
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+    async def test_an_edited_stack_is_answered_as_the_engine_does(self, uncached_client: httpx.AsyncClient) -> None:
+        from convplan.settings import Settings
+        from convplan.shapes import ShapesRequest, run_shapes
+
+        stack = {"input_size": [96, 96], "in_channels": 3, "layers": UNET_DOWN * 3}
+        edited = {**stack, "layers": [*stack["layers"][:-1], {"op": "avg_pool", "kernel_size": 3, "stride": 2}]}
+        for body in (stack, edited, stack):
+            r = await post(uncached_client, body)
+            assert r.status_code == 200, r.text
+            assert "x-convplan-cache" not in r.headers  # the response cache is off: the memo answered
+            assert r.json() == run_shapes(ShapesRequest.model_validate(body), Settings.model_construct())
+        assert len(uncached_client.app.state.shapes_memo) == len(stack["layers"]) + 1  # type: ignore[attr-defined]
+
+
 class TestSymbolicBudget:
     @pytest.fixture
     async def slow_client(self) -> AsyncIterator[httpx.AsyncClient]:
