@@ -35,7 +35,9 @@ class AxisMap:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.anchor, self.scale, self.shift)))
+        # Hashed through numerators and denominators (equal values, equal parts): hashing a Fraction itself
+        # takes a modular inverse.
+        object.__setattr__(self, "_hash", hash((self.anchor, *_parts(self.scale), *_parts(self.shift))))
 
     def __hash__(self) -> int:
         return self._hash
@@ -45,13 +47,37 @@ class AxisMap:
         if step is None:
             return AxisMap(layer_index, 1, 0)
         a, b = step
-        if a == 1 and b == 0:  # pointwise ops: the same map
+        scale, shift = self.scale, self.shift
+        if a.__class__ is int and scale.__class__ is int:  # conv and pools after them: integer scales
+            if a == 1 and b == 0:  # pointwise ops: the same map
+                return self
+            if b.__class__ is int and shift.__class__ is int:
+                return AxisMap(self.anchor, scale * a, scale * b + shift)
+            if b.__class__ in _RATIONAL and shift.__class__ in _RATIONAL:
+                # scale*b + shift on numerators and denominators (Fraction's operators are several times slower)
+                (bn, bd), (sn, sd) = _parts(b), _parts(shift)
+                n, d = scale * bn * sd + sn * bd, bd * sd
+                return AxisMap(self.anchor, scale * a, n // d if n % d == 0 else Fraction(n, d))
+        elif a == 1 and b == 0:
             return self
-        return AxisMap(self.anchor, exact(self.scale * a), exact(self.scale * b + self.shift))
+        return AxisMap(self.anchor, exact(scale * a), exact(scale * b + shift))
 
     def shifted(self, before: int) -> AxisMap:
         """After padding by ``before`` rows (negative = cropping): pixel 0 moves ``before`` rows out."""
         return AxisMap(self.anchor, self.scale, exact(self.shift - self.scale * before))
+
+
+_RATIONAL = (int, Fraction)
+
+
+def _parts(value: Exact) -> tuple[object, object]:
+    """Numerator and denominator of an int or a Fraction in lowest terms; a symbolic value as itself."""
+    kind = value.__class__
+    if kind is int:
+        return value, 1
+    if kind is Fraction:
+        return value.numerator, value.denominator
+    return value, None
 
 
 def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
