@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,14 @@ from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value,
 from convplan.ops import OPS
 
 __all__ = ["Importer", "Unsupported"]
+
+_A = onnx.AttributeProto
+#: Attribute kinds read without ``helper.get_attribute_value``'s chain of type tests (the same values: slices
+#: are lists, strings decoded).
+_PLAIN: dict[int, Callable[[onnx.AttributeProto], Any]] = {
+    _A.INT: lambda a: a.i, _A.INTS: lambda a: a.ints[:], _A.FLOAT: lambda a: a.f, _A.FLOATS: lambda a: a.floats[:],
+    _A.STRING: lambda a: a.s.decode(),
+}
 
 
 class Unsupported(Exception):
@@ -63,8 +72,15 @@ class Importer:
     _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
     _declared: dict[str, list[int | None]] | None = None
     _declared_sizes: DeclaredSizes | None = None
+    # The graph's nodes read once (every protobuf field access builds a wrapper): by index, their inputs,
+    # outputs, op types and domains; per node, its attributes by name.
+    _nodes: list[onnx.NodeProto] = field(default_factory=list)
+    _node_inputs: list[list[str]] = field(default_factory=list)
+    _node_outputs: list[list[str]] = field(default_factory=list)
+    _op_types: list[str] = field(default_factory=list)
+    _attributes: dict[int, tuple[onnx.NodeProto, dict[str, onnx.AttributeProto]]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def opset(self) -> int:
         for entry in self.model.opset_import:
             if entry.domain in ("", "ai.onnx"):
@@ -102,11 +118,21 @@ class Importer:
         return node.name or (node.output[0] if node.output else node.op_type)
 
     def attr(self, node: onnx.NodeProto, name: str, default: Any = None) -> Any:
-        for a in node.attribute:
-            if a.name == name:
-                value = helper.get_attribute_value(a)
-                return value.decode() if isinstance(value, bytes) else value
-        return default
+        """Attribute ``name`` of ``node`` (the first of that name), decoded; ``default`` when absent."""
+        entry = self._attributes.get(id(node))
+        if entry is None or entry[0] is not node:
+            by_name: dict[str, onnx.AttributeProto] = {}
+            for a in node.attribute[:]:
+                by_name.setdefault(a.name, a)
+            entry = self._attributes[id(node)] = (node, by_name)
+        found = entry[1].get(name)
+        if found is None:
+            return default
+        kind = found.type
+        if kind in _PLAIN and not found.ref_attr_name:  # the common kinds, as get_attribute_value reads them
+            return _PLAIN[kind](found)
+        value = helper.get_attribute_value(found)
+        return value.decode() if isinstance(value, bytes) else value
 
     # --- reading values -------------------------------------------------------------
     def known(self, value: Value | None, what: str) -> Known:
@@ -163,6 +189,10 @@ class Importer:
     def prepare(self) -> None:
         """Initializers and inputs (before any input override)."""
         graph = self.model.graph
+        self._nodes = list(graph.node)
+        self._node_inputs = [node.input[:] for node in self._nodes]  # slices: faster than iterating
+        self._node_outputs = [node.output[:] for node in self._nodes]
+        self._op_types = [node.op_type for node in self._nodes]
         for init in graph.initializer:
             self.values[init.name] = constant_of(init)
         for sparse in graph.sparse_initializer:
@@ -173,7 +203,6 @@ class Importer:
                                                                            "onnx_input")])
 
     def walk(self) -> None:
-        graph = self.model.graph
         declared = self._declared_sizes = DeclaredSizes(self.model)
         for info in self.inputs:
             spatial = range(1, len(info.shape) - 1) if info.nhwc else range(2, len(info.shape))
@@ -181,64 +210,69 @@ class Importer:
                                {a: Leaf(info.name, 2 + a) for a in range(len(info.size))})
         # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop ready before the tensor
         # it crops to: walk crops and pads as late as the order allows, so that their targets are known.
-        order = self._topological(graph, late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
-        for node in order:
-            for name in node.input:
+        order = self._topological(late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
+        for index in order:
+            node = self._nodes[index]
+            for name in self._node_inputs[index]:
                 if name:
                     self.consumers[name].append(node)
-        for node in order:
-            if id(node) in self.absorbed:
+        for index in order:
+            if id(self._nodes[index]) in self.absorbed:
                 continue
-            self._visit(node)
+            self._visit(index)
         if self.unsupported:
             self._refuse()
 
-    def _visit(self, node: onnx.NodeProto) -> None:
-        ins = [self.values.get(name) if name else None for name in node.input]
+    def _visit(self, index: int) -> None:
+        node, outputs = self._nodes[index], self._node_outputs[index]
+        ins = [self.values.get(name) if name else None for name in self._node_inputs[index]]
         if any(isinstance(v, Poison) for v in ins):
-            self._set(node, [Poison()] * len(node.output))
+            self._set(outputs, [Poison()] * len(outputs))
             return
-        handler = self.handlers.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        domain = node.domain
+        handler = self.handlers.get(self._op_types[index]) if domain in ("", "ai.onnx") else None
         try:
             if handler is None:
-                domain = f" (domain {node.domain})" if node.domain not in ("", "ai.onnx") else ""
-                raise Unsupported(f"no convplan meaning{domain}")
+                where = f" (domain {domain})" if domain not in ("", "ai.onnx") else ""
+                raise Unsupported(f"no convplan meaning{where}")
             outs = handler(self, node, ins)
         except Unsupported as exc:
             self.unsupported[node.op_type].append((self.label(node), exc.reason))
             # Read on as if the node kept its input's shape, so that every later unsupported node is
             # reported too; the model is refused anyway.
             through = next((v for v in ins if isinstance(v, Feature | Flat)), None)
-            outs = [through or Poison()] * len(node.output)
+            outs = [through or Poison()] * len(outputs)
         if outs is not None:
-            self._set(node, outs)
+            self._set(outputs, outs)
 
-    def _set(self, node: onnx.NodeProto, outs: list[Value]) -> None:
-        for name, value in zip(node.output, outs):
+    def _set(self, outputs: list[str], outs: list[Value]) -> None:
+        for name, value in zip(outputs, outs):
             if name:
                 self.values[name] = value
 
-    def _topological(self, graph: onnx.GraphProto, late: frozenset[str] = frozenset()) -> list[onnx.NodeProto]:
-        """Kahn's order (ONNX requires one; a hostile file may not keep it), nodes of the ``late`` types taken
-        only when no other is ready; cycles and unknown names refused."""
+    def _topological(self, late: frozenset[str] = frozenset()) -> list[int]:
+        """Kahn's order of the nodes' indices (ONNX requires one; a hostile file may not keep it), nodes of the
+        ``late`` types taken only when no other is ready; cycles and unknown names refused."""
         available = set(self.values)
         producer: dict[str, int] = {}
-        for index, node in enumerate(graph.node):
-            for out in node.output:
+        op_types = self._op_types
+        for index, outputs in enumerate(self._node_outputs):
+            for out in outputs:
                 if out in producer or (out and out in available):
                     raise InvalidModel(f"tensor {out!r} is produced twice",
                                        [ErrorItem(("model", "graph", "node", index), "output written twice",
                                                   "onnx_graph")])
                 if out:
                     producer[out] = index
-        waiting = [0] * len(graph.node)
+        waiting = [0] * len(op_types)
         readers: dict[int, list[int]] = defaultdict(list)
-        for index, node in enumerate(graph.node):
-            for name in set(node.input):
+        for index, inputs in enumerate(self._node_inputs):
+            for name in set(inputs):
                 if not name or name in available:
                     continue
                 if name not in producer:
-                    raise InvalidModel(f"node {self.label(node)!r} reads {name!r}, which nothing produces",
+                    reader = self.label(self._nodes[index])
+                    raise InvalidModel(f"node {reader!r} reads {name!r}, which nothing produces",
                                        [ErrorItem(("model", "graph", "node", index), f"unknown tensor {name!r}",
                                                   "onnx_graph")])
                 waiting[index] += 1
@@ -247,7 +281,7 @@ class Importer:
         postponed: list[int] = []
 
         def make_ready(i: int) -> None:
-            (postponed if graph.node[i].op_type in late else ready).append(i)
+            (postponed if op_types[i] in late else ready).append(i)
 
         for i, w in enumerate(waiting):
             if w == 0:
@@ -257,15 +291,15 @@ class Importer:
             if ready:
                 index = ready.popleft()
             else:  # the postponed node whose first reader past its chain of crops (a cat) waits for it only
-                index = min(reversed(postponed), key=lambda i: _waits_after(i, graph, readers, waiting, late))
+                index = min(reversed(postponed), key=lambda i: _waits_after(i, op_types, readers, waiting, late))
                 postponed.remove(index)
-            order.append(graph.node[index])
+            order.append(index)
             for reader in readers[index]:
                 waiting[reader] -= 1
                 if waiting[reader] == 0:
                     make_ready(reader)
-        if len(order) < len(graph.node):
-            stuck = [self.label(graph.node[i]) for i, w in enumerate(waiting) if w > 0]
+        if len(order) < len(op_types):
+            stuck = [self.label(self._nodes[i]) for i, w in enumerate(waiting) if w > 0]
             raise InvalidModel(f"the graph has a cycle through {', '.join(stuck[:10])}",
                                [ErrorItem(("model", "graph", "node"), f"cycle through {name!r}", "onnx_cycle")
                                 for name in stuck[:10]])
@@ -290,7 +324,7 @@ class Importer:
                 raise InvalidModel(
                     f"input {vi.name!r} has rank {len(shape)}: expected (N, C, *spatial) with 1 to 3 spatial axes",
                     [ErrorItem(loc, f"rank {len(shape)}", "onnx_input_rank")])
-            nhwc = self._only_consumer_is_nchw_transpose(graph, vi.name, len(shape))
+            nhwc = self._only_consumer_is_nchw_transpose(vi.name, len(shape))
             name = self.ids.name(vi.name, key=f"input:{vi.name}")
             channel_dim = shape[-1] if nhwc else shape[1]
             spatial = list(range(1, len(shape) - 1)) if nhwc else list(range(2, len(shape)))
@@ -303,11 +337,11 @@ class Importer:
             self._input_sizes[name] = size
             self.values[vi.name] = self.register(Feature(name, len(size), channels, (name,) * len(size)))
 
-    def _only_consumer_is_nchw_transpose(self, graph: onnx.GraphProto, name: str, rank: int) -> bool:
-        readers = [n for n in graph.node if name in n.input]
-        if len(readers) != 1 or readers[0].op_type != "Transpose":
+    def _only_consumer_is_nchw_transpose(self, name: str, rank: int) -> bool:
+        readers = [i for i, inputs in enumerate(self._node_inputs) if name in inputs]
+        if len(readers) != 1 or self._op_types[readers[0]] != "Transpose":
             return False
-        perm = self.attr(readers[0], "perm")
+        perm = self.attr(self._nodes[readers[0]], "perm")
         return perm is not None and list(perm) == [0, rank - 1, *range(1, rank - 1)]
 
     def set_input_shape(self, key: str | None, shape: list[int | str]) -> None:
@@ -380,14 +414,14 @@ class Importer:
         )
 
 
-def _waits_after(index: int, graph: onnx.GraphProto, readers: dict[int, list[int]], waiting: list[int],
+def _waits_after(index: int, op_types: list[str], readers: dict[int, list[int]], waiting: list[int],
                  late: frozenset[str], depth: int = 0) -> int:
     """How many inputs the nearest reader of node ``index`` that is not of the ``late`` types still waits for
     (through readers of those types: a crop per axis)."""
     counts = []
     for r in readers[index]:
-        if graph.node[r].op_type in late and depth < 8:
-            counts.append(_waits_after(r, graph, readers, waiting, late, depth + 1))
+        if op_types[r] in late and depth < 8:
+            counts.append(_waits_after(r, op_types, readers, waiting, late, depth + 1))
         else:
             counts.append(waiting[r])
     return min(counts, default=0)
