@@ -8,7 +8,7 @@ collected, then refused at once), warnings, and the names.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -24,7 +24,7 @@ from convplan.frontends.onnx._shapes import Item, Leaf, leaf, leaves, print_expr
 from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
 from convplan.ops import OPS
 
-__all__ = ["Importer", "Unsupported"]
+__all__ = ["Importer", "Node", "Unsupported"]
 
 _A = onnx.AttributeProto
 #: Attribute kinds read without ``helper.get_attribute_value``'s chain of type tests (the same values: slices
@@ -33,6 +33,34 @@ _PLAIN: dict[int, Callable[[onnx.AttributeProto], Any]] = {
     _A.INT: lambda a: a.i, _A.INTS: lambda a: a.ints[:], _A.FLOAT: lambda a: a.f, _A.FLOATS: lambda a: a.floats[:],
     _A.STRING: lambda a: a.s.decode(),
 }
+
+
+class Node:
+    """An ONNX node's fields, read from the protobuf once (every read of a field builds a wrapper, and the
+    handlers read them again and again): what the handlers get in place of the ``NodeProto``."""
+
+    __slots__ = ("_by_name", "domain", "input", "name", "op_type", "output", "proto")
+
+    def __init__(self, proto: onnx.NodeProto) -> None:
+        self.proto = proto
+        self.op_type: str = proto.op_type
+        self.domain: str = proto.domain
+        self.name: str = proto.name
+        self.input: list[str] = proto.input[:]  # slices: faster than iterating the containers
+        self.output: list[str] = proto.output[:]
+        self._by_name: dict[str, onnx.AttributeProto] | None = None
+
+    @property
+    def attribute(self) -> Sequence[onnx.AttributeProto]:
+        return self.proto.attribute
+
+    def attribute_named(self, name: str) -> onnx.AttributeProto | None:
+        """The first attribute called ``name`` (by a table built at the first look-up)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for a in self.proto.attribute[:]:
+                self._by_name.setdefault(a.name, a)
+        return self._by_name.get(name)
 
 
 class Unsupported(Exception):
@@ -57,7 +85,7 @@ class InputInfo:
 class Importer:
     model: onnx.ModelProto
     max_size: int
-    handlers: dict[str, Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value] | None]]
+    handlers: dict[str, Callable[[Importer, Node, list[Value | None]], list[Value] | None]]
     values: dict[str, Value] = field(default_factory=dict)
     nodes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -65,20 +93,14 @@ class Importer:
     ids: NameSpace = field(default_factory=lambda: NameSpace(symbols=False))
     symbols: NameSpace = field(default_factory=lambda: NameSpace(symbols=True))
     inputs: list[InputInfo] = field(default_factory=list)
-    consumers: dict[str, list[onnx.NodeProto]] = field(default_factory=lambda: defaultdict(list))
+    consumers: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
     absorbed: set[int] = field(default_factory=set)   # ids of ONNX nodes folded into an earlier one
     stand_ins: dict[str, int] = field(default_factory=dict)   # op -> nodes written as identity
     _by_canon: list[Feature] = field(default_factory=list)
     _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
     _declared: dict[str, list[int | None]] | None = None
     _declared_sizes: DeclaredSizes | None = None
-    # The graph's nodes read once (every protobuf field access builds a wrapper): by index, their inputs,
-    # outputs, op types and domains; per node, its attributes by name.
-    _nodes: list[onnx.NodeProto] = field(default_factory=list)
-    _node_inputs: list[list[str]] = field(default_factory=list)
-    _node_outputs: list[list[str]] = field(default_factory=list)
-    _op_types: list[str] = field(default_factory=list)
-    _attributes: dict[int, tuple[onnx.NodeProto, dict[str, onnx.AttributeProto]]] = field(default_factory=dict)
+    _nodes: list[Node] = field(default_factory=list)  # the graph's, in the file's order
 
     @cached_property
     def opset(self) -> int:
@@ -93,7 +115,7 @@ class Importer:
         self.nodes.append({"id": node_id, "op": op, "inputs": inputs, **params})
         return node_id
 
-    def emit_neutral(self, node: onnx.NodeProto, op: str, inputs: list[str], **params: Any) -> str:
+    def emit_neutral(self, node: Node, op: str, inputs: list[str], **params: Any) -> str:
         """A shape-neutral node: by its torch.nn name when this service has the op, else ``identity`` with a
         warning (the sizes are the same; its parameters and PyTorch's size refusals are not counted)."""
         if op not in OPS:
@@ -110,22 +132,16 @@ class Importer:
         """The first tensor whose spatial axis ``a`` has the canonical size ``sizes[a]`` for every ``a``."""
         return next((f.id for f in self._by_canon if all(f.canon[a] == t for a, t in sizes.items())), None)
 
-    def warn(self, node: onnx.NodeProto, text: str) -> None:
+    def warn(self, node: Node, text: str) -> None:
         self.warnings.append(f"{node.op_type} {self.label(node)}: {text}")
 
     @staticmethod
-    def label(node: onnx.NodeProto) -> str:
+    def label(node: Node) -> str:
         return node.name or (node.output[0] if node.output else node.op_type)
 
-    def attr(self, node: onnx.NodeProto, name: str, default: Any = None) -> Any:
+    def attr(self, node: Node, name: str, default: Any = None) -> Any:
         """Attribute ``name`` of ``node`` (the first of that name), decoded; ``default`` when absent."""
-        entry = self._attributes.get(id(node))
-        if entry is None or entry[0] is not node:
-            by_name: dict[str, onnx.AttributeProto] = {}
-            for a in node.attribute[:]:
-                by_name.setdefault(a.name, a)
-            entry = self._attributes[id(node)] = (node, by_name)
-        found = entry[1].get(name)
+        found = node.attribute_named(name)
         if found is None:
             return default
         kind = found.type
@@ -189,10 +205,7 @@ class Importer:
     def prepare(self) -> None:
         """Initializers and inputs (before any input override)."""
         graph = self.model.graph
-        self._nodes = list(graph.node)
-        self._node_inputs = [node.input[:] for node in self._nodes]  # slices: faster than iterating
-        self._node_outputs = [node.output[:] for node in self._nodes]
-        self._op_types = [node.op_type for node in self._nodes]
+        self._nodes = [Node(proto) for proto in graph.node]
         for init in graph.initializer:
             self.values[init.name] = constant_of(init)
         for sparse in graph.sparse_initializer:
@@ -211,26 +224,25 @@ class Importer:
         # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop ready before the tensor
         # it crops to: walk crops and pads as late as the order allows, so that their targets are known.
         order = self._topological(late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
-        for index in order:
-            node = self._nodes[index]
-            for name in self._node_inputs[index]:
+        for node in order:
+            for name in node.input:
                 if name:
                     self.consumers[name].append(node)
-        for index in order:
-            if id(self._nodes[index]) in self.absorbed:
+        for node in order:
+            if id(node) in self.absorbed:
                 continue
-            self._visit(index)
+            self._visit(node)
         if self.unsupported:
             self._refuse()
 
-    def _visit(self, index: int) -> None:
-        node, outputs = self._nodes[index], self._node_outputs[index]
-        ins = [self.values.get(name) if name else None for name in self._node_inputs[index]]
+    def _visit(self, node: Node) -> None:
+        outputs = node.output
+        ins = [self.values.get(name) if name else None for name in node.input]
         if any(isinstance(v, Poison) for v in ins):
             self._set(outputs, [Poison()] * len(outputs))
             return
         domain = node.domain
-        handler = self.handlers.get(self._op_types[index]) if domain in ("", "ai.onnx") else None
+        handler = self.handlers.get(node.op_type) if domain in ("", "ai.onnx") else None
         try:
             if handler is None:
                 where = f" (domain {domain})" if domain not in ("", "ai.onnx") else ""
@@ -250,14 +262,15 @@ class Importer:
             if name:
                 self.values[name] = value
 
-    def _topological(self, late: frozenset[str] = frozenset()) -> list[int]:
-        """Kahn's order of the nodes' indices (ONNX requires one; a hostile file may not keep it), nodes of the
-        ``late`` types taken only when no other is ready; cycles and unknown names refused."""
+    def _topological(self, late: frozenset[str] = frozenset()) -> list[Node]:
+        """Kahn's order (ONNX requires one; a hostile file may not keep it), nodes of the ``late`` types taken
+        only when no other is ready; cycles and unknown names refused."""
         available = set(self.values)
         producer: dict[str, int] = {}
-        op_types = self._op_types
-        for index, outputs in enumerate(self._node_outputs):
-            for out in outputs:
+        nodes = self._nodes
+        op_types = [node.op_type for node in nodes]
+        for index, node in enumerate(nodes):
+            for out in node.output:
                 if out in producer or (out and out in available):
                     raise InvalidModel(f"tensor {out!r} is produced twice",
                                        [ErrorItem(("model", "graph", "node", index), "output written twice",
@@ -266,13 +279,12 @@ class Importer:
                     producer[out] = index
         waiting = [0] * len(op_types)
         readers: dict[int, list[int]] = defaultdict(list)
-        for index, inputs in enumerate(self._node_inputs):
-            for name in set(inputs):
+        for index, node in enumerate(nodes):
+            for name in set(node.input):
                 if not name or name in available:
                     continue
                 if name not in producer:
-                    reader = self.label(self._nodes[index])
-                    raise InvalidModel(f"node {reader!r} reads {name!r}, which nothing produces",
+                    raise InvalidModel(f"node {self.label(node)!r} reads {name!r}, which nothing produces",
                                        [ErrorItem(("model", "graph", "node", index), f"unknown tensor {name!r}",
                                                   "onnx_graph")])
                 waiting[index] += 1
@@ -293,13 +305,13 @@ class Importer:
             else:  # the postponed node whose first reader past its chain of crops (a cat) waits for it only
                 index = min(reversed(postponed), key=lambda i: _waits_after(i, op_types, readers, waiting, late))
                 postponed.remove(index)
-            order.append(index)
+            order.append(nodes[index])
             for reader in readers[index]:
                 waiting[reader] -= 1
                 if waiting[reader] == 0:
                     make_ready(reader)
         if len(order) < len(op_types):
-            stuck = [self.label(self._nodes[i]) for i, w in enumerate(waiting) if w > 0]
+            stuck = [self.label(nodes[i]) for i, w in enumerate(waiting) if w > 0]
             raise InvalidModel(f"the graph has a cycle through {', '.join(stuck[:10])}",
                                [ErrorItem(("model", "graph", "node"), f"cycle through {name!r}", "onnx_cycle")
                                 for name in stuck[:10]])
@@ -338,10 +350,10 @@ class Importer:
             self.values[vi.name] = self.register(Feature(name, len(size), channels, (name,) * len(size)))
 
     def _only_consumer_is_nchw_transpose(self, name: str, rank: int) -> bool:
-        readers = [i for i, inputs in enumerate(self._node_inputs) if name in inputs]
-        if len(readers) != 1 or self._op_types[readers[0]] != "Transpose":
+        readers = [node for node in self._nodes if name in node.input]
+        if len(readers) != 1 or readers[0].op_type != "Transpose":
             return False
-        perm = self.attr(self._nodes[readers[0]], "perm")
+        perm = self.attr(readers[0], "perm")
         return perm is not None and list(perm) == [0, rank - 1, *range(1, rank - 1)]
 
     def set_input_shape(self, key: str | None, shape: list[int | str]) -> None:
