@@ -238,9 +238,10 @@ class Importer:
     def _visit(self, node: Node) -> None:
         outputs = node.output
         ins = [self.values.get(name) if name else None for name in node.input]
-        if any(isinstance(v, Poison) for v in ins):
-            self._set(outputs, [Poison()] * len(outputs))
-            return
+        for v in ins:  # a loop, not any() over a generator: this runs for every node
+            if isinstance(v, Poison):
+                self._set(outputs, [Poison()] * len(outputs))
+                return
         domain = node.domain
         handler = self.handlers.get(node.op_type) if domain in ("", "ai.onnx") else None
         try:

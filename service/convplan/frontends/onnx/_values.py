@@ -7,6 +7,7 @@ tensors (a Resize's scales, a Pad's pads, a Slice's bounds) by value
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -99,13 +100,13 @@ Value = Feature | Flat | Grouped | Unsqueezed | Known | Weight | Poison
 def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
     """An initializer or Constant: by value when small, integer or float and present, else by dims."""
     dims = tuple(tensor.dims[:])  # a slice: faster than iterating the protobuf container (hundreds of weights)
-    count = 1
-    for d in dims:
-        count *= max(d, 0)
-    if (count > MAX_KNOWN or (dims and min(dims) < 0) or tensor.data_type not in _READABLE
+    negative = bool(dims) and min(dims) < 0
+    count = 0 if negative else math.prod(dims)
+    data_type = tensor.data_type
+    if (count > MAX_KNOWN or negative or data_type not in _READABLE
             or tensor.data_location == onnx.TensorProto.EXTERNAL):
         return Weight(dims)
-    if not tensor.raw_data and not getattr(tensor, _STORAGE[tensor.data_type]) and (
+    if not tensor.raw_data and not getattr(tensor, _STORAGE[data_type]) and (
             count or not (tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data
                           or tensor.uint64_data)):
         # Stripped: dims without data. ``to_array`` reads only ``raw_data`` or the type's own field: with those
