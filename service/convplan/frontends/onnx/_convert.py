@@ -8,7 +8,7 @@ collected, then refused at once), warnings, and the names.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,28 +39,18 @@ class Node:
     """An ONNX node's fields, read from the protobuf once (every read of a field builds a wrapper, and the
     handlers read them again and again): what the handlers get in place of the ``NodeProto``."""
 
-    __slots__ = ("_by_name", "domain", "input", "name", "op_type", "output", "proto")
+    __slots__ = ("attribute", "by_name", "domain", "input", "name", "op_type", "output")
 
     def __init__(self, proto: onnx.NodeProto) -> None:
-        self.proto = proto
         self.op_type: str = proto.op_type
         self.domain: str = proto.domain
         self.name: str = proto.name
         self.input: list[str] = proto.input[:]  # slices: faster than iterating the containers
         self.output: list[str] = proto.output[:]
-        self._by_name: dict[str, onnx.AttributeProto] | None = None
-
-    @property
-    def attribute(self) -> Sequence[onnx.AttributeProto]:
-        return self.proto.attribute
-
-    def attribute_named(self, name: str) -> onnx.AttributeProto | None:
-        """The first attribute called ``name`` (by a table built at the first look-up)."""
-        if self._by_name is None:
-            self._by_name = {}
-            for a in self.proto.attribute[:]:
-                self._by_name.setdefault(a.name, a)
-        return self._by_name.get(name)
+        self.attribute: list[onnx.AttributeProto] = proto.attribute[:]
+        self.by_name: dict[str, onnx.AttributeProto] = {}  # the first attribute of each name
+        for a in self.attribute:
+            self.by_name.setdefault(a.name, a)
 
 
 class Unsupported(Exception):
@@ -141,7 +131,7 @@ class Importer:
 
     def attr(self, node: Node, name: str, default: Any = None) -> Any:
         """Attribute ``name`` of ``node`` (the first of that name), decoded; ``default`` when absent."""
-        found = node.attribute_named(name)
+        found = node.by_name.get(name)
         if found is None:
             return default
         kind = found.type

@@ -41,7 +41,10 @@ def _new(imp: Importer, node: Node, x: Feature, op: str, channels: int | None, *
          **params: Any) -> Feature:
     """A node with new sizes (on ``new_axes`` only, when given: the others keep ``x``'s)."""
     node_id = imp.emit(name or node.output[0], op, inputs or [x.id], **params)
-    canon = tuple(node_id if new_axes is None or a in new_axes else c for a, c in enumerate(x.canon))
+    if new_axes is None:  # new sizes on every axis (nearly every such node)
+        canon = (node_id,) * len(x.canon)
+    else:
+        canon = tuple(node_id if a in new_axes else c for a, c in enumerate(x.canon))
     return imp.register(Feature(node_id, x.rank, channels, canon))
 
 
@@ -56,6 +59,8 @@ def _padding(imp: Importer, node: Node, rank: int) -> Any:
     if auto == "VALID":
         return 0
     pads = list(imp.attr(node, "pads", [0] * 2 * rank))
+    if len(pads) == 2 * rank and pads[:rank] == pads[rank:]:  # the usual case, without building the pairs
+        return _per_axis(pads[:rank])
     pairs = list(zip(pads[:rank], pads[rank:]))
     if all(b == a for b, a in pairs):
         return _per_axis([b for b, _ in pairs])
