@@ -191,6 +191,17 @@ class TestImportOnnxAnalysis:
         assert again.status_code == 200 and again.json() == body["analysis"]
         assert body["analysis"]["valid_input_sizes"][0]["runs"]["modulus"] == 16
 
+    @pytest.mark.parametrize(("answer", "query"), [("answer_monai_unet.json", "?input=1x1x32x32"),
+                                                   ("answer_monai_unet_symbolic.json", "")])
+    async def test_an_exported_network_answers_the_pinned_bytes(self, api_client: httpx.AsyncClient, answer: str,
+                                                              query: str) -> None:
+        """Every byte of the answer (model, graph, analysis, warnings; numeric and symbolic), as
+        tests/fixtures/onnx/make_answers.py recorded it: speed work on the importer and the renderers changes
+        none of them."""
+        response = await post(api_client, (FIXTURES / "monai_unet.onnx").read_bytes(), query)
+        assert response.status_code == 200, response.text
+        assert response.content == (FIXTURES / answer).read_bytes()
+
     async def test_symbolic_dims_are_analysed_in_the_worker(self, api_client: httpx.AsyncClient) -> None:
         response = await post(api_client, example_model())
         analysis = response.json()["analysis"]

@@ -81,11 +81,13 @@ async def numeric_first(
 
 async def numeric_first_result(
     request: Request, body: BaseModel, settings: Any, run: Callable[..., dict[str, Any]], entry: str,
-    *, inline: bool = True,
+    *, inline: bool = True, payload: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """``numeric_first``'s result as the dict, for routes that answer it in another format (SVG); None when the
     client went away while its work waited or ran in a worker. ``inline=False``: work the route knows will
-    outgrow the inline budget goes to a worker at once, not after an inline attempt that is thrown away."""
+    outgrow the inline budget goes to a worker at once, not after an inline attempt that is thrown away.
+    ``payload``: the plain data ``body`` was validated from, when the route built it itself (a worker validates
+    it again: no dump of ``body`` needed)."""
     seconds, error = settings.work_timeout_seconds, WorkTimeout
     if inline:
         try:
@@ -95,7 +97,8 @@ async def numeric_first_result(
             seconds, error = settings.symbolic_timeout_seconds, SymbolicTimeout
         except BudgetExhausted:
             pass
-    payload = body.model_dump(mode="json", exclude_unset=True)
+    if payload is None:
+        payload = body.model_dump(mode="json", exclude_unset=True)
     return await _in_worker(request, entry, payload, settings, seconds, error)
 
 

@@ -10,19 +10,63 @@ from convplan.analyses.valid_sizes import AxisSets, SizeSet
 from convplan.exact import fraction_json
 from convplan.graph.evaluate import GraphResult, NodeResult
 from convplan.ops import Resolver
-from convplan.shapes.render import overlap_json, put, total
+from convplan.shapes.render import numeric_pair, numeric_rows, overlap_json, put, total
 
 __all__ = ["render_graph", "render_size_set"]
 
 
 def _map(record: NodeResult, anchor: str) -> list[dict[str, Any]] | None:
-    if not record.maps or any(m.anchor != anchor for m in record.maps):
-        return None  # at or below an adaptive pool, a sized interpolation, or off the first input
-    return [{"scale": fraction_json(m.scale), "offset": fraction_json(m.shift)} for m in record.maps]
+    maps = record.maps
+    if not maps:
+        return None
+    out = []
+    for m in maps:
+        if m.anchor != anchor:
+            return None  # at or below an adaptive pool, a sized interpolation, or off the first input
+        scale, shift = m.scale, m.shift  # ints where integral (most maps): no call for those
+        out.append({"scale": scale if scale.__class__ is int else fraction_json(scale),
+                    "offset": shift if shift.__class__ is int else fraction_json(shift)})
+    return out
+
+
+def _numeric_node(record: NodeResult, anchor: str, field: list[Any] | None,
+                  rendered_fields: dict[int, Any]) -> dict[str, Any]:
+    """``_node`` when no value is symbolic (the hot path: every node of an imported network): the same
+    document, each value and its `_latex` sibling built in one pass."""
+    shape, node = record.shape, record.node
+    input_size, input_size_latex = numeric_rows(record.input_sizes)
+    output_size, output_size_latex = numeric_pair(shape.output_size)
+    in_channels, in_channels_latex = numeric_pair(record.in_channels)
+    out_channels, out_channels_latex = numeric_pair(shape.out_channels)
+    padding, padding_latex = numeric_rows(shape.padding)
+    formula, formula_latex = numeric_pair(shape.formula)
+    unread, unread_latex = numeric_pair(shape.unread)
+    overhang, overhang_latex = numeric_pair(shape.overhang)
+    params, params_latex = numeric_pair(shape.params)
+    macs, macs_latex = numeric_pair(shape.macs)
+    return {
+        "id": node.id, "index": node.index, "op": node.op.op, "inputs": list(node.inputs),
+        "input_size": input_size, "input_size_latex": input_size_latex,
+        "output_size": output_size, "output_size_latex": output_size_latex,
+        "in_channels": in_channels, "in_channels_latex": in_channels_latex,
+        "out_channels": out_channels, "out_channels_latex": out_channels_latex,
+        "padding_resolved": padding, "padding_resolved_latex": padding_latex,
+        "formula": formula, "formula_latex": formula_latex,
+        "unread": unread, "unread_latex": unread_latex,
+        "overhang": overhang, "overhang_latex": overhang_latex,
+        "params": params, "params_latex": params_latex,
+        "macs": macs, "macs_latex": macs_latex,
+        "map": _map(record, anchor),
+        "receptive_field": None if field is None else [_field_json(f, rendered_fields) for f in field],
+        "overlap": overlap_json(shape.overlap),
+        "warnings": list(record.warnings),
+    }
 
 
 def _node(record: NodeResult, anchor: str, sym: bool, field: list[Any] | None,
           rendered_fields: dict[int, Any]) -> dict[str, Any]:
+    if not sym:
+        return _numeric_node(record, anchor, field, rendered_fields)
     shape = record.shape
     out: dict[str, Any] = {"id": record.node.id, "index": record.node.index, "op": record.node.op.op,
                            "inputs": list(record.node.inputs)}

@@ -23,7 +23,8 @@ from convplan.ops._values import norm, vsum
 if TYPE_CHECKING:
     from convplan.shapes.engine import LayerRecord, StackResult
 
-__all__ = ["overlap_json", "put", "render_layer", "render_result", "stack_fields", "total"]
+__all__ = ["numeric_pair", "numeric_rows", "overlap_json", "put", "render_layer", "render_result", "stack_fields",
+           "total"]
 
 
 def _t(value: Any) -> Any:
@@ -50,6 +51,34 @@ def _nulls(value: Any) -> Any:
     return value.latex if kind is Formula else None
 
 
+def numeric_pair(value: Any) -> tuple[Any, Any]:
+    """A numeric value's JSON and its `_latex` sibling in one pass: a list copied (its tuples as lists), null
+    for every entry but a formula template's own LaTeX (``_nulls``)."""
+    if type(value) is not list:
+        return value, _nulls(value)
+    for v in value:  # the common case first: a flat list of numbers (every size of every node)
+        inner = type(v)
+        if inner is list or inner is tuple or inner is Formula:
+            return [list(v) if type(v) is tuple else v for v in value], [_nulls(v) for v in value]
+    return value.copy(), [None] * len(value)
+
+
+def numeric_rows(rows: list[Any]) -> tuple[list[Any], list[Any]]:
+    """``numeric_pair`` of a list of rows (per input its sizes, per axis its padding): rows of numbers at
+    once, anything else by ``numeric_pair``."""
+    if type(rows) is not list:
+        return numeric_pair(rows)
+    for row in rows:
+        kind = type(row)
+        if kind is not list and kind is not tuple:
+            return numeric_pair(rows)
+        for v in row:
+            inner = type(v)
+            if inner is list or inner is tuple or inner is Formula:
+                return numeric_pair(rows)
+    return [list(row) for row in rows], [[None] * len(row) for row in rows]
+
+
 def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> None:
     """Set `name` and its `_latex` sibling. With ``symbolic=False`` (no symbol in
     the request) values are ints or formula texts already: nothing to print."""
@@ -57,11 +86,7 @@ def put(out: dict[str, Any], name: str, value: Any, symbolic: bool = True) -> No
         out[name] = _t(value)
         out[name + "_latex"] = _l(value)
     else:
-        if type(value) is list:
-            out[name] = [list(v) if type(v) is tuple else v for v in value]
-        else:
-            out[name] = value
-        out[name + "_latex"] = _nulls(value)
+        out[name], out[name + "_latex"] = numeric_pair(value)
 
 
 def render_layer(record: LayerRecord, symbolic: bool = True,

@@ -101,7 +101,8 @@ async def _analyse(request: Request, graph: dict[str, Any], settings: Settings, 
     body = await run_in_threadpool(_graph_request, graph)
     inline = not body.valid_sizes or len(body.nodes) <= _INLINE_NODES
     entry = _SYMBOLIC_ENTRY if svg else _JSON_ENTRY
-    return await numeric_first_result(request, body, settings, run_graph, entry, inline=inline)
+    # The importer's dict is plain data already: the worker gets it as it is (unet_300: 0.8 ms of model_dump).
+    return await numeric_first_result(request, body, settings, run_graph, entry, inline=inline, payload=graph)
 
 
 def _answer(result: OnnxImport, analysis: dict[str, Any] | bytes | None) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,33 @@ from convplan.frontends.onnx._shapes import Item, Leaf, leaf, leaves, print_expr
 from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
 from convplan.ops import OPS
 
-__all__ = ["Importer", "Unsupported"]
+__all__ = ["Importer", "Node", "Unsupported"]
+
+_A = onnx.AttributeProto
+#: Attribute kinds read without ``helper.get_attribute_value``'s chain of type tests (the same values: slices
+#: are lists, strings decoded).
+_PLAIN: dict[int, Callable[[onnx.AttributeProto], Any]] = {
+    _A.INT: lambda a: a.i, _A.INTS: lambda a: a.ints[:], _A.FLOAT: lambda a: a.f, _A.FLOATS: lambda a: a.floats[:],
+    _A.STRING: lambda a: a.s.decode(),
+}
+
+
+class Node:
+    """An ONNX node's fields, read from the protobuf once (every read of a field builds a wrapper, and the
+    handlers read them again and again): what the handlers get in place of the ``NodeProto``."""
+
+    __slots__ = ("attribute", "by_name", "domain", "input", "name", "op_type", "output")
+
+    def __init__(self, proto: onnx.NodeProto) -> None:
+        self.op_type: str = proto.op_type
+        self.domain: str = proto.domain
+        self.name: str = proto.name
+        self.input: list[str] = proto.input[:]  # slices: faster than iterating the containers
+        self.output: list[str] = proto.output[:]
+        self.attribute: list[onnx.AttributeProto] = proto.attribute[:]
+        self.by_name: dict[str, onnx.AttributeProto] = {}  # the first attribute of each name
+        for a in self.attribute:
+            self.by_name.setdefault(a.name, a)
 
 
 class Unsupported(Exception):
@@ -48,7 +75,7 @@ class InputInfo:
 class Importer:
     model: onnx.ModelProto
     max_size: int
-    handlers: dict[str, Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value] | None]]
+    handlers: dict[str, Callable[[Importer, Node, list[Value | None]], list[Value] | None]]
     values: dict[str, Value] = field(default_factory=dict)
     nodes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -56,15 +83,16 @@ class Importer:
     ids: NameSpace = field(default_factory=lambda: NameSpace(symbols=False))
     symbols: NameSpace = field(default_factory=lambda: NameSpace(symbols=True))
     inputs: list[InputInfo] = field(default_factory=list)
-    consumers: dict[str, list[onnx.NodeProto]] = field(default_factory=lambda: defaultdict(list))
+    consumers: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
     absorbed: set[int] = field(default_factory=set)   # ids of ONNX nodes folded into an earlier one
     stand_ins: dict[str, int] = field(default_factory=dict)   # op -> nodes written as identity
     _by_canon: list[Feature] = field(default_factory=list)
     _input_sizes: dict[str, list[int | str]] = field(default_factory=dict)
     _declared: dict[str, list[int | None]] | None = None
     _declared_sizes: DeclaredSizes | None = None
+    _nodes: list[Node] = field(default_factory=list)  # the graph's, in the file's order
 
-    @property
+    @cached_property
     def opset(self) -> int:
         for entry in self.model.opset_import:
             if entry.domain in ("", "ai.onnx"):
@@ -77,7 +105,7 @@ class Importer:
         self.nodes.append({"id": node_id, "op": op, "inputs": inputs, **params})
         return node_id
 
-    def emit_neutral(self, node: onnx.NodeProto, op: str, inputs: list[str], **params: Any) -> str:
+    def emit_neutral(self, node: Node, op: str, inputs: list[str], **params: Any) -> str:
         """A shape-neutral node: by its torch.nn name when this service has the op, else ``identity`` with a
         warning (the sizes are the same; its parameters and PyTorch's size refusals are not counted)."""
         if op not in OPS:
@@ -94,19 +122,23 @@ class Importer:
         """The first tensor whose spatial axis ``a`` has the canonical size ``sizes[a]`` for every ``a``."""
         return next((f.id for f in self._by_canon if all(f.canon[a] == t for a, t in sizes.items())), None)
 
-    def warn(self, node: onnx.NodeProto, text: str) -> None:
+    def warn(self, node: Node, text: str) -> None:
         self.warnings.append(f"{node.op_type} {self.label(node)}: {text}")
 
     @staticmethod
-    def label(node: onnx.NodeProto) -> str:
+    def label(node: Node) -> str:
         return node.name or (node.output[0] if node.output else node.op_type)
 
-    def attr(self, node: onnx.NodeProto, name: str, default: Any = None) -> Any:
-        for a in node.attribute:
-            if a.name == name:
-                value = helper.get_attribute_value(a)
-                return value.decode() if isinstance(value, bytes) else value
-        return default
+    def attr(self, node: Node, name: str, default: Any = None) -> Any:
+        """Attribute ``name`` of ``node`` (the first of that name), decoded; ``default`` when absent."""
+        found = node.by_name.get(name)
+        if found is None:
+            return default
+        kind = found.type
+        if kind in _PLAIN and not found.ref_attr_name:  # the common kinds, as get_attribute_value reads them
+            return _PLAIN[kind](found)
+        value = helper.get_attribute_value(found)
+        return value.decode() if isinstance(value, bytes) else value
 
     # --- reading values -------------------------------------------------------------
     def known(self, value: Value | None, what: str) -> Known:
@@ -163,6 +195,7 @@ class Importer:
     def prepare(self) -> None:
         """Initializers and inputs (before any input override)."""
         graph = self.model.graph
+        self._nodes = [Node(proto) for proto in graph.node]
         for init in graph.initializer:
             self.values[init.name] = constant_of(init)
         for sparse in graph.sparse_initializer:
@@ -173,7 +206,6 @@ class Importer:
                                                                            "onnx_input")])
 
     def walk(self) -> None:
-        graph = self.model.graph
         declared = self._declared_sizes = DeclaredSizes(self.model)
         for info in self.inputs:
             spatial = range(1, len(info.shape) - 1) if info.nhwc else range(2, len(info.shape))
@@ -181,7 +213,7 @@ class Importer:
                                {a: Leaf(info.name, 2 + a) for a in range(len(info.size))})
         # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop ready before the tensor
         # it crops to: walk crops and pads as late as the order allows, so that their targets are known.
-        order = self._topological(graph, late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
+        order = self._topological(late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
         for node in order:
             for name in node.input:
                 if name:
@@ -193,37 +225,42 @@ class Importer:
         if self.unsupported:
             self._refuse()
 
-    def _visit(self, node: onnx.NodeProto) -> None:
+    def _visit(self, node: Node) -> None:
+        outputs = node.output
         ins = [self.values.get(name) if name else None for name in node.input]
-        if any(isinstance(v, Poison) for v in ins):
-            self._set(node, [Poison()] * len(node.output))
-            return
-        handler = self.handlers.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        for v in ins:  # a loop, not any() over a generator: this runs for every node
+            if isinstance(v, Poison):
+                self._set(outputs, [Poison()] * len(outputs))
+                return
+        domain = node.domain
+        handler = self.handlers.get(node.op_type) if domain in ("", "ai.onnx") else None
         try:
             if handler is None:
-                domain = f" (domain {node.domain})" if node.domain not in ("", "ai.onnx") else ""
-                raise Unsupported(f"no convplan meaning{domain}")
+                where = f" (domain {domain})" if domain not in ("", "ai.onnx") else ""
+                raise Unsupported(f"no convplan meaning{where}")
             outs = handler(self, node, ins)
         except Unsupported as exc:
             self.unsupported[node.op_type].append((self.label(node), exc.reason))
             # Read on as if the node kept its input's shape, so that every later unsupported node is
             # reported too; the model is refused anyway.
             through = next((v for v in ins if isinstance(v, Feature | Flat)), None)
-            outs = [through or Poison()] * len(node.output)
+            outs = [through or Poison()] * len(outputs)
         if outs is not None:
-            self._set(node, outs)
+            self._set(outputs, outs)
 
-    def _set(self, node: onnx.NodeProto, outs: list[Value]) -> None:
-        for name, value in zip(node.output, outs):
+    def _set(self, outputs: list[str], outs: list[Value]) -> None:
+        for name, value in zip(outputs, outs):
             if name:
                 self.values[name] = value
 
-    def _topological(self, graph: onnx.GraphProto, late: frozenset[str] = frozenset()) -> list[onnx.NodeProto]:
+    def _topological(self, late: frozenset[str] = frozenset()) -> list[Node]:
         """Kahn's order (ONNX requires one; a hostile file may not keep it), nodes of the ``late`` types taken
         only when no other is ready; cycles and unknown names refused."""
         available = set(self.values)
         producer: dict[str, int] = {}
-        for index, node in enumerate(graph.node):
+        nodes = self._nodes
+        op_types = [node.op_type for node in nodes]
+        for index, node in enumerate(nodes):
             for out in node.output:
                 if out in producer or (out and out in available):
                     raise InvalidModel(f"tensor {out!r} is produced twice",
@@ -231,9 +268,9 @@ class Importer:
                                                   "onnx_graph")])
                 if out:
                     producer[out] = index
-        waiting = [0] * len(graph.node)
+        waiting = [0] * len(op_types)
         readers: dict[int, list[int]] = defaultdict(list)
-        for index, node in enumerate(graph.node):
+        for index, node in enumerate(nodes):
             for name in set(node.input):
                 if not name or name in available:
                     continue
@@ -247,7 +284,7 @@ class Importer:
         postponed: list[int] = []
 
         def make_ready(i: int) -> None:
-            (postponed if graph.node[i].op_type in late else ready).append(i)
+            (postponed if op_types[i] in late else ready).append(i)
 
         for i, w in enumerate(waiting):
             if w == 0:
@@ -257,15 +294,15 @@ class Importer:
             if ready:
                 index = ready.popleft()
             else:  # the postponed node whose first reader past its chain of crops (a cat) waits for it only
-                index = min(reversed(postponed), key=lambda i: _waits_after(i, graph, readers, waiting, late))
+                index = min(reversed(postponed), key=lambda i: _waits_after(i, op_types, readers, waiting, late))
                 postponed.remove(index)
-            order.append(graph.node[index])
+            order.append(nodes[index])
             for reader in readers[index]:
                 waiting[reader] -= 1
                 if waiting[reader] == 0:
                     make_ready(reader)
-        if len(order) < len(graph.node):
-            stuck = [self.label(graph.node[i]) for i, w in enumerate(waiting) if w > 0]
+        if len(order) < len(op_types):
+            stuck = [self.label(nodes[i]) for i, w in enumerate(waiting) if w > 0]
             raise InvalidModel(f"the graph has a cycle through {', '.join(stuck[:10])}",
                                [ErrorItem(("model", "graph", "node"), f"cycle through {name!r}", "onnx_cycle")
                                 for name in stuck[:10]])
@@ -290,7 +327,7 @@ class Importer:
                 raise InvalidModel(
                     f"input {vi.name!r} has rank {len(shape)}: expected (N, C, *spatial) with 1 to 3 spatial axes",
                     [ErrorItem(loc, f"rank {len(shape)}", "onnx_input_rank")])
-            nhwc = self._only_consumer_is_nchw_transpose(graph, vi.name, len(shape))
+            nhwc = self._only_consumer_is_nchw_transpose(vi.name, len(shape))
             name = self.ids.name(vi.name, key=f"input:{vi.name}")
             channel_dim = shape[-1] if nhwc else shape[1]
             spatial = list(range(1, len(shape) - 1)) if nhwc else list(range(2, len(shape)))
@@ -303,8 +340,8 @@ class Importer:
             self._input_sizes[name] = size
             self.values[vi.name] = self.register(Feature(name, len(size), channels, (name,) * len(size)))
 
-    def _only_consumer_is_nchw_transpose(self, graph: onnx.GraphProto, name: str, rank: int) -> bool:
-        readers = [n for n in graph.node if name in n.input]
+    def _only_consumer_is_nchw_transpose(self, name: str, rank: int) -> bool:
+        readers = [node for node in self._nodes if name in node.input]
         if len(readers) != 1 or readers[0].op_type != "Transpose":
             return False
         perm = self.attr(readers[0], "perm")
@@ -380,14 +417,14 @@ class Importer:
         )
 
 
-def _waits_after(index: int, graph: onnx.GraphProto, readers: dict[int, list[int]], waiting: list[int],
+def _waits_after(index: int, op_types: list[str], readers: dict[int, list[int]], waiting: list[int],
                  late: frozenset[str], depth: int = 0) -> int:
     """How many inputs the nearest reader of node ``index`` that is not of the ``late`` types still waits for
     (through readers of those types: a crop per axis)."""
     counts = []
     for r in readers[index]:
-        if graph.node[r].op_type in late and depth < 8:
-            counts.append(_waits_after(r, graph, readers, waiting, late, depth + 1))
+        if op_types[r] in late and depth < 8:
+            counts.append(_waits_after(r, op_types, readers, waiting, late, depth + 1))
         else:
             counts.append(waiting[r])
     return min(counts, default=0)

@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import onnx
-
-from convplan.frontends.onnx._convert import Importer, Unsupported
+from convplan.frontends.onnx._convert import Importer, Node, Unsupported
 from convplan.frontends.onnx._layers import LAYER_HANDLERS, _feature, _new, _same
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input, reshape_target
 from convplan.frontends.onnx._shapes import leaf, same_function, sample_worlds
@@ -17,7 +15,7 @@ from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Unsqu
 
 __all__ = ["HANDLERS"]
 
-Handler = Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value] | None]
+Handler = Callable[[Importer, Node, list[Value | None]], list[Value] | None]
 
 #: Elementwise ONNX ops and the torch.nn name (snake case) of the same map; math without an nn module
 #: (Exp, Sqrt, Erf...) is ``identity`` for sizes.
@@ -33,14 +31,14 @@ _UNARY = {
 }
 
 
-def _unary(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _unary(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if isinstance(x, Flat):
         return [Flat(imp.emit_neutral(node, _UNARY[node.op_type], [x.id]), x.features)]
     return [_same(imp, node, _feature(x, node), _UNARY[node.op_type])]
 
 
-def _clip_bound(imp: Importer, node: onnx.NodeProto, ins: list[Value | None], name: str, index: int) -> float | None:
+def _clip_bound(imp: Importer, node: Node, ins: list[Value | None], name: str, index: int) -> float | None:
     """A Clip bound: an attribute before opset 11, an optional constant input from 11; None when absent."""
     if imp.opset < 11:
         value = imp.attr(node, name)
@@ -51,7 +49,7 @@ def _clip_bound(imp: Importer, node: onnx.NodeProto, ins: list[Value | None], na
     return float(items[0]) if items else None
 
 
-def _clip(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _clip(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     """ReLU6 (0, 6), ReLU (0, none), Hardtanh (both bounds): as PyTorch's modules export; else identity."""
     if all(is_shape_input(v) for v in ins):
         raise Unsupported("Clip on a shape computation")
@@ -66,7 +64,7 @@ def _clip(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[
     return [_same(imp, node, x, "identity")]
 
 
-def _dropout(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _dropout(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if isinstance(x, Unsqueezed):
         return [x, x]  # identity for sizes: the Squeeze after it gives the map back
@@ -77,7 +75,7 @@ def _dropout(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [out, out]
 
 
-def _prelu(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _prelu(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     dims = ins[1].dims if isinstance(ins[1], Weight) else getattr(getattr(ins[1], "array", None), "shape", None)
     if dims is None:
@@ -88,7 +86,7 @@ def _prelu(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
     return [_same(imp, node, x, "prelu", num_parameters=count)]
 
 
-def _softmax(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _softmax(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     op = "softmax" if node.op_type == "Softmax" else "log_softmax"
     x = ins[0]
     if isinstance(x, Flat):
@@ -102,7 +100,7 @@ def _softmax(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [_same(imp, node, x, op, dim=1)]
 
 
-def _batch_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _batch_norm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     out = _same(imp, node, _feature(ins[0], node), "batch_norm")
     return [out] * len(node.output)  # training outputs (running stats) have no meaning here
 
@@ -112,7 +110,7 @@ def _affine(value: Value | None, ones: int) -> bool:
     return not (isinstance(value, Known) and all(v == ones for v in value.array.reshape(-1).tolist()))
 
 
-def _instance_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _instance_norm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if isinstance(x, Grouped) and not x.normed:
         return [Grouped(x.feature, x.groups, normed=True)]
@@ -121,14 +119,14 @@ def _instance_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None])
     return [_same(imp, node, x, "instance_norm", affine=affine)]
 
 
-def _group_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _group_norm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     groups = imp.attr(node, "num_groups")
     affine = _affine(ins[1], 1) or _affine(ins[2], 0)
     return [_same(imp, node, x, "group_norm", num_groups=groups, affine=affine)]
 
 
-def _layer_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _layer_norm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     axis = imp.attr(node, "axis", -1) % (x.rank + 2)
     if axis == 0:
@@ -140,11 +138,11 @@ def _layer_norm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) ->
                   elementwise_affine=True, bias=len(ins) > 2 and ins[2] is not None)]
 
 
-def _lrn(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _lrn(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     return [_same(imp, node, _feature(ins[0], node), "local_response_norm", size=imp.attr(node, "size"))]
 
 
-def _depth_space(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _depth_space(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     r = imp.attr(node, "blocksize")
     if node.op_type == "DepthToSpace":
@@ -171,7 +169,7 @@ def _other_size(imp: Importer, x: Feature, const: Value) -> list[int]:
     return list(full[2:])
 
 
-def _binary(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _binary(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS[node.op_type](imp, node, ins)
     op = _MERGE[node.op_type]
@@ -192,13 +190,13 @@ def _binary(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     return [_same(imp, node, _feature(x, node), op, other_size=_other_size(imp, x, const))]
 
 
-def _pow(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _pow(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     if not is_shape_input(ins[1]):
         raise Unsupported("a feature map as exponent")
     return [_same(imp, node, _feature(ins[0], node), "identity")]
 
 
-def _concat(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _concat(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     if all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS["Concat"](imp, node, ins)
     features = [_feature(v, node) for v in ins if v is not None]
@@ -211,7 +209,7 @@ def _concat(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     return [_new(imp, node, x, "concat", channels, inputs=[f.id for f in features])]
 
 
-def _repeat(imp: Importer, node: onnx.NodeProto, x: Feature, repeats: int) -> Feature:
+def _repeat(imp: Importer, node: Node, x: Feature, repeats: int) -> Feature:
     """``x.repeat(1, r, 1, 1)``: torch.cat of ``r`` copies on channels."""
     if repeats == 1:
         return _same(imp, node, x, "identity")
@@ -219,7 +217,7 @@ def _repeat(imp: Importer, node: onnx.NodeProto, x: Feature, repeats: int) -> Fe
     return _new(imp, node, x, "concat", channels, inputs=[x.id] * repeats)
 
 
-def _tile(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _tile(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     repeats = imp.ints(ins[1], "Tile repeats")
     if len(repeats) != x.rank + 2 or any(r != 1 for i, r in enumerate(repeats) if i != 1):
@@ -227,7 +225,7 @@ def _tile(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[
     return [_repeat(imp, node, x, repeats[1])]
 
 
-def _expand(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _expand(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Expand"](imp, node, ins)
     x = _feature(ins[0], node)
@@ -253,7 +251,7 @@ def _is_batch(item: Any) -> bool:
     return item == leaf("", 0) or (isinstance(item, int) and (item >= 0 or item == -1))
 
 
-def _flatten(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _flatten(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if isinstance(x, Flat):
         return [x]
@@ -263,11 +261,11 @@ def _flatten(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [_flat(imp, node, x)]
 
 
-def _flat(imp: Importer, node: onnx.NodeProto, x: Feature) -> Flat:
+def _flat(imp: Importer, node: Node, x: Feature) -> Flat:
     return Flat(imp.emit(node.output[0], "flatten", [x.id]), None)
 
 
-def _reshape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _reshape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Reshape"](imp, node, ins)
     target = reshape_target(imp, node, ins)
@@ -289,7 +287,7 @@ def _reshape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     raise Unsupported("Reshape of a feature map other than to (N, F) or to GroupNorm's (N, G, -1)")
 
 
-def _group_norm_pattern(imp: Importer, node: onnx.NodeProto, g: Grouped) -> Feature:
+def _group_norm_pattern(imp: Importer, node: Node, g: Grouped) -> Feature:
     """Reshape -> InstanceNormalization -> Reshape (-> Mul -> Add): PyTorch's GroupNorm as both exporters
     write it. A following Mul and Add by per-channel constants are its affine parameters."""
     x = g.feature
@@ -309,7 +307,7 @@ def _group_norm_pattern(imp: Importer, node: onnx.NodeProto, g: Grouped) -> Feat
     return _same(imp, node, x, "group_norm", num_groups=g.groups, affine=affine)
 
 
-def _gemm(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _gemm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = ins[0]
     if not isinstance(x, Flat):
         raise Unsupported("Gemm/MatMul other than a head on a flattened tensor")
@@ -341,7 +339,7 @@ def _dims(value: Value) -> tuple[int, ...]:
     return value.dims if isinstance(value, Weight) else tuple(value.array.shape)  # type: ignore[union-attr]
 
 
-def _transpose(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _transpose(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Transpose"](imp, node, ins)
     x = _feature(ins[0], node)
@@ -351,14 +349,14 @@ def _transpose(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> 
     return [x]
 
 
-def _cast_or_identity(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _cast_or_identity(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS[node.op_type](imp, node, ins)
     return _unary(imp, node, ins)
 
 
 def _shape_only(op_type: str) -> Handler:
-    def handler(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+    def handler(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
         if op_type in ("Shape", "Size") or all(is_shape_input(v) for v in ins):
             return SHAPE_HANDLERS[op_type](imp, node, ins)
         raise Unsupported(f"{op_type} of a feature map")
@@ -366,19 +364,19 @@ def _shape_only(op_type: str) -> Handler:
     return handler
 
 
-def _axes(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> tuple[int, ...]:
+def _axes(imp: Importer, node: Node, ins: list[Value | None]) -> tuple[int, ...]:
     if len(ins) > 1 and ins[1] is not None:
         return tuple(imp.ints(ins[1], "axes"))
     return tuple(imp.attr(node, "axes", ()))
 
 
-def _unsqueeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _unsqueeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Unsqueeze"](imp, node, ins)
     return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins))]
 
 
-def _squeeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _squeeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Squeeze"](imp, node, ins)
     x = ins[0]
@@ -387,7 +385,7 @@ def _squeeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [x.feature]
 
 
-def _unary_or_shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value] | None:
+def _unary_or_shape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if node.op_type in SHAPE_HANDLERS and all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS[node.op_type](imp, node, ins)
     return _unary(imp, node, ins)

@@ -11,38 +11,40 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import onnx
 
-from convplan.frontends.onnx._convert import Importer, Unsupported
+from convplan.frontends.onnx._convert import Importer, Node, Unsupported
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input
 from convplan.frontends.onnx._shapes import Leaf, leaf, leaves, make, same_function, sample_worlds
 from convplan.frontends.onnx._values import Feature, Flat, Known, Value, Weight
 
 __all__ = ["LAYER_HANDLERS"]
 
-Handler = Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value] | None]
+Handler = Callable[[Importer, Node, list[Value | None]], list[Value] | None]
 
 _BIG = 2**31 - 1  # ends at or past this mean "to the end" (PyTorch writes INT64_MAX)
 
 
-def _feature(value: Value | None, node: onnx.NodeProto) -> Feature:
+def _feature(value: Value | None, node: Node) -> Feature:
     if not isinstance(value, Feature):
         raise Unsupported(f"expects a feature map (N, C, *spatial) as input, got {type(value).__name__.lower()}")
     return value
 
 
-def _same(imp: Importer, node: onnx.NodeProto, x: Feature, op: str, **params: Any) -> Feature:
+def _same(imp: Importer, node: Node, x: Feature, op: str, **params: Any) -> Feature:
     """A shape-neutral node: same sizes, so the same canonical tensor."""
     node_id = imp.emit_neutral(node, op, [x.id], **params)
     return Feature(node_id, x.rank, x.channels, x.canon)
 
 
-def _new(imp: Importer, node: onnx.NodeProto, x: Feature, op: str, channels: int | None, *,
+def _new(imp: Importer, node: Node, x: Feature, op: str, channels: int | None, *,
          name: str | None = None, inputs: list[str] | None = None, new_axes: list[int] | None = None,
          **params: Any) -> Feature:
     """A node with new sizes (on ``new_axes`` only, when given: the others keep ``x``'s)."""
     node_id = imp.emit(name or node.output[0], op, inputs or [x.id], **params)
-    canon = tuple(node_id if new_axes is None or a in new_axes else c for a, c in enumerate(x.canon))
+    if new_axes is None:  # new sizes on every axis (nearly every such node)
+        canon = (node_id,) * len(x.canon)
+    else:
+        canon = tuple(node_id if a in new_axes else c for a, c in enumerate(x.canon))
     return imp.register(Feature(node_id, x.rank, channels, canon))
 
 
@@ -50,20 +52,22 @@ def _per_axis(values: list[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else values
 
 
-def _padding(imp: Importer, node: onnx.NodeProto, rank: int) -> Any:
+def _padding(imp: Importer, node: Node, rank: int) -> Any:
     auto = imp.attr(node, "auto_pad", "NOTSET")
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         return auto.lower()
     if auto == "VALID":
         return 0
     pads = list(imp.attr(node, "pads", [0] * 2 * rank))
+    if len(pads) == 2 * rank and pads[:rank] == pads[rank:]:  # the usual case, without building the pairs
+        return _per_axis(pads[:rank])
     pairs = list(zip(pads[:rank], pads[rank:]))
     if all(b == a for b, a in pairs):
         return _per_axis([b for b, _ in pairs])
     return [[b, a] for b, a in pairs]
 
 
-def _window(imp: Importer, node: onnx.NodeProto, rank: int, kernel: list[int]) -> dict[str, Any]:
+def _window(imp: Importer, node: Node, rank: int, kernel: list[int]) -> dict[str, Any]:
     return {
         "kernel_size": _per_axis(kernel),
         "stride": _per_axis(list(imp.attr(node, "strides", [1] * rank))),
@@ -80,7 +84,7 @@ def _weight_dims(value: Value | None) -> tuple[int, ...] | None:
     return None
 
 
-def _conv(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _conv(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     dims = _weight_dims(ins[1])
     if dims is None or len(dims) != x.rank + 2:
@@ -103,7 +107,7 @@ def _conv(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[
                  bias=bias, **params)]
 
 
-def _pool(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _pool(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     kernel = list(imp.attr(node, "kernel_shape", []))
     if len(kernel) != x.rank:
@@ -120,13 +124,13 @@ def _pool(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[
     return [_new(imp, node, x, "avg_pool", x.channels, **params)]
 
 
-def _global_pool(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _global_pool(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     op = "adaptive_max_pool" if node.op_type == "GlobalMaxPool" else "adaptive_avg_pool"
     return [_new(imp, node, x, op, x.channels, output_size=1)]
 
 
-def _reduce(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _reduce(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     index = 1 if imp.opset >= 18 else len(ins)  # axes moved from an attribute to input 1 in opset 18
     axes = imp.ints(ins[index], "axes") if len(ins) > index and ins[index] is not None else imp.attr(node, "axes")
@@ -141,7 +145,7 @@ def _reduce(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     return [Flat(flat_id, x.channels)]
 
 
-def _unpool(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _unpool(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     kernel = list(imp.attr(node, "kernel_shape", []))
     params: dict[str, Any] = {
@@ -166,7 +170,7 @@ def _unpool(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
 _LINEAR_BY_RANK = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
-def _resize_mode(imp: Importer, node: onnx.NodeProto, rank: int) -> dict[str, Any]:
+def _resize_mode(imp: Importer, node: Node, rank: int) -> dict[str, Any]:
     """PyTorch's mode for an ONNX (mode, coordinate transformation, nearest mode); the closest with a
     warning for combinations PyTorch does not write (the sizes do not depend on them)."""
     mode = imp.attr(node, "mode", "nearest")
@@ -200,7 +204,7 @@ def _number(value: Fraction | int) -> int | float:
     return int(value) if Fraction(value).denominator == 1 else float(value)
 
 
-def _resize(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _resize(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     params = _resize_mode(imp, node, x.rank)
     if imp.attr(node, "antialias", 0):
@@ -255,7 +259,7 @@ def _size_on_axis(item: Any, axis: int, worlds: list[dict[Leaf, int]], exclude: 
     return next((t for t in candidates if same_function(item, leaf(t, 2 + axis), worlds)), None)
 
 
-def _resize_to(imp: Importer, node: onnx.NodeProto, x: Feature, sizes: list[Any], params: dict[str, Any]) -> Feature:
+def _resize_to(imp: Importer, node: Node, x: Feature, sizes: list[Any], params: dict[str, Any]) -> Feature:
     items = [s if s is not None else x.dim(a) for a, s in enumerate(sizes)]
     if all(isinstance(s, int) for s in items):
         imp.warn(node, f"sizes {items} are constants (the export fixed the shapes): kept as written")
@@ -286,7 +290,7 @@ def _anchor(start: Any, big: Any, small: Any, worlds: list[dict[Leaf, int]]) -> 
     return None
 
 
-def _slice(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _slice(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Slice"](imp, node, ins)
     x = _feature(ins[0], node)
@@ -317,7 +321,7 @@ def _slice(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
     return [_computed_crop(imp, node, x, per_axis)]
 
 
-def _constant_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
+def _constant_crop(imp: Importer, node: Node, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
     declared = imp.declared_dims(node.input[0]) or []
     crop = []
     for a in range(x.rank):
@@ -332,7 +336,7 @@ def _constant_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: di
     return _new(imp, node, x, "crop", x.channels, crop=crop)
 
 
-def _computed_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
+def _computed_crop(imp: Importer, node: Node, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
     by_anchor: dict[str, dict[int, str]] = {}
     offsets = [0] * x.rank
     for a, (s, e) in per_axis.items():
@@ -354,7 +358,7 @@ def _computed_crop(imp: Importer, node: onnx.NodeProto, x: Feature, per_axis: di
     return _size_of_nodes(imp, node, x, "crop", by_anchor, {})
 
 
-def _size_of_nodes(imp: Importer, node: onnx.NodeProto, x: Feature, op: str, by_anchor: dict[str, dict[int, str]],
+def _size_of_nodes(imp: Importer, node: Node, x: Feature, op: str, by_anchor: dict[str, dict[int, str]],
                    extra: dict[str, Any]) -> Feature:
     """One ``crop``/``pad`` with ``size_of`` per anchor (usually one)."""
     out = x
@@ -374,7 +378,7 @@ def _size_of_nodes(imp: Importer, node: onnx.NodeProto, x: Feature, op: str, by_
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
 
-def _pad(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _pad(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     x = _feature(ins[0], node)
     full = x.rank + 2
     mode = imp.attr(node, "mode", "constant")
@@ -399,7 +403,7 @@ def _pad(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[V
     return [_computed_pad(imp, node, x, spatial, torch_mode)]
 
 
-def _computed_pad(imp: Importer, node: onnx.NodeProto, x: Feature, spatial: list[tuple[Any, Any]],
+def _computed_pad(imp: Importer, node: Node, x: Feature, spatial: list[tuple[Any, Any]],
                   mode: str) -> Feature:
     by_anchor: dict[str, dict[int, str]] = {}
     for a, (before, after) in enumerate(spatial):

@@ -15,13 +15,13 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from convplan.frontends.onnx._convert import Importer, Unsupported
+from convplan.frontends.onnx._convert import Importer, Node, Unsupported
 from convplan.frontends.onnx._shapes import apply
 from convplan.frontends.onnx._values import MAX_KNOWN, Known, Value, Weight, constant_of
 
 __all__ = ["SHAPE_HANDLERS", "is_shape_input"]
 
-Handler = Callable[[Importer, onnx.NodeProto, list[Value | None]], list[Value]]
+Handler = Callable[[Importer, Node, list[Value | None]], list[Value]]
 
 _FLOAT_TYPES = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                           onnx.TensorProto.BFLOAT16})
@@ -40,7 +40,7 @@ def _known(array: np.ndarray, floating: bool = False) -> Known:
     return Known(np.asarray(array, dtype=object), floating)
 
 
-def _axes_from(imp: Importer, node: onnx.NodeProto, ins: list[Value | None], index: int) -> list[int] | None:
+def _axes_from(imp: Importer, node: Node, ins: list[Value | None], index: int) -> list[int] | None:
     """Axes given as an attribute (older opsets) or as input ``index`` (newer)."""
     if len(ins) > index and ins[index] is not None:
         return imp.ints(ins[index], "axes")
@@ -48,7 +48,7 @@ def _axes_from(imp: Importer, node: onnx.NodeProto, ins: list[Value | None], ind
     return list(axes) if axes is not None else None
 
 
-def _constant(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _constant(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     for a in node.attribute:
         if a.name in ("value", "sparse_value"):
             tensor = a.t if a.name == "value" else a.sparse_tensor.values
@@ -63,7 +63,7 @@ def _constant(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> l
     raise Unsupported("a Constant without a numeric value")
 
 
-def _shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _shape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     if ins[0] is None:
         raise Unsupported("Shape of nothing")
     full = imp.shape_of(ins[0])
@@ -72,7 +72,7 @@ def _shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
     return [_known(full[slice(start, end)])]
 
 
-def _size(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _size(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     shape = imp.shape_of(ins[0]) if ins[0] is not None else np.empty(0, dtype=object)
     total: Any = 1
     for item in shape:
@@ -84,7 +84,7 @@ def _arg(imp: Importer, value: Value | None, what: str) -> Known:
     return imp.known(value, what)
 
 
-def _gather(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _gather(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Gather data")
     indices = np.array(imp.ints(ins[1], "Gather indices"), dtype=np.int64)
     shape = imp.known(ins[1], "Gather indices").array.shape
@@ -98,7 +98,7 @@ def _gather(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     return [_known(taken, data.floating)]
 
 
-def _slice(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _slice(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Slice data")
     if imp.opset < 10:
         starts, ends = list(imp.attr(node, "starts", [])), list(imp.attr(node, "ends", []))
@@ -117,7 +117,7 @@ def _slice(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
     return [_known(data.array[tuple(index)], data.floating)]
 
 
-def _squeeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _squeeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Squeeze data")
     axes = _axes_from(imp, node, ins, 1)
     array = data.array
@@ -126,7 +126,7 @@ def _squeeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [_known(np.squeeze(array, axis=tuple(a % max(array.ndim, 1) for a in axes)), data.floating)]
 
 
-def _unsqueeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _unsqueeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Unsqueeze data")
     axes = _axes_from(imp, node, ins, 1) or []
     rank = data.array.ndim + len(axes)
@@ -136,14 +136,14 @@ def _unsqueeze(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> 
     return [_known(array, data.floating)]
 
 
-def reshape_target(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Any]:
+def reshape_target(imp: Importer, node: Node, ins: list[Value | None]) -> list[Any]:
     """The target shape of a Reshape (opset 5+: input; older: attribute), items may be expressions."""
     if imp.opset < 5:
         return list(imp.attr(node, "shape", []))
     return imp.known(ins[1], "Reshape shape").array.reshape(-1).tolist()
 
 
-def _reshape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _reshape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Reshape data")
     target = reshape_target(imp, node, ins)
     if not all(isinstance(t, int) for t in target):
@@ -153,7 +153,7 @@ def _reshape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> li
     return [_known(data.array.reshape(dims), data.floating)]
 
 
-def _concat(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _concat(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     parts = [_arg(imp, v, "Concat input") for v in ins if v is not None]
     axis = imp.attr(node, "axis", 0)
     arrays = [p.array for p in parts if p.array.size or p.array.ndim]
@@ -162,7 +162,7 @@ def _concat(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> lis
     return [_known(np.concatenate(arrays, axis=axis), any(p.floating for p in parts))]
 
 
-def _cast(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _cast(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Cast input")
     to = imp.attr(node, "to")
     floating = to in _FLOAT_TYPES
@@ -171,20 +171,20 @@ def _cast(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[
     return [_known(apply("float" if floating else "int", data.array), floating)]
 
 
-def _transpose(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _transpose(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Transpose input")
     perm = imp.attr(node, "perm")
     return [_known(np.transpose(data.array, perm), data.floating)]
 
 
-def _expand(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _expand(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Expand input")
     shape = imp.ints(ins[1], "Expand shape")
     out = np.broadcast_shapes(data.array.shape, tuple(shape))
     return [_known(np.broadcast_to(data.array, out).copy(), data.floating)]
 
 
-def _constant_of_shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _constant_of_shape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     shape = imp.ints(ins[0], "ConstantOfShape shape")
     fill: Known | Weight = Known(np.zeros(1, dtype=object))
     for a in node.attribute:
@@ -200,7 +200,7 @@ def _constant_of_shape(imp: Importer, node: onnx.NodeProto, ins: list[Value | No
     return [_known(array.reshape(shape), fill.floating)]
 
 
-def _range(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _range(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     start, limit, delta = (imp.ints(v, "Range bound")[0] for v in ins[:3])
     if delta == 0 or abs((limit - start) // delta) > MAX_KNOWN:
         raise Unsupported("Range too long or with step 0")
@@ -208,7 +208,7 @@ def _range(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list
 
 
 def _elementwise(op: str, *, variadic: bool = False) -> Handler:
-    def handler(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+    def handler(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
         args = [_arg(imp, v, f"{node.op_type} input") for v in ins if v is not None]
         floating = any(a.floating for a in args[:2] if op != "where") or (op == "where" and
                                                                           any(a.floating for a in args[1:]))
@@ -226,7 +226,7 @@ def _elementwise(op: str, *, variadic: bool = False) -> Handler:
     return handler
 
 
-def _identity(imp: Importer, node: onnx.NodeProto, ins: list[Value | None]) -> list[Value]:
+def _identity(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     return [ins[0]]  # type: ignore[list-item]
 
 

@@ -7,12 +7,13 @@ tensors (a Resize's scales, a Pad's pads, a Slice's bounds) by value
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 from convplan.frontends.onnx._shapes import Sym, leaf
 
@@ -26,6 +27,8 @@ _FLOATS = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.Tenso
 _INTS = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16, onnx.TensorProto.INT8,
                    onnx.TensorProto.UINT8, onnx.TensorProto.UINT16, onnx.TensorProto.UINT32,
                    onnx.TensorProto.UINT64, onnx.TensorProto.BOOL})
+_READABLE = _FLOATS | _INTS
+_STORAGE = {data_type: helper.tensor_dtype_to_field(data_type) for data_type in _READABLE}  # where to_array reads
 
 
 @dataclass(frozen=True)
@@ -96,16 +99,19 @@ Value = Feature | Flat | Grouped | Unsqueezed | Known | Weight | Poison
 
 def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
     """An initializer or Constant: by value when small, integer or float and present, else by dims."""
-    dims = tuple(int(d) for d in tensor.dims)
-    count = 1
-    for d in dims:
-        count *= max(d, 0)
-    if (count > MAX_KNOWN or any(d < 0 for d in dims) or tensor.data_type not in _FLOATS | _INTS
+    dims = tuple(tensor.dims[:])  # a slice: faster than iterating the protobuf container (hundreds of weights)
+    negative = bool(dims) and min(dims) < 0
+    count = 0 if negative else math.prod(dims)
+    data_type = tensor.data_type
+    if (count > MAX_KNOWN or negative or data_type not in _READABLE
             or tensor.data_location == onnx.TensorProto.EXTERNAL):
         return Weight(dims)
-    if not (tensor.raw_data or tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data
-            or tensor.uint64_data):
-        return Weight(dims)  # stripped: dims without data
+    if not tensor.raw_data and not getattr(tensor, _STORAGE[data_type]) and (
+            count or not (tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data
+                          or tensor.uint64_data)):
+        # Stripped: dims without data. ``to_array`` reads only ``raw_data`` or the type's own field: with those
+        # empty, any other field gives no value, so a tensor of at least one value is a weight at once.
+        return Weight(dims)
     try:
         values = numpy_helper.to_array(tensor)  # reads only this tensor's own bytes (count <= MAX_KNOWN)
     except (ValueError, TypeError):  # stripped: dims without data
