@@ -395,7 +395,7 @@ class Importer:
         elif isinstance(value, Flat):
             items = [leaf("", 0), value.features if value.features is not None else leaf(value.id, 1)]
         elif isinstance(value, Known):
-            items = list(value.array.shape)
+            items = list(value.shape)
         elif isinstance(value, Weight):
             items = list(value.dims)
         else:

@@ -159,7 +159,7 @@ _MERGE = {"Add": "add", "Sub": "add", "Mul": "mul", "Div": "mul"}
 
 def _other_size(imp: Importer, x: Feature, const: Value) -> list[int]:
     """Per spatial axis, the size of a constant operand broadcast against ``x`` (NumPy: from the right)."""
-    dims = const.dims if isinstance(const, Weight) else tuple(const.array.shape)  # type: ignore[union-attr]
+    dims = const.dims if isinstance(const, Weight) else const.shape  # type: ignore[union-attr]
     if isinstance(const, Known) and any(not isinstance(v, int | float) and hasattr(v, "op")
                                         for v in const.array.reshape(-1).tolist()):
         raise Unsupported("an operand computed from tensor sizes")
@@ -336,7 +336,7 @@ def _gemm(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
 
 
 def _dims(value: Value) -> tuple[int, ...]:
-    return value.dims if isinstance(value, Weight) else tuple(value.array.shape)  # type: ignore[union-attr]
+    return value.dims if isinstance(value, Weight) else value.shape  # type: ignore[union-attr]
 
 
 def _transpose(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:

@@ -80,7 +80,7 @@ def _weight_dims(value: Value | None) -> tuple[int, ...] | None:
     if isinstance(value, Weight):
         return value.dims
     if isinstance(value, Known):
-        return tuple(value.array.shape)
+        return value.shape
     return None
 
 
