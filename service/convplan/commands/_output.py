@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from convplan.commands._spec import SpecError
 
-__all__ = ["add_api_options", "fmt_axes", "fmt_channels", "fmt_int", "print_json", "run_api_command", "table"]
+__all__ = ["add_api_handler", "add_api_options", "api_command_parser", "fmt_axes", "fmt_channels", "fmt_int",
+           "print_json", "run_api_command", "table"]
 
 
 def fmt_int(value: Any) -> str:
@@ -90,6 +91,27 @@ def emit(text: str, stream: TextIO | None = None) -> None:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+
+
+def api_command_parser(subparsers: argparse._SubParsersAction, name: str, *, help: str,  # type: ignore[type-arg]
+                       description: str, epilog: str) -> argparse.ArgumentParser:
+    """The parser of a command that asks the API, its epilog (syntax, examples, exit status) printed as written."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
+
+
+def add_api_handler(
+    parser: argparse.ArgumentParser,
+    build: Callable[[argparse.Namespace], tuple[str, Any]],
+    render: Callable[[argparse.Namespace, dict[str, Any], Any], str],
+    failed: Callable[[Any], bool] | None = None,
+) -> None:
+    """End a one-request command's parser: the API options (last in ``--help``), and the handler that
+    builds, sends and prints the request (``run_api_command``)."""
+    add_api_options(parser)
+    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed))
 
 
 def add_api_options(parser: argparse.ArgumentParser) -> None:
