@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from convplan.commands._spec import SpecError
 
 __all__ = ["add_api_handler", "add_api_options", "api_command_parser", "fmt_axes", "fmt_channels", "fmt_int",
-           "print_json", "run_api_command", "table"]
+           "print_json", "run_api_command", "table", "usage_error"]
 
 
 def fmt_int(value: Any) -> str:
@@ -114,6 +114,13 @@ def add_api_handler(
     parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed))
 
 
+def usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    """Report a usage error as argparse does (the usage, then ``PROG: error: MESSAGE``, on stderr): exit status 2."""
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def add_api_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the API's JSON response instead of tables")
     parser.add_argument(
@@ -141,9 +148,7 @@ def run_api_command(
     try:
         path, body = build(args)
     except SpecError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return usage_error(parser, str(exc))
     try:
         answer = call("POST", path, body, url=args.url, timeout=args.timeout)
     except ApiUnreachable as exc:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from convplan.commands._check_module import MODULE_EPILOG, add_module_options, is_module_target, run_module
 from convplan.commands._graph_report import graph_report
-from convplan.commands._output import add_api_options, api_command_parser, emit, print_json
+from convplan.commands._output import add_api_options, api_command_parser, emit, print_json, usage_error
 
 EPILOG = """\
 The model is read, never executed (weights may be stripped: only their dims
@@ -56,9 +56,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         data = _read(args.model)
     except OSError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: cannot read {args.model}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return usage_error(parser, f"cannot read {args.model}: {exc.strerror or exc}")
     query: list[tuple[str, Any]] = [("input", text) for text in args.input]
     if args.align:
         query.append(("align", args.align))
