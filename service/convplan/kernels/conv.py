@@ -241,8 +241,8 @@ def prepare_conv_transpose(
 
 def _transpose_by_scatter(spec: _TransposedConv) -> Conv:
     """Per kernel tap, the GEMM ``x ⊗ w_tap`` added into a strided slice of the output (col2im)."""
-    n, c_out, cg, og, groups, kernel, size = spec.n, spec.c_out, spec.cg, spec.og, spec.groups, spec.kernel, spec.size
-    pads, stride, dilation, out = spec.pads, spec.stride, spec.dilation, spec.out
+    n, c_out, cg, og, groups = spec.n, spec.c_out, spec.cg, spec.og, spec.groups
+    kernel, size, pads, stride, dilation, out = spec.kernel, spec.size, spec.pads, spec.stride, spec.dilation, spec.out
     pixels = prod(size)
     # Uncropped extent: index m*s + t*d for every m, t; the buffer also reaches
     # p_before + out (output_padding may read past the last tap).
@@ -296,9 +296,8 @@ def _transpose_as_conv(spec: _TransposedConv) -> Conv:
     this is just ``prepare_conv``'s im2col + one GEMM, which beats the
     per-tap scatter; with a stride it multiplies by zeros, so only small
     problems (where per-tap Python overhead dominates) come here."""
-    n, c_in, c_out, cg, og, groups, kernel, size = (spec.n, spec.c_in, spec.c_out, spec.cg, spec.og, spec.groups,
-                                                    spec.kernel, spec.size)
-    pads, stride, dilation, out = spec.pads, spec.stride, spec.dilation, spec.out
+    n, c_in, c_out, cg, og, groups = spec.n, spec.c_in, spec.c_out, spec.cg, spec.og, spec.groups
+    kernel, size, pads, stride, dilation, out = spec.kernel, spec.size, spec.pads, spec.stride, spec.dilation, spec.out
     rank = len(size)
     inserted = [(i - 1) * s + 1 for i, s in zip(size, stride)]
     low = [d * (k - 1) - pl for k, d, (pl, _) in zip(kernel, dilation, pads)]
