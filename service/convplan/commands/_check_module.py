@@ -102,17 +102,17 @@ def run_module(args: argparse.Namespace, parser: argparse.ArgumentParser,
                report: Callable[[dict[str, Any]], str]) -> int:
     """``check`` for a Python target: 0 ok, 1 not ok or not capturable, 2 usage."""
     from convplan.commands._api import call_or_report
-    from convplan.commands._output import emit, print_json
+    from convplan.commands._output import emit, print_json, usage_error
 
     try:
         from convplan_client.torch import UnsupportedModule, capture
     except ImportError as exc:
-        return _usage(parser, f"a Python target needs the client package and torch ({exc})")
+        return usage_error(parser, f"a Python target needs the client package and torch ({exc})")
     try:
         channels, spatial = parse_input(args.input)
         module = load_module(args.model)
     except UsageError as exc:
-        return _usage(parser, str(exc))
+        return usage_error(parser, str(exc))
     try:
         captured = capture(module, spatial, channels, example_size=args.example_size, training=args.training)
     except (UnsupportedModule, ValueError) as exc:
@@ -144,9 +144,3 @@ def _capture_lines(target: str, captured: Any) -> list[str]:
         lines.append("  (the module's code takes the traced path only where every guard holds)")
     lines += [f"warning: {w}" for w in captured.warnings]
     return lines
-
-
-def _usage(parser: argparse.ArgumentParser, message: str) -> int:
-    parser.print_usage(sys.stderr)
-    print(f"{parser.prog}: error: {message}", file=sys.stderr)
-    return 2

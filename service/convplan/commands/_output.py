@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from convplan.commands._spec import SpecError
 
-__all__ = ["add_api_options", "fmt_axes", "fmt_channels", "fmt_int", "print_json", "run_api_command", "table"]
+__all__ = ["add_api_handler", "add_api_options", "api_command_parser", "fmt_axes", "fmt_channels", "fmt_int",
+           "print_json", "run_api_command", "table", "usage_error"]
 
 
 def fmt_int(value: Any) -> str:
@@ -92,6 +93,34 @@ def emit(text: str, stream: TextIO | None = None) -> None:
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
 
 
+def api_command_parser(subparsers: argparse._SubParsersAction, name: str, *, help: str,  # type: ignore[type-arg]
+                       description: str, epilog: str) -> argparse.ArgumentParser:
+    """The parser of a command that asks the API, its epilog (syntax, examples, exit status) printed as written."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
+
+
+def add_api_handler(
+    parser: argparse.ArgumentParser,
+    build: Callable[[argparse.Namespace], tuple[str, Any]],
+    render: Callable[[argparse.Namespace, dict[str, Any], Any], str],
+    failed: Callable[[Any], bool] | None = None,
+) -> None:
+    """End a one-request command's parser: the API options (last in ``--help``), and the handler that
+    builds, sends and prints the request (``run_api_command``)."""
+    add_api_options(parser)
+    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed))
+
+
+def usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    """Report a usage error as argparse does (the usage, then ``PROG: error: MESSAGE``, on stderr): exit status 2."""
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def add_api_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the API's JSON response instead of tables")
     parser.add_argument(
@@ -119,9 +148,7 @@ def run_api_command(
     try:
         path, body = build(args)
     except SpecError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return usage_error(parser, str(exc))
     try:
         answer = call("POST", path, body, url=args.url, timeout=args.timeout)
     except ApiUnreachable as exc:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from convplan.commands._check_module import MODULE_EPILOG, add_module_options, is_module_target, run_module
 from convplan.commands._graph_report import graph_report
-from convplan.commands._output import add_api_options, emit, print_json
+from convplan.commands._output import add_api_options, api_command_parser, emit, print_json, usage_error
 
 EPILOG = """\
 The model is read, never executed (weights may be stripped: only their dims
@@ -28,11 +28,11 @@ model was refused (reasons on stderr), 2 usage.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "check", help="import an ONNX model: every node's size, merges, valid input sizes",
+    parser = api_command_parser(
+        subparsers, "check", help="import an ONNX model: every node's size, merges, valid input sizes",
         description="Import an ONNX model and check it: the size of every node, every merge with its culprit "
         "and fix, and the input sizes that work; or capture a PyTorch module (package.module:ClassOrFactory).",
-        epilog=EPILOG + "\n" + MODULE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG + "\n" + MODULE_EPILOG)
     parser.add_argument("model", metavar="MODEL.onnx|package.module:Class",
                         help="the ONNX file ('-' = stdin), or a PyTorch module to import and capture")
     parser.add_argument("--input", "-i", action="append", default=[], metavar="[NAME:]SHAPE",
@@ -56,9 +56,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         data = _read(args.model)
     except OSError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: cannot read {args.model}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return usage_error(parser, f"cannot read {args.model}: {exc.strerror or exc}")
     query: list[tuple[str, Any]] = [("input", text) for text in args.input]
     if args.align:
         query.append(("align", args.align))

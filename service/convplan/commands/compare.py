@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from convplan.commands._output import add_api_options, run_api_command, table
+from convplan.commands._output import add_api_handler, api_command_parser, table
 from convplan.commands._spec import SpecError
 
 EPILOG = """\
@@ -30,13 +30,13 @@ Exit status: 0 ok, 1 the API refused the request (reasons on stderr), 2 usage.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser = api_command_parser(
+        subparsers,
         "compare",
         help="upsamplers side by side on one input",
         description="Upsample one input by an integer factor with nearest, bilinear, bicubic, a transposed "
                     "convolution and max unpooling, and print each output as a grid (PyTorch's values).",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", metavar="TENSOR", help="the input: JSON text, a .json or .npy file, or -")
     parser.add_argument("-f", "--scale-factor", type=int, required=True, metavar="F", help="the integer factor")
@@ -45,8 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="max_unpool: the tensor whose max_pool(., F) gives the indices (shaped as the input)")
     parser.add_argument("--weight", metavar="TENSOR", default=None, help="conv_transpose: a (C, C, *k) weight")
     parser.add_argument("--digits", type=int, default=4, metavar="D", help="significant digits shown (default 4)")
-    add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render))
+    add_api_handler(parser, build, render)
 
 
 def _tensor(text: str, what: str) -> Any:

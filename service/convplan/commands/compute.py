@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from convplan.commands._output import add_api_options, run_api_command
+from convplan.commands._output import add_api_handler, api_command_parser
 from convplan.commands._spec import SpecError
 
 OPS = ("conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool", "adaptive_max_pool", "max_unpool",
@@ -43,20 +43,19 @@ Exit status: 0 computed, 1 the API refused the request (reasons on stderr), 2 us
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser = api_command_parser(
+        subparsers,
         "compute",
         help="run one op (conv, conv_transpose, pools, upsample, ...) on a small tensor",
         description="Run one op on a small tensor in float64, as PyTorch computes it.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("op", choices=OPS, metavar="OP", help=", ".join(OPS))
     parser.add_argument("params", nargs="*", metavar="KEY=VALUE", help="the op's parameters (PyTorch's names)")
     for name in TENSORS:
         parser.add_argument(f"--{name}", metavar="TENSOR", help=f"the {name} tensor (JSON, .npy, .json or -)")
     parser.add_argument("--explain", action="store_true", help="conv_transpose: the zero-inserted view and matrices")
-    add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render))
+    add_api_handler(parser, build, render)
 
 
 def read_tensor(name: str, text: str) -> Any:

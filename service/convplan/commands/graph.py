@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from convplan.commands._graph_report import graph_report
-from convplan.commands._output import add_api_options, emit, print_json
+from convplan.commands._output import add_api_options, api_command_parser, emit, print_json, usage_error
 
 EPILOG = """\
 FILE is the JSON body of POST /v1/graph ('-' = stdin), e.g. the "graph" of
@@ -19,10 +19,10 @@ Exit status: 0 ok, 1 not ok or refused (reasons on stderr), 2 usage.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "graph", help="analyse a network given as a /v1/graph JSON body",
+    parser = api_command_parser(
+        subparsers, "graph", help="analyse a network given as a /v1/graph JSON body",
         description="Every node's size, every merge, the mismatch and its culprit, and the valid input sizes "
-        "of a network given as a graph.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "of a network given as a graph.", epilog=EPILOG)
     parser.add_argument("file", metavar="FILE.json", help="the graph body ('-' = stdin)")
     add_api_options(parser)
     parser.set_defaults(handler=lambda args: run(args, parser))
@@ -35,9 +35,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         body = json.loads(text)
     except (OSError, ValueError) as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: cannot read a JSON body from {args.file}: {exc}", file=sys.stderr)
-        return 2
+        return usage_error(parser, f"cannot read a JSON body from {args.file}: {exc}")
     answer = call_or_report(parser.prog, "POST", "/v1/graph", body, url=args.url, timeout=args.timeout,
                             as_json=args.json)
     if answer is None:

@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from convplan.commands._output import (
-    add_api_options,
+    add_api_handler,
+    api_command_parser,
     fmt_axes,
     fmt_channels,
     fmt_int,
-    run_api_command,
     table,
 )
 from convplan.commands._spec import (
@@ -60,13 +60,13 @@ API refused the request (reasons on stderr); 2 usage.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser = api_command_parser(
+        subparsers,
         "plan",
         help="plan an encoder/decoder stack (U-Net, FCN): skips, fixes, valid input sizes",
         description="Plan or check an encoder/decoder stack: every stage's size, whether each skip "
         "connection lines up, what makes it line up, and which input sizes work.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("template", nargs="?", metavar="TEMPLATE", help="unet or fcn (omit with --file)")
     parser.add_argument("--input", "-i", metavar="SIZE", help="input size: 572, 572x572, 16*n, [H,W]")
@@ -94,8 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group.add_argument("--valid-sizes", action="store_true", help="print the valid input sizes per axis")
     group.add_argument("--layers", action="store_true", help="print every layer of every stage")
     group.add_argument("--svg", metavar="FILE", help="also write the plan drawn as the U-Net figure (SVG) to FILE")
-    add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render, failed=not_ok))
+    add_api_handler(parser, build, render, failed=not_ok)
 
 
 _CONV_PADDING = {"valid": 0, "same": 1}

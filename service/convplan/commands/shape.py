@@ -6,12 +6,12 @@ import argparse
 from typing import Any
 
 from convplan.commands._output import (
-    add_api_options,
+    add_api_handler,
+    api_command_parser,
     fmt_axes,
     fmt_channels,
     fmt_int,
     fmt_per_axis_text,
-    run_api_command,
     table,
 )
 from convplan.commands._spec import parse_assumption, parse_layer, parse_size
@@ -47,12 +47,12 @@ Exit status: 0 ok, 1 the API refused the request (reasons on stderr), 2 usage.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser = api_command_parser(
+        subparsers,
         "shape",
         help="sizes through a stack of layers",
         description="Print every layer's input and output size, formula and parameter count, as PyTorch computes them.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", metavar="SIZE", help="input spatial size: 572, 572x572, 16*n, [H,W]")
     parser.add_argument("layers", metavar="LAYER", nargs="+", help="layers in order, e.g. conv:k=3,c=64 max_pool:2")
@@ -67,8 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="smallest value of a symbol (default 1), e.g. --assume 'p>=0'; repeatable",
     )
     parser.add_argument("--wide", action="store_true", help="also show padding, unread rows, overhang and MACs")
-    add_api_options(parser)
-    parser.set_defaults(handler=lambda args: run_api_command(args, parser, build, render))
+    add_api_handler(parser, build, render)
 
 
 def build(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:

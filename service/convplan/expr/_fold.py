@@ -9,7 +9,10 @@ exponents and zero divisors are always recognised.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import sympy
 
@@ -26,6 +29,14 @@ from ._build import (
 from ._errors import ExpressionError, ExprLimits
 
 Value = Fraction | sympy.Expr
+
+# The operators Fractions and SymPy expressions spell alike; '//' and '%' differ (floor, Mod).
+_SAME_IN_BOTH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
 
 
 def show(value: Fraction) -> str:
@@ -83,34 +94,15 @@ class Folder:
         what = f"'{op}'"
         if op in ("/", "//", "%"):
             self._nonzero(b, what, position)
-        if isinstance(a, Fraction) and isinstance(b, Fraction):
-            if op == "+":
-                result = a + b
-            elif op == "-":
-                result = a - b
-            elif op == "*":
-                result = a * b
-            elif op == "/":
-                result = a / b
-            elif op == "//":
-                result = Fraction(a // b)
-            else:
-                result = a % b  # Fraction % follows Python: the sign of the divisor
-            return self._const(result, what, position)
-        x, y = to_sympy(a), to_sympy(b)
-        if op == "+":
-            expr = x + y
-        elif op == "-":
-            expr = x - y
-        elif op == "*":
-            expr = x * y
-        elif op == "/":
-            expr = x / y
+        exact = isinstance(a, Fraction) and isinstance(b, Fraction)
+        x, y = (a, b) if exact else (to_sympy(a), to_sympy(b))
+        if op in _SAME_IN_BOTH:
+            result = _SAME_IN_BOTH[op](x, y)
         elif op == "//":
-            expr = mk_floor(x / y)
+            result = Fraction(x // y) if exact else mk_floor(x / y)
         else:
-            expr = mk_mod(x, y)
-        return self._symbolic(expr, what, position)
+            result = x % y if exact else mk_mod(x, y)  # Fraction % follows Python: the sign of the divisor
+        return self._const(result, what, position) if exact else self._symbolic(result, what, position)
 
     def negate(self, a: Value, position: int) -> Value:
         if isinstance(a, Fraction):

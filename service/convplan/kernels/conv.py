@@ -4,31 +4,31 @@ Pure NumPy, no convplan imports: the callers pass sizes already resolved by
 the shape engine (per-axis ``(before, after)`` paddings, output sizes), so the
 kernels never re-derive a size rule.
 
-- ``conv_nd``: im2col as a strided window view (``sliding_window_view`` then
-  a stride/dilation slice), one batched ``matmul`` per group. This is the
-  same im2col + GEMM scheme as ATen's ``slow_conv2d`` (the float64 CPU path).
-- ``conv_transpose_nd``: the scatter (col2im) form of ATen's
+- ``prepare_conv``: im2col as a strided view of the padded input, one
+  batched ``matmul`` per group. This is the same im2col + GEMM scheme as
+  ATen's ``slow_conv2d`` (the float64 CPU path).
+- ``prepare_conv_transpose``: the scatter (col2im) form of ATen's
   ``slow_conv_transpose2d``: one GEMM gives every tap's contribution
   ``x ⊗ w_tap``, then a loop over kernel taps (not pixels) adds each into a
   strided slice of the output, ``y[m*s - p + t*d] += x[m] * w[t]``.
 
-Each kernel has a ``prepare_*`` form: everything that depends only on shapes
-and parameters (paddings, view strides, tap slices) is worked out once and
-the returned closure does only the array work. The library caches plans, and
-the closure with them, so small problems pay almost no Python per call.
+Each works out once everything that depends only on shapes and parameters
+(paddings, view strides, tap slices) and returns a closure that does only the
+array work. The library caches plans, and the closure with them, so small
+problems pay almost no Python per call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import product
 from math import prod
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["conv_nd", "conv_transpose_nd", "pad_nd", "padder", "prepare_conv", "prepare_conv_transpose", "strided",
-           "windows"]
+__all__ = ["pad_nd", "padder", "prepare_conv", "prepare_conv_transpose", "strided", "windows"]
 
 Pairs = Sequence[tuple[int, int]]
 
@@ -136,7 +136,8 @@ def prepare_conv(
     out: Sequence[int],
     padding_mode: str = "zeros",
 ) -> Conv:
-    """``conv_nd`` for an input of ``shape`` and a kernel of size ``kernel``."""
+    """The convolution of an input of ``shape`` with a kernel of size ``kernel``: the closure takes
+    ``x (N, C_in, *i)``, ``weight (C_out, C_in/groups, *k)`` and an optional bias, gives ``(N, C_out, *out)``."""
     n, c_in = shape[:2]
     rank = len(kernel)
     cg, og = c_in // groups, c_out // groups
@@ -177,30 +178,41 @@ def prepare_conv(
     return conv
 
 
-def conv_nd(
-    x: np.ndarray,
-    weight: np.ndarray,
-    bias: np.ndarray | None,
-    *,
-    pads: Pairs,
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    groups: int,
-    out: Sequence[int],
-    padding_mode: str = "zeros",
-) -> np.ndarray:
-    """``x (N, C_in, *i)``, ``weight (C_out, C_in/groups, *k)`` -> ``(N, C_out, *out)``."""
-    return prepare_conv(
-        x.shape,
-        weight.shape[2:],
-        weight.shape[0],
-        pads=pads,
-        stride=stride,
-        dilation=dilation,
-        groups=groups,
-        out=out,
-        padding_mode=padding_mode,
-    )(x, weight, bias)
+@dataclass(frozen=True, slots=True)
+class _TransposedConv:
+    """A transposed convolution's input shape, kernel size, ``og`` output channels per group and the
+    geometry the shape engine resolved: what both ways of running it (``_transpose_as_conv``,
+    ``_transpose_by_scatter``) are prepared from."""
+
+    shape: Sequence[int]
+    kernel: Sequence[int]
+    og: int
+    pads: Pairs
+    stride: Sequence[int]
+    dilation: Sequence[int]
+    groups: int
+    out: Sequence[int]
+
+    @property
+    def n(self) -> int:
+        return self.shape[0]
+
+    @property
+    def c_in(self) -> int:
+        return self.shape[1]
+
+    @property
+    def size(self) -> Sequence[int]:
+        return self.shape[2:]
+
+    @property
+    def c_out(self) -> int:
+        return self.og * self.groups
+
+    @property
+    def cg(self) -> int:
+        """Input channels per group."""
+        return self.c_in // self.groups
 
 
 def prepare_conv_transpose(
@@ -214,16 +226,24 @@ def prepare_conv_transpose(
     groups: int,
     out: Sequence[int],
 ) -> Conv:
-    """``conv_transpose_nd`` for an input of ``shape``, a kernel of size ``kernel``
-    and ``og`` output channels per group."""
-    n, c_in = shape[:2]
-    size = shape[2:]
-    c_out, cg = og * groups, c_in // groups
+    """The transposed convolution of an input of ``shape`` with a kernel of size ``kernel`` and ``og``
+    output channels per group: the closure takes ``x (N, C_in, *i)``, ``weight (C_in, C_out/groups, *k)``
+    and an optional bias, gives ``(N, C_out, *out)``.
+
+    ``out`` already includes ``output_padding``: the extra high-side rows are
+    real computed values (taps landing there), not zeros.
+    """
+    spec = _TransposedConv(shape, kernel, og, pads, stride, dilation, groups, out)
+    if all(s == 1 for s in stride) or spec.n * spec.c_in * prod(kernel) * prod(out) <= _AS_CONV_BUDGET:
+        return _transpose_as_conv(spec)
+    return _transpose_by_scatter(spec)
+
+
+def _transpose_by_scatter(spec: _TransposedConv) -> Conv:
+    """Per kernel tap, the GEMM ``x ⊗ w_tap`` added into a strided slice of the output (col2im)."""
+    n, c_out, cg, og, groups = spec.n, spec.c_out, spec.cg, spec.og, spec.groups
+    kernel, size, pads, stride, dilation, out = spec.kernel, spec.size, spec.pads, spec.stride, spec.dilation, spec.out
     pixels = prod(size)
-    if all(s == 1 for s in stride) or n * c_in * prod(kernel) * prod(out) <= _AS_CONV_BUDGET:
-        return _transpose_as_conv(
-            shape, kernel, og, pads=pads, stride=stride, dilation=dilation, groups=groups, out=out
-        )
     # Uncropped extent: index m*s + t*d for every m, t; the buffer also reaches
     # p_before + out (output_padding may read past the last tap).
     extent = [
@@ -268,17 +288,7 @@ def prepare_conv_transpose(
     return conv_transpose
 
 
-def _transpose_as_conv(
-    shape: Sequence[int],
-    kernel: Sequence[int],
-    og: int,
-    *,
-    pads: Pairs,
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    groups: int,
-    out: Sequence[int],
-) -> Conv:
+def _transpose_as_conv(spec: _TransposedConv) -> Conv:
     """The transposed convolution as a stride-1 convolution (``_explain``'s
     view): zeros inserted between inputs, ``d*(k-1) - p`` padding per side
     (the high side also takes ``output_padding``), the kernel flipped with in
@@ -286,10 +296,9 @@ def _transpose_as_conv(
     this is just ``prepare_conv``'s im2col + one GEMM, which beats the
     per-tap scatter; with a stride it multiplies by zeros, so only small
     problems (where per-tap Python overhead dominates) come here."""
-    n, c_in = shape[:2]
-    size = shape[2:]
+    n, c_in, c_out, cg, og, groups = spec.n, spec.c_in, spec.c_out, spec.cg, spec.og, spec.groups
+    kernel, size, pads, stride, dilation, out = spec.kernel, spec.size, spec.pads, spec.stride, spec.dilation, spec.out
     rank = len(size)
-    c_out, cg = og * groups, c_in // groups
     inserted = [(i - 1) * s + 1 for i, s in zip(size, stride)]
     low = [d * (k - 1) - pl for k, d, (pl, _) in zip(kernel, dilation, pads)]
     # The high side follows from the output size: z + low + high - d*(k-1) = out.
@@ -311,24 +320,3 @@ def _transpose_as_conv(
         return conv(x, np.ascontiguousarray(w), bias)
 
     return conv_transpose
-
-
-def conv_transpose_nd(
-    x: np.ndarray,
-    weight: np.ndarray,
-    bias: np.ndarray | None,
-    *,
-    pads: Pairs,
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    groups: int,
-    out: Sequence[int],
-) -> np.ndarray:
-    """``x (N, C_in, *i)``, ``weight (C_in, C_out/groups, *k)`` -> ``(N, C_out, *out)``.
-
-    ``out`` already includes ``output_padding``: the extra high-side rows are
-    real computed values (taps landing there), not zeros.
-    """
-    return prepare_conv_transpose(
-        x.shape, weight.shape[2:], weight.shape[1], pads=pads, stride=stride, dilation=dilation, groups=groups, out=out
-    )(x, weight, bias)

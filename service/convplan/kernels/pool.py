@@ -19,7 +19,6 @@ from convplan.kernels.conv import contiguous_strides, pad_nd, padder, strided
 __all__ = [
     "adaptive_avg_pool_nd",
     "adaptive_max_pool_nd",
-    "avg_pool_nd",
     "max_pool_nd",
     "max_unpool_nd",
     "padding_only_window",
@@ -216,7 +215,7 @@ def prepare_avg_pool(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """``avg_pool_nd`` for an input of ``shape``: window sums one axis at a
+    """The average pool of an input of ``shape``: window sums one axis at a
     time (k adds per axis rather than k**rank; the same values, summed in a
     different order), over a precomputed divisor."""
     size = shape[2:]
@@ -270,27 +269,6 @@ def _avg_divisor(
         divisor = divisor * length.reshape(shape)
         empty = np.logical_or(empty, (hi <= lo).reshape(shape))
     return np.where(empty, 1, divisor).astype(np.float64)
-
-
-def avg_pool_nd(
-    x: np.ndarray,
-    *,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    pads: Pairs,
-    out: Sequence[int],
-    count_include_pad: bool = True,
-    divisor_override: int | None = None,
-) -> np.ndarray:
-    return prepare_avg_pool(
-        x.shape,
-        kernel=kernel,
-        stride=stride,
-        pads=pads,
-        out=out,
-        count_include_pad=count_include_pad,
-        divisor_override=divisor_override,
-    )(x)
 
 
 def _adaptive_windows(i: int, o: int) -> tuple[np.ndarray, np.ndarray]:

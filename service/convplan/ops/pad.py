@@ -43,6 +43,15 @@ class _FitToSize:
     def axis_symmetric(self) -> bool:
         return self.axes is None and super().axis_symmetric()  # type: ignore[misc, no-any-return]
 
+    def given_or_fitted_pairs(self, ctx: LayerContext, size: list[Value], field: str, *,
+                              grow: bool) -> list[tuple[Value, Value]]:
+        """Per axis ``(before, after)``: the amounts ``field`` gives, or those fitting ``size`` to ``size_of``
+        (exactly one of the two is given)."""
+        given = getattr(self, field)
+        if (given is None) == (self.size_of is None):
+            ctx.fail(f"exactly one of {field} or size_of must be given", param=field, type="value_error.missing")
+        return ctx.pairs(field, given) if self.size_of is None else self.fit_pairs(ctx, size, grow=grow)
+
     def fit_pairs(self, ctx: LayerContext, size: list[Value], *, grow: bool) -> list[tuple[Value, Value]]:
         target = ctx.target_size()
         axes = range(ctx.rank) if self.axes is None else self.axes
@@ -60,6 +69,23 @@ class _FitToSize:
         return pairs
 
 
+class _ShiftsRows:
+    """Pad and crop move every row by the rows added (or, negative, removed) before it: output ``y`` is input
+    ``y - before`` (reflect, replicate and circular modes differ only at borders), one output row per input row."""
+
+    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
+        before = shape.padding[axis][0]
+        return (Fraction(1), Fraction(-before)) if type(before) is int else None
+
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        return Fraction(1)
+
+    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
+        before = shape.padding[axis][0]
+        return Window.translation(-before) if type(before) is int else SymbolicWindow.strided(1, norm(-before),
+                                                                                             norm(-before))
+
+
 def _shifted(ctx: LayerContext, size: list[Value], pairs: list[tuple[Value, Value]], what: str) -> LayerShape:
     out, formula = [], []
     for a, (i, (before, after)) in enumerate(zip(size, pairs)):
@@ -75,7 +101,7 @@ def _shifted(ctx: LayerContext, size: list[Value], pairs: list[tuple[Value, Valu
 
 
 @register
-class Pad(_FitToSize, OpModel):
+class Pad(_FitToSize, _ShiftsRows, OpModel):
     """Pad (or, with negative amounts, crop) each axis."""
 
     names = ("pad",)
@@ -93,12 +119,7 @@ class Pad(_FitToSize, OpModel):
     anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        if (self.padding is None) == (self.size_of is None):
-            ctx.fail("exactly one of padding or size_of must be given", param="padding", type="value_error.missing")
-        if self.size_of is not None:
-            pairs = self.fit_pairs(ctx, size, grow=True)
-        else:
-            pairs = ctx.pairs("padding", self.padding)
+        pairs = self.given_or_fitted_pairs(ctx, size, "padding", grow=True)
         listed = isinstance(self.padding, list)
         for a, (i, (before, after)) in enumerate(zip(size, pairs)):
             if self.mode == "constant":
@@ -116,22 +137,6 @@ class Pad(_FitToSize, OpModel):
         shape.out_channels = channels
         return shape
 
-    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        before = shape.padding[axis][0]
-        return (Fraction(1), Fraction(-before)) if type(before) is int else None
-
-    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
-        return Fraction(1)
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
-        return _shift_window(shape, axis)
-
-
-def _shift_window(shape: LayerShape, axis: int) -> Window | SymbolicWindow:
-    """Output y is input ``y - before`` (reflect, replicate and circular modes differ only at borders)."""
-    before = shape.padding[axis][0]
-    return Window.translation(-before) if type(before) is int else SymbolicWindow.strided(1, norm(-before),
-                                                                                         norm(-before))
-
 
 CropPair = Annotated[list[Scalar], Field(min_length=2, max_length=2)]
 CropAmounts = Annotated[list[CropPair], Field(min_length=1, max_length=3, description="Per axis `[before, after]`; "
@@ -139,7 +144,7 @@ CropAmounts = Annotated[list[CropPair], Field(min_length=1, max_length=3, descri
 
 
 @register
-class Crop(_FitToSize, OpModel):
+class Crop(_FitToSize, _ShiftsRows, OpModel):
     """Remove `[before, after]` rows on every axis."""
 
     names = ("crop",)
@@ -155,9 +160,7 @@ class Crop(_FitToSize, OpModel):
     anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        if (self.crop is None) == (self.size_of is None):
-            ctx.fail("exactly one of crop or size_of must be given", param="crop", type="value_error.missing")
-        pairs = ctx.pairs("crop", self.crop) if self.size_of is None else self.fit_pairs(ctx, size, grow=False)
+        pairs = self.given_or_fitted_pairs(ctx, size, "crop", grow=False)
         for a, (before, after) in enumerate(pairs):
             for p in {id(before): before, id(after): after}.values():
                 ctx.require(p, ">=", 0, "crop amounts must be non-negative (use pad to grow)", axis=a,
@@ -165,13 +168,4 @@ class Crop(_FitToSize, OpModel):
         shape = _shifted(ctx, size, [(norm(-b), norm(-c)) for b, c in pairs], "cropping")
         shape.out_channels = channels
         return shape
-
-    def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
-        before = shape.padding[axis][0]
-        return (Fraction(1), Fraction(-before)) if type(before) is int else None
-
-    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
-        return Fraction(1)
-    def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | SymbolicWindow | None:
-        return _shift_window(shape, axis)
 

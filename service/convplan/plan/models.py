@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from convplan.errors import ErrorItem, LimitExceeded
 from convplan.ops import Layer
 from convplan.ops._fields import Padding, PerAxis, Scalar
-from convplan.shapes.models import InputSize, LayerCount, Symbols, check_layer_count, count_raw_layers, raw_count
+from convplan.shapes.models import (
+    InputSize,
+    LayerCount,
+    Symbols,
+    Training,
+    check_layer_count,
+    count_raw_layers,
+    raw_count,
+)
 
 __all__ = [
     "Align",
@@ -151,10 +159,7 @@ class PlanRequest(_Model):
     decoder: list[DecoderStage] | None = Field(default=None, description="Run in order after the encoder.")
     head: Layers
     align: Align = "crop"
-    training: StrictBool = Field(False, description="Modules in training mode (PyTorch's `module.train()`): "
-                                                    "norms use batch statistics, so `batch_norm` refuses one "
-                                                    "value per channel and `instance_norm` with running "
-                                                    "statistics one spatial element. Default: eval.")
+    training: Training = False
 
     @classmethod
     def check_raw_volume(cls, raw: Any, limits: Any) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "SymbolName",
     "SymbolSpec",
     "Symbols",
+    "Training",
     "check_layer_count",
     "count_layers",
     "count_raw_layers",
@@ -41,6 +42,13 @@ class SymbolSpec(BaseModel):
 Symbols = Annotated[
     dict[SymbolName, SymbolSpec],
     Field(description="Symbols are integers >= 1 unless listed here, e.g. `{\"p\": {\"min\": 0}}`."),
+]
+
+Training = Annotated[
+    StrictBool,
+    Field(description="Modules in training mode (PyTorch's `module.train()`): norms use batch statistics, so "
+                      "`batch_norm` refuses one value per channel and `instance_norm` with running statistics one "
+                      "spatial element. Default: eval."),
 ]
 
 InputSize = Annotated[
@@ -74,10 +82,7 @@ class ShapesRequest(BaseModel):
     in_channels: Scalar | None = Field(default=None, description="Channels of the input; null = unknown.")
     symbols: Symbols | None = None
     layers: list[Layer] = Field(description="Applied in order.")
-    training: StrictBool = Field(False, description="Modules in training mode (PyTorch's `module.train()`): "
-                                                    "norms use batch statistics, so `batch_norm` refuses one "
-                                                    "value per channel and `instance_norm` with running "
-                                                    "statistics one spatial element. Default: eval.")
+    training: Training = False
 
     @classmethod
     def check_raw_volume(cls, raw: Any, limits: Any) -> None:
