@@ -1,23 +1,38 @@
-"""Latency of /v1/shapes for a depth-4 U-Net, numeric and symbolic, side by side.
+"""Latency of /v1/shapes for a U-Net, numeric and symbolic, side by side.
 
 Runs the app in process (httpx over ASGI, lifespan on, workers warm) and the
-engine as a library, and prints median / p90 per case in milliseconds.
+engine as a library, and prints median / p90 per case in milliseconds. The
+library cases are the issue's 23-layer U-Net computed (every layer) and
+re-sent (the shapes memo's prefix, ``shapes/prefix_memo.py``), as CPU time,
+the best of several runs. ``--against REV`` times the same request on the
+library of an older revision (its ``service/`` from git, in a subprocess),
+in the same run: a machine's speed cancels out of the ratio.
 
-    python benchmarks/shapes_latency.py [--repeat 200]
+    python benchmarks/shapes_latency.py [--repeat 200] [--against 3531944]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
 from convplan.app import create_app
 from convplan.settings import Settings
 from convplan.shapes import ShapesRequest, run_shapes
+from convplan.shapes.prefix_memo import PrefixMemo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from load import SHAPES_UNET23  # noqa: E402 - the load benchmark's U-Net, the issue's figure
 
 DOWN = [{"op": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64}, {"op": "relu"},
         {"op": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64}, {"op": "relu"},
@@ -46,8 +61,10 @@ async def http_case(client: httpx.AsyncClient, body: dict, repeat: int) -> list[
 
 
 async def main(repeat: int) -> None:
-    for cache, label in ((0, "computed"), (None, "repeated, from the response cache")):
-        app = create_app(Settings.model_construct(**({} if cache is None else {"response_cache_bytes": cache})))
+    for overrides, label in (({"response_cache_bytes": 0, "shapes_memo_layers": 0}, "computed"),
+                             ({"response_cache_bytes": 0}, "re-sent, from the shapes memo"),
+                             ({}, "repeated, from the response cache")):
+        app = create_app(Settings.model_construct(**overrides))
         async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://b"
         ) as client:
@@ -64,7 +81,58 @@ async def main(repeat: int) -> None:
     summary("run_shapes (library) depth-4 U-Net, numeric", lib)
 
 
+def cpu_us(call: object, repeat: int) -> float:
+    """Best of 7 runs of ``repeat`` calls, CPU microseconds per call (a neighbour only slows a run down)."""
+    best = float("inf")
+    for _ in range(7):
+        start = time.process_time()
+        for _ in range(repeat):
+            call()  # type: ignore[operator]
+        best = min(best, (time.process_time() - start) / repeat)
+    return best * 1e6
+
+
+_OLD = """
+import json, sys, time
+from convplan.shapes import ShapesRequest, run_shapes
+request = ShapesRequest.model_validate(json.loads(sys.argv[1]))
+best = float("inf")
+for _ in range(7):
+    start = time.process_time()
+    for _ in range({repeat}):
+        run_shapes(request)
+    best = min(best, (time.process_time() - start) / {repeat})
+print(best * 1e6)
+"""
+
+
+def library(repeat: int, against: str | None) -> None:
+    settings = Settings.model_construct()
+    request = ShapesRequest.model_validate(SHAPES_UNET23.body)
+    memo = PrefixMemo(settings.shapes_memo_layers)
+    run_shapes(request, settings, memo=memo)
+    cold = cpu_us(lambda: run_shapes(request, settings), repeat)
+    hit = cpu_us(lambda: run_shapes(request, settings, memo=memo), repeat)
+    print(f"run_shapes, 23-layer U-Net, every layer computed: {cold:8.1f} us CPU")
+    print(f"run_shapes, 23-layer U-Net, re-sent (memo):       {hit:8.1f} us CPU")
+    if against is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", against, "service"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        out = subprocess.run([sys.executable, "-c", _OLD.format(repeat=repeat), json.dumps(SHAPES_UNET23.body)],
+                             env={"PYTHONPATH": str(Path(tmp) / "service")}, check=True, capture_output=True,
+                             text=True).stdout
+    old = float(out.strip().splitlines()[-1])
+    print(f"run_shapes at {against}, same request:            {old:8.1f} us CPU "
+          f"(now computed: {cold / old:.2f}x, re-sent: {hit / old:.2f}x)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=200)
-    asyncio.run(main(parser.parse_args().repeat))
+    parser.add_argument("--against", help="a git revision whose library to time on the same request")
+    args = parser.parse_args()
+    asyncio.run(main(args.repeat))
+    library(args.repeat, args.against)
