@@ -107,6 +107,20 @@ class TestBounds:
         answer, engine = _both(memo, _request(UNET, [32, 32]))
         assert answer == engine and len(memo) == len(UNET)
 
+    def test_layers_computed_after_it_started_over_are_not_kept_under_the_input(self) -> None:
+        memo = PrefixMemo(len(UNET) + 2)
+        run_shapes(_request(UNET), LIMITS, memo=memo)
+        longer = [*UNET, POOL, CONV, CONV]
+        answer, engine = _both(memo, _request(longer))
+        assert answer == engine and len(memo) == 0  # their prefix went with the rest
+        answer, engine = _both(memo, _request([POOL, CONV]))  # the same input, what was layer 12 first
+        assert answer == engine
+
+    def test_a_stack_longer_than_the_bound_is_not_kept(self) -> None:
+        memo = PrefixMemo(3)
+        answer, engine = _both(memo, _request(UNET))
+        assert answer == engine and len(memo) == 0
+
     def test_zero_turns_it_off(self) -> None:
         memo = PrefixMemo(0)
         answer, engine = _both(memo, _request(UNET))

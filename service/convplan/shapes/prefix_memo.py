@@ -118,11 +118,13 @@ class PrefixMemo:
             raise _Symbolic
         per_layer = stack_fields(result.records, len(size), MAX_PERIOD if rf_period is None else rf_period,
                                  initial=fields)
+        keep = len(result.records) <= self.max_entries
         if len(self._entries) + len(result.records) > self.max_entries:
             self._entries.clear()
             self._roots.clear()
+            keep = keep and start == 0  # the entries above these layers are gone: keep none (no chain is wrong)
             parent = 0
-        if not parent:
+        if keep and not parent:
             parent = self._new_root(root)
         rendered: dict[int, Any] = {}
         out = []
@@ -134,7 +136,8 @@ class PrefixMemo:
                            shape.out_channels, record_fields, params, macs,
                            tuple(f"layer {record.index}: {w}" for w in record.warnings))
             self._next_id += 1
-            self._entries[(parent, _layer_key(layer))] = entry
+            if keep:
+                self._entries[(parent, _layer_key(layer))] = entry
             parent = entry.id
             out.append(entry)
         return out
