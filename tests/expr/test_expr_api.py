@@ -28,6 +28,7 @@ def test_pinned_public_names() -> None:
             "ExpressionError",
             "SymbolTable",
             "canonicalize",
+            "compile_at_points",
             "decide",
             "is_symbolic",
             "mk_ceil",

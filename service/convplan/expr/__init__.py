@@ -29,6 +29,7 @@ from ._decide import Decision, decide
 from ._errors import ExpressionError, ExprLimits
 from ._fold import show
 from ._parser import parse_value
+from ._points import compile_at_points
 from ._printer import to_latex, to_text
 from ._simplify import canonicalize, integer_form
 from ._symbols import SymbolTable
@@ -39,6 +40,7 @@ __all__ = [
     "ExpressionError",
     "SymbolTable",
     "canonicalize",
+    "compile_at_points",
     "decide",
     "is_symbolic",
     "mk_ceil",

@@ -16,7 +16,7 @@ from typing import Any
 
 import onnx
 
-from convplan.expr import ExpressionError, SymbolTable, parse_expression
+from convplan.expr import ExpressionError, SymbolTable, compile_at_points, parse_expression
 from convplan.frontends.onnx._shapes import Leaf
 from convplan.frontends.onnx._values import Feature
 
@@ -35,6 +35,7 @@ class DeclaredSizes:
             if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
                 self._text[info.name] = [d.dim_param for d in info.type.tensor_type.shape.dim]
         self._parsed: dict[str, Any] = {}
+        self._compiled: dict[str, Any] = {}
         self._symbols: dict[str, Leaf] = {}
         self.worlds: list[dict[Leaf, int]] = []
         self._done: set[str] = set()
@@ -89,10 +90,24 @@ class DeclaredSizes:
             return None
         if not all(sym.name in self._symbols for sym in expr.free_symbols):
             return None
+        if text not in self._compiled:
+            self._compiled[text] = compile_at_points(expr)
+        at = self._compiled[text]
+        names = [sym.name for sym in expr.free_symbols]
         out = []
         for world in self.worlds:
-            value = expr.xreplace({sym: world[self._symbols[sym.name]] for sym in expr.free_symbols})
-            if not value.is_Integer:
+            values = {name: world[self._symbols[name]] for name in names}
+            if at is None:  # a form the compiled evaluation does not know: SymPy substitutes
+                value = expr.xreplace({sym: values[sym.name] for sym in expr.free_symbols})
+                if not value.is_Integer:
+                    return None
+                out.append(int(value))
+                continue
+            try:
+                exact = at(values)
+            except ZeroDivisionError:
                 return None
-            out.append(int(value))
+            if exact.__class__ is not int and exact.denominator != 1:
+                return None
+            out.append(int(exact))
         return out
