@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from convplan.api.direct_routes import DirectRoutesMiddleware
 from convplan.app import create_app
 from convplan.settings import Settings
 
@@ -14,6 +15,9 @@ def test_fastapis_telemetry_follows_the_setting(on: bool) -> None:
     config = app._telemetry
     assert (config["tracing"], config["metrics"], config["logs"], config["operation_spans"]) == (on, on, on, on)
     assert app._native_telemetry.enabled() is False or on  # off: no provider is asked at any request
+    # On, FastAPI's router answers every route (its spans name them); off, the JSON-body routes go direct.
+    direct = [m for m in app.user_middleware if m.cls is DirectRoutesMiddleware]
+    assert len(direct) == (0 if on else 1)
 
 
 def test_the_shapes_memo_is_sized_by_its_setting() -> None:

@@ -74,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Middleware added last runs first: CORS wraps the cache and the body guard, so its
     # 413/415 refusals carry CORS headers and browsers can read them.
     # Innermost: the JSON-body routes, called directly under the guard (a third of a numeric answer's time
-    # was FastAPI's router and wrappers around it).
-    app.add_middleware(DirectRoutesMiddleware, handlers=direct_handlers(routers),
-                       exception_handlers=app.exception_handlers)
+    # was FastAPI's router and wrappers around it). With telemetry on, FastAPI's router runs them: its spans
+    # and metrics name the route.
+    if not settings.telemetry:
+        app.add_middleware(DirectRoutesMiddleware, handlers=direct_handlers(routers),
+                           exception_handlers=app.exception_handlers)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
