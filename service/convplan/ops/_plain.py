@@ -13,17 +13,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from convplan.ops._values import Value
+from convplan.ops._values import Value, all_ints
 
-__all__ = ["plain_axis_ints", "plain_pads", "plain_sizes"]
+__all__ = ["plain_axis_ints", "plain_pads", "plain_window"]
 
 
-def plain_sizes(size: list[Value]) -> bool:
-    """Whether every size is a plain int (no symbol)."""
-    for v in size:  # noqa: SIM110 - a loop, not all(<generator>): the hot path
-        if v.__class__ is not int:
-            return False
-    return True
+def plain_window(layer: Any, size: list[Value], padding: Any, rank: int, limit: int, *,
+                 dilation: bool = True) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
+    """``window_params`` (ops/conv.py) and the padding pairs, for conv and the pools, on plain ints: kernel,
+    stride (a pool's None: the kernel), dilation (1 where the op has none) and explicit padding; else None."""
+    if not all_ints(size):  # type: ignore[arg-type]
+        return None
+    k = plain_axis_ints(layer.kernel_size, rank, 1, limit)
+    stride = layer.__dict__.get("stride", 1)  # a field's value (pools: None is "= kernel_size")
+    s = k if stride is None else plain_axis_ints(stride, rank, 1, limit)
+    d = plain_axis_ints(layer.dilation, rank, 1, limit) if dilation else [1] * rank
+    pads = plain_pads(padding, rank, limit)
+    if k is None or s is None or d is None or pads is None:
+        return None
+    return k, s, d, pads
 
 
 def plain_axis_ints(value: Any, rank: int, low: int, limit: int) -> list[int] | None:

@@ -37,7 +37,7 @@ from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
-from convplan.ops._plain import plain_axis_ints, plain_pads, plain_sizes
+from convplan.ops._plain import plain_axis_ints, plain_window
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -180,19 +180,6 @@ class _ConvFamily(OpModel):
         weights = (channels * (out // groups) if transposed else out * (channels // groups)) * prod(kernel)
         return out, weights + (out if self.bias else 0), weights * prod(macs_size), groups
 
-    def _plain_window(self, ctx: LayerContext, size: list[Value]) -> tuple[list[int], ...] | None:
-        """Kernel, stride, dilation and explicit padding pairs as plain ints (ops/_plain.py), else None."""
-        if not plain_sizes(size):
-            return None
-        rank, limit = ctx.rank, ctx.resolver.max_size
-        k = plain_axis_ints(self.kernel_size, rank, 1, limit)
-        s = plain_axis_ints(self.stride, rank, 1, limit)
-        d = plain_axis_ints(self.dilation, rank, 1, limit)
-        pads = plain_pads(self.padding, rank, limit)
-        if k is None or s is None or d is None or pads is None:
-            return None
-        return k, s, d, pads  # type: ignore[return-value]
-
     @classmethod
     def compute_fields(cls, op: str, params: Mapping[str, Any], shapes: Shapes, batched_input: tuple[int, ...],
                        rank: int, loc: tuple) -> dict[str, Any]:
@@ -258,7 +245,9 @@ class Conv(_ConvFamily):
 
     def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
         """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-        window = self._plain_window(ctx, size) if self.padding_mode == "zeros" else None
+        if self.padding_mode != "zeros":
+            return None  # F.pad's limits: the general rule
+        window = plain_window(self, size, self.padding, ctx.rank, ctx.resolver.max_size)
         if window is None:
             return None
         k, s, d, pads = window
@@ -379,8 +368,10 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
 
     def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
         """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-        window = self._plain_window(ctx, size) if self.output_size is None else None
-        op = None if window is None else plain_axis_ints(self.output_padding, ctx.rank, 0, ctx.resolver.max_size)
+        if self.output_size is not None:
+            return None  # output_padding from the size: the general rule
+        window = plain_window(self, size, self.padding, ctx.rank, ctx.resolver.max_size)
+        op = plain_axis_ints(self.output_padding, ctx.rank, 0, ctx.resolver.max_size)
         if window is None or op is None:
             return None
         k, s, d, pads = window

@@ -38,7 +38,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
-from convplan.ops._plain import plain_axis_ints, plain_pads, plain_sizes
+from convplan.ops._plain import plain_window
 from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
 from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
@@ -91,16 +91,10 @@ def pool_sizes(
 def _plain_pool_sizes(ctx: LayerContext, layer: OpModel, size: list[Value], *, dilation: bool,
                       padding: Padding) -> LayerShape | None:
     """``pool_sizes`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-    if not plain_sizes(size):
+    window = plain_window(layer, size, padding, ctx.rank, ctx.resolver.max_size, dilation=dilation)
+    if window is None:
         return None
-    rank, limit = ctx.rank, ctx.resolver.max_size
-    k = plain_axis_ints(layer.kernel_size, rank, 1, limit)  # type: ignore[attr-defined]
-    stride_value = layer.__dict__.get("stride", 1)
-    s = k if stride_value is None else plain_axis_ints(stride_value, rank, 1, limit)
-    d = plain_axis_ints(layer.dilation, rank, 1, limit) if dilation else [1] * rank  # type: ignore[attr-defined]
-    pads = plain_pads(padding, rank, limit)
-    if k is None or s is None or d is None or pads is None:
-        return None
+    k, s, d, pads = window
     ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
     out, unread, overhang, formula = [], [], [], []
     for a, i in enumerate(size):

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, identity
 from convplan.errors import ConvplanError
 from convplan.ops import OpModel, Resolver, Value
+from convplan.ops._values import all_ints
 from convplan.shapes.models import ShapesRequest
 from convplan.shapes.render import render_layer, stack_fields
 
@@ -58,10 +59,6 @@ def _layer_key(layer: OpModel) -> tuple[Any, ...]:
     return (layer.__class__, *[_frozen(v) for v in values])
 
 
-def _plain(value: Any) -> bool:
-    return value.__class__ is int
-
-
 class PrefixMemo:
     """The trie (a dict from ``(parent entry id, layer key)`` to the entry); ``max_entries`` 0: off."""
 
@@ -79,8 +76,8 @@ class PrefixMemo:
         """The response for ``request``: from the memo as far as it matches, ``infer`` (``infer_stack``) for the
         rest; ``compute()`` (the engine alone) where the memo does not apply."""
         size, channels = request.input_size, request.in_channels
-        if (not self.max_entries or request.symbols or not all(_plain(v) for v in size)
-                or not (channels is None or _plain(channels))):
+        if (not self.max_entries or request.symbols or not all_ints(size)
+                or not (channels is None or channels.__class__ is int)):
             return compute()
         root = (tuple(size), channels, request.training)
         parent = self._roots.get(root, 0)
