@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 from convplan.analyses._rf_field import ReceptiveField, Span, half
@@ -60,6 +59,29 @@ def compose(field: ReceptiveField | None, window: Window | SymbolicWindow | None
         return field  # pointwise: the same field, and the same object (its rendering can be shared)
     if field.symbolic or window.__class__ is not Window:
         return compose_symbolic(field, window, max_period)
+    key = (id(field), id(window), max_period)
+    hit = _COMPOSED.get(key)
+    if hit is not None and hit[0] is field and hit[1] is window:
+        return hit[2]
+    composed = _compose_numeric(field, window, max_period)
+    if len(_COMPOSED) >= _REMEMBERED:
+        _COMPOSED.clear()
+    _COMPOSED[key] = (field, window, composed)
+    return composed
+
+
+#: How many composed fields (and rendered ones) are remembered; then the memo starts over.
+_REMEMBERED = 4096
+#: ``compose`` of numeric fields and windows, by identity: fields and windows are immutable, and neither
+#: depends on the input size (``Window``'s constructors cache theirs on the op's parameters, and a field
+#: found here is the same object the next time), so a stack sent again at another size, or edited, composes
+#: only what is new. Keyed by ``id``: hashing a field hashes its Fractions, slowly; an entry holds its key's
+#: objects, so their ids cannot be reused while it lives.
+_COMPOSED: dict[tuple[int, int, int], tuple[ReceptiveField, Window, ReceptiveField | None]] = {}
+
+
+def _compose_numeric(field: ReceptiveField, window: Window, max_period: int) -> ReceptiveField | None:
+    """``compose`` of a numeric field and window."""
     jump = field.jump * window.jump
     if field.period == 1 and window.period == 1:
         # The hot path (strided windows on a field of period 1; the window's jump is then an integer):
@@ -75,10 +97,8 @@ def compose(field: ReceptiveField | None, window: Window | SymbolicWindow | None
     return _compose_periodic(field, window, max_period)
 
 
-@lru_cache(maxsize=1024)
 def _compose_periodic(field: ReceptiveField, window: Window, max_period: int) -> ReceptiveField:
-    """``compose`` where the field or the window has phases: a loop over them, so it is remembered (fields and
-    windows are immutable values; an edited stack recomputes only from the edited layer on)."""
+    """``compose`` where the field or the window has phases: a loop over them."""
     jump = exact(field.jump * window.jump)
     if field.phases is None or field.period is None:
         return ReceptiveField.untracked(jump)
@@ -238,13 +258,29 @@ def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
     symbolic parameters as strings in the input grammar (our printer), like every symbolic value."""
     if field is None:
         return None
-    if field.symbolic:
-        j = fraction_json
-        return {"jump": j(field.jump), "period": field.period,
-                "phases": None if field.phases is None else [None if s is None else [j(s[0]), j(s[1])]
-                                                            for s in field.phases],
-                "size": j(field.size), "size_min": j(field.size_min), "start": j(field.start),
-                "center": j(field.center)}
+    if not field.symbolic:
+        hit = _RENDERED.get(id(field))
+        if hit is not None and hit[0] is field:
+            return hit[1]
+        rendered = _numeric_json(field)
+        if len(_RENDERED) >= _REMEMBERED:
+            _RENDERED.clear()
+        _RENDERED[id(field)] = (field, rendered)
+        return rendered
+    j = fraction_json
+    return {"jump": j(field.jump), "period": field.period,
+            "phases": None if field.phases is None else [None if s is None else [j(s[0]), j(s[1])]
+                                                        for s in field.phases],
+            "size": j(field.size), "size_min": j(field.size_min), "start": j(field.start),
+            "center": j(field.center)}
+
+
+#: ``receptive_field_json`` of numeric fields, by identity (as ``_COMPOSED``). The dicts are shared:
+#: callers put them in responses and never change them.
+_RENDERED: dict[int, tuple[ReceptiveField, dict[str, Any]]] = {}
+
+
+def _numeric_json(field: ReceptiveField) -> dict[str, Any]:
     if field.phases is None:
         phases = None
     elif field.jump.__class__ is int:  # an integral jump: every span is integral (lo(y) and jump*y are)

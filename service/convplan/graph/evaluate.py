@@ -138,8 +138,9 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
     tensors: dict[str, Tensor] = dict(inputs)
     for node in graph.nodes:
         budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)
+        names = node.inputs
         try:
-            ins = [tensors[name] for name in node.inputs]
+            ins = [tensors[names[0]]] if len(names) == 1 else [tensors[name] for name in names]
         except KeyError:
             break  # after a failure or mismatch: nothing more to evaluate (graph order)
         key = None
@@ -173,17 +174,20 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
                 result.by_id[node.id] = record
                 tensors[node.id] = Tensor(record.shape.output_size, record.shape.out_channels, record.maps)
                 continue
-        rank = len(ins[0].size)
-        ctx = LayerContext(resolver, node.index, node.op.op, rank, node.loc)
+        op = node.op
+        first = ins[0]
+        ctx = LayerContext(resolver, node.index, op.op, len(first.size), node.loc)
         if node.size_of is not None:
             target = tensors.get(node.size_of)
             if target is None:
                 break
             ctx.size_of = target.size
-        sizes = [t.size for t in ins]
+        sizes = [first.size] if len(ins) == 1 else [t.size for t in ins]
+        channels = [first.channels] if len(ins) == 1 else [t.channels for t in ins]
         merge = None
         try:
-            if node.op.merges and len(ins) > 1:
+            if op.merges and len(ins) > 1:
+                rank = ctx.rank
                 for k, t in enumerate(ins[1:], start=1):
                     if len(t.size) != rank:
                         ctx.fail(f"input {k} ({node.inputs[k]!r}) has {len(t.size)} spatial axes, input 0 has {rank}",
@@ -196,8 +200,8 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
                         memo[key] = ("ok", NodeResult(node=node, input_sizes=sizes, in_channels=[], shape=None,  # type: ignore[index, arg-type]
                                                       maps=[], warnings=[], merge=merge))
                     break
-            shape = node.op.infer_inputs(ctx, sizes, [t.channels for t in ins])
-            if magnitude:
+            shape = op.infer_inputs(ctx, sizes, channels)
+            if magnitude and not _below(shape, resolver.max_size):
                 _check_magnitude(shape, resolver, ctx)
         except LayerError as exc:
             own = key is not None and key[0] == node.id  # a refusal names its node: memoised for it alone
@@ -211,9 +215,9 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
             break
         if resolver.saw_symbol:  # every value parsed so far was a number: nothing to collapse
             _canonicalize(shape)
-        node_maps = _maps(node, ins[0], sizes[0], shape, merge) if maps else []
-        record = NodeResult(node=node, input_sizes=sizes, in_channels=[t.channels for t in ins], shape=shape,
-                            maps=node_maps, warnings=ctx.warnings, merge=merge)
+        node_maps = _maps(node, first, sizes[0], shape, merge) if maps else []
+        record = NodeResult(node=node, input_sizes=sizes, in_channels=channels, shape=shape, maps=node_maps,
+                            warnings=ctx.warnings, merge=merge)
         if key is not None:
             memo[key] = ("ok", record)  # type: ignore[index]
         result.results.append(record)
@@ -247,6 +251,18 @@ def _maps(node: Node, first: Tensor, size: list[Value], shape: LayerShape, merge
     for a, axis_map in enumerate(maps):
         out.append(axis_map.then(node.id, node.op.coord_map(shape, a, size[a])))
     return out
+
+
+def _below(shape: LayerShape, limit: int) -> bool:
+    """Whether every computed size and the channel count are plain ints within ``limit`` (most layers: no
+    need to look further)."""
+    channels = shape.out_channels
+    if channels is not None and (channels.__class__ is not int or channels > limit):
+        return False
+    for value in shape.output_size:  # noqa: SIM110 - a loop, not all(<generator>): once per node
+        if value.__class__ is not int or value > limit:
+            return False
+    return True
 
 
 def _check_magnitude(shape: LayerShape, resolver: Resolver, ctx: LayerContext) -> None:

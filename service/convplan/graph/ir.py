@@ -22,8 +22,11 @@ __all__ = ["Graph", "GraphInputSpec", "Node", "build_graph", "chain"]
 _RESERVED = "i"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Node:
+    """A node of the graph. Not frozen (never changed once built, but a frozen dataclass sets each field
+    through ``object.__setattr__``: three times the cost, once per layer of every request)."""
+
     id: str
     op: OpModel
     inputs: tuple[str, ...]

@@ -28,7 +28,7 @@ class NoClosedForm(Exception):
     """An op whose sizes follow no periodic rule (valid input sizes then have no closed form): why."""
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerShape:
     """A layer's result: sizes per axis and what the response reports."""
 

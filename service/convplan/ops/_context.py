@@ -132,7 +132,7 @@ def _where(layer: int | None, axis: int | None) -> str:
     return f"{', '.join(parts)}: " if parts else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerContext:
     """One layer's view: its index, op, rank and where it sits in the body."""
 

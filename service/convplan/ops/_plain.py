@@ -11,6 +11,7 @@ the general rule, which words the refusal. tests/ops/test_plain_paths.py checks 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from convplan.ops._values import Value, all_ints
@@ -24,14 +25,32 @@ def plain_window(layer: Any, size: list[Value], padding: Any, rank: int, limit: 
     stride (a pool's None: the kernel), dilation (1 where the op has none) and explicit padding; else None."""
     if not all_ints(size):  # type: ignore[arg-type]
         return None
-    k = plain_axis_ints(layer.kernel_size, rank, 1, limit)
+    kernel = layer.kernel_size
     stride = layer.__dict__.get("stride", 1)  # a field's value (pools: None is "= kernel_size")
+    dilated = layer.dilation if dilation else 1
+    if (kernel.__class__ is int and dilated.__class__ is int and padding.__class__ is int
+            and (stride is None or stride.__class__ is int)):
+        return _scalar_window(kernel, stride, dilated, padding, rank, limit)  # most layers: one value for all axes
+    k = plain_axis_ints(kernel, rank, 1, limit)
     s = k if stride is None else plain_axis_ints(stride, rank, 1, limit)
     d = plain_axis_ints(layer.dilation, rank, 1, limit) if dilation else [1] * rank
     pads = plain_pads(padding, rank, limit)
     if k is None or s is None or d is None or pads is None:
         return None
     return k, s, d, pads
+
+
+@lru_cache(maxsize=1024)
+def _scalar_window(kernel: int, stride: int | None, dilation: int, padding: int, rank: int,
+                   limit: int) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
+    """``plain_window`` of parameters given once for every axis, remembered (the lists are shared: the
+    shapes built on them never change them)."""
+    if not (1 <= kernel <= limit and 1 <= dilation <= limit and 0 <= padding <= limit):
+        return None
+    if stride is not None and not 1 <= stride <= limit:
+        return None
+    k = [kernel] * rank
+    return k, k if stride is None else [stride] * rank, [dilation] * rank, [(padding, padding)] * rank
 
 
 def plain_axis_ints(value: Any, rank: int, low: int, limit: int) -> list[int] | None:

@@ -486,9 +486,9 @@ def window_taps(shape: LayerShape, axis: int) -> Window | SymbolicWindow:
     """Conv and pools: output y reads ``s*y - p_before + t*d`` for every tap ``t`` in ``0..k-1``."""
     r = shape.resolved
     s, k, d, pl = r["stride"][axis], r["kernel_size"][axis], r["dilation"][axis], shape.padding[axis][0]
-    if not all_ints((s, k, d, pl)):
-        return SymbolicWindow.strided(s, norm(-pl), norm(d * (k - 1) - pl))
-    return Window.sliding(s, k, d, pl)
+    if s.__class__ is int and k.__class__ is int and d.__class__ is int and pl.__class__ is int:
+        return Window.sliding(s, k, d, pl)
+    return SymbolicWindow.strided(s, norm(-pl), norm(d * (k - 1) - pl))
 
 
 def _window_map(shape: LayerShape, axis: int) -> tuple[Exact, Exact] | None:

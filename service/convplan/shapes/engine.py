@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerRecord:
     index: int
     layer: OpModel
@@ -129,7 +129,8 @@ def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, lo
 
 def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True,
                memo: PrefixMemo | None = None) -> dict[str, Any]:
-    """`POST /v1/shapes` as a library call: a JSON-ready dict.
+    """`POST /v1/shapes` as a library call: a JSON-ready dict (its numeric `_latex` siblings are shared tuples
+    of nulls, and its receptive fields shared dicts: serialise it, do not change it).
 
     With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
     service can move the request under its symbolic time budget. ``memo``: layers answered before on the
@@ -144,7 +145,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     rf_period = None if limits is None else limits.rf_period
-    if memo is not None:
+    if memo is not None and memo.max_entries:
         return memo.run(request, resolver, rf_period, lambda: run_shapes(request, limits, symbolic=symbolic),
                         infer_stack)
     result = infer_stack(request.layers, size, channels, resolver)

@@ -126,29 +126,32 @@ def _render_symbolic_layer(record: LayerRecord) -> dict[str, Any]:
 
 
 def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
-    """``render_layer`` when no value is symbolic (the hot path): the same
-    document, built directly (every ``_latex`` entry is null)."""
+    """``render_layer`` when no value is symbolic (the hot path): the same document, built directly. Every
+    ``_latex`` entry is null, but a formula template's own LaTeX: per-axis siblings are shared tuples of nulls
+    (``_NULLS``), which serialise as the arrays they stand for."""
     shape = record.shape
     rank = len(record.input_size)
+    nulls = _NULLS[rank]
+    formula = shape.formula
     return {
         "index": record.index,
         "op": record.layer.op,
         "input_size": list(record.input_size),
-        "input_size_latex": [None] * rank,
+        "input_size_latex": nulls,
         "output_size": list(shape.output_size),
-        "output_size_latex": [None] * len(shape.output_size),
+        "output_size_latex": _NULLS[len(shape.output_size)],
         "in_channels": record.in_channels,
         "in_channels_latex": None,
         "out_channels": shape.out_channels,
         "out_channels_latex": None,
         "padding_resolved": [list(p) for p in shape.padding],
-        "padding_resolved_latex": [[None, None] for _ in shape.padding],
-        "formula": list(shape.formula),
-        "formula_latex": [f.latex if type(f) is Formula else None for f in shape.formula],
+        "padding_resolved_latex": _NULL_PAIRS[len(shape.padding)],
+        "formula": list(formula),
+        "formula_latex": [f.latex if type(f) is Formula else None for f in formula],
         "unread": list(shape.unread),
-        "unread_latex": [None] * len(shape.unread),
+        "unread_latex": _NULLS[len(shape.unread)],
         "overhang": list(shape.overhang),
-        "overhang_latex": [None] * len(shape.overhang),
+        "overhang_latex": _NULLS[len(shape.overhang)],
         "params": shape.params,
         "params_latex": None,
         "macs": shape.macs,
@@ -156,6 +159,12 @@ def _render_numeric_layer(record: LayerRecord) -> dict[str, Any]:
         "overlap": overlap_json(shape.overlap),
         "warnings": list(record.warnings),
     }
+
+
+#: Per length, the ``_latex`` sibling of a numeric per-axis list (at most 3 spatial axes, a head's output
+#: none), and of the padding pairs. Tuples: shared by every response, they cannot be changed by any.
+_NULLS = tuple((None,) * n for n in range(4))
+_NULL_PAIRS = tuple(((None, None),) * n for n in range(4))
 
 
 def overlap_json(axes: list[AxisOverlap | None] | None) -> list[dict[str, Any] | None] | None:
@@ -175,9 +184,10 @@ def stack_fields(records: list[LayerRecord], rank: int, rf_period: int = MAX_PER
     ``initial``: the fields of the records' input, where they continue a longer stack."""
     fields: list[ReceptiveField | None] = identity(rank) if initial is None else initial
     out = []
+    axes = range(rank)
     for r in records:
-        windows = [r.layer.rf_window(r.shape, a, r.input_size[a]) for a in range(rank)]
-        fields = compose_axes(fields, windows, max_period=rf_period)
+        layer, shape, size = r.layer, r.shape, r.input_size
+        fields = compose_axes(fields, [layer.rf_window(shape, a, size[a]) for a in axes], max_period=rf_period)
         out.append(fields)
     return out
 
