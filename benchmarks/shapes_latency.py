@@ -112,8 +112,15 @@ def library(repeat: int, against: str | None) -> None:
     memo = PrefixMemo(settings.shapes_memo_layers)
     run_shapes(request, settings, memo=memo)
     cold = cpu_us(lambda: run_shapes(request, settings), repeat)
+    # A design tool trying input sizes: nothing keyed on the size is found again (the receptive fields are:
+    # they do not depend on it).
+    sweep = [ShapesRequest.model_validate({**SHAPES_UNET23.body, "input_size": [n, n]})
+             for n in range(400, 400 + repeat)]
+    sizes = iter(sweep * 7)
+    swept = cpu_us(lambda: run_shapes(next(sizes), settings), repeat)
     hit = cpu_us(lambda: run_shapes(request, settings, memo=memo), repeat)
     print(f"run_shapes, 23-layer U-Net, every layer computed: {cold:8.1f} us CPU")
+    print(f"  the same, a new input size at every call:       {swept:8.1f} us CPU")
     print(f"run_shapes, 23-layer U-Net, re-sent (memo):       {hit:8.1f} us CPU")
     if against is None:
         return

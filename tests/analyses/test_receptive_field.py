@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
+import convplan.analyses.receptive_field as rf
 from convplan.analyses.receptive_field import (
     MAX_PERIOD,
     ReceptiveField,
@@ -118,3 +121,29 @@ def test_rf_aligned_after_the_fix_shift() -> None:
     assert rf_aligned([last(conv(3)), last(conv(1))], [0, -1]) is True  # crop 1 before the 1x1 branch
     assert rf_aligned([last(conv(3, 2)), last(conv(1))]) is False  # different jumps
     assert rf_aligned([last(conv(3)), None]) is None
+
+
+class TestRemembered:
+    """``compose`` and the JSON of numeric fields are remembered by identity (analyses/receptive_field.py):
+    the same field and window give the same object, equal to one composed afresh, and the memo's bound
+    starts it over without changing any answer."""
+
+    def test_the_same_field_and_window_give_the_same_field(self) -> None:
+        chain = (conv(3, 1, 1), conv(2, 2), transpose(2, 2), conv(3))
+        first, again = along(chain), along(chain)
+        assert all(a is b for a, b in zip(first, again))
+        field = identity(1)[0]
+        for window, remembered in zip(chain, first):  # the same as composed without the memo
+            field = rf._compose_numeric(field, window, MAX_PERIOD)  # type: ignore[assignment]
+            assert field == remembered
+        assert receptive_field_json(first[-1]) is receptive_field_json(again[-1])
+
+    def test_past_the_bound_every_answer_stays_the_same(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(rf, "_REMEMBERED", 3)
+        windows = [conv(k, s) for k in (1, 2, 3) for s in (1, 2, 3)]
+        expected = [receptive_field_json(f) for f in along(windows)]
+        for _ in range(3):
+            assert [receptive_field_json(f) for f in along(windows)] == expected
+            assert len(rf._COMPOSED) <= 3 and len(rf._RENDERED) <= 3
+        field = ReceptiveField(F(5), 1, ((F(0), F(4)),), 5, 5, 0, F(2))  # equal to a remembered one, not it
+        assert compose(field, conv(3)) == ReceptiveField(5, 1, ((0, 14),), 15, 15, 0, 7)

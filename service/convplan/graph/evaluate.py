@@ -136,6 +136,10 @@ def evaluate(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], *, str
 def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: GraphResult, *, strict: bool,
           magnitude: bool, maps: bool, memo: dict[Any, Any] | None, share: dict[str, str] | None) -> None:
     tensors: dict[str, Tensor] = dict(inputs)
+    # The last single-input node: its op and input, and what it gave. A node of equal parameters on an equal
+    # input gives the same (numeric sizes: nothing is located or recorded per node), as the second conv of
+    # most blocks does.
+    repeat: tuple[Any, list[Value], Value | None, LayerShape, list[str]] | None = None
     for node in graph.nodes:
         budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)
         names = node.inputs
@@ -176,6 +180,17 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
                 continue
         op = node.op
         first = ins[0]
+        if (repeat is not None and len(ins) == 1 and node.size_of is None and op.__class__ is repeat[0].__class__
+                and first.size == repeat[1] and first.channels == repeat[2] and op.__dict__ == repeat[0].__dict__
+                and not resolver.saw_symbol):
+            shape = repeat[3]
+            node_maps = _maps(node, first, first.size, shape, None) if maps else []
+            record = NodeResult(node=node, input_sizes=[first.size], in_channels=[first.channels], shape=shape,
+                                maps=node_maps, warnings=list(repeat[4]))
+            result.results.append(record)
+            result.by_id[node.id] = record
+            tensors[node.id] = Tensor(shape.output_size, shape.out_channels, node_maps)
+            continue
         ctx = LayerContext(resolver, node.index, op.op, len(first.size), node.loc)
         if node.size_of is not None:
             target = tensors.get(node.size_of)
@@ -223,6 +238,7 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
         result.results.append(record)
         result.by_id[node.id] = record
         tensors[node.id] = Tensor(shape.output_size, shape.out_channels, node_maps)
+        repeat = (op, first.size, first.channels, shape, ctx.warnings) if memo is None and len(ins) == 1 else None
 
 
 def _shared(hit: tuple[str, Any], node: Node, owner: str) -> tuple[str, Any] | None:

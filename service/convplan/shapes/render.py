@@ -185,9 +185,12 @@ def stack_fields(records: list[LayerRecord], rank: int, rf_period: int = MAX_PER
     fields: list[ReceptiveField | None] = identity(rank) if initial is None else initial
     out = []
     axes = range(rank)
+    shape = windows = None
     for r in records:
-        layer, shape, size = r.layer, r.shape, r.input_size
-        fields = compose_axes(fields, [layer.rf_window(shape, a, size[a]) for a in axes], max_period=rf_period)
+        if r.shape is not shape:  # a layer repeated on the same input shares its shape (graph/evaluate.py)
+            layer, shape, size = r.layer, r.shape, r.input_size
+            windows = [layer.rf_window(shape, a, size[a]) for a in axes]
+        fields = compose_axes(fields, windows, max_period=rf_period)  # type: ignore[arg-type]
         out.append(fields)
     return out
 
