@@ -93,9 +93,15 @@ def render_layer(record: LayerRecord, symbolic: bool = True,
                  receptive_field: list[ReceptiveField | None] | None = None,
                  rendered_fields: dict[int, Any] | None = None) -> dict[str, Any]:
     """One layer's JSON; ``receptive_field`` (per axis) where the whole stack ran (not in a refusal's
-    partial layers). ``rendered_fields``: JSON of fields already rendered in this response, by identity (a
-    pointwise layer passes its input's field object on, and equal axes of a square input share one)."""
-    out = _render_numeric_layer(record) if not symbolic else _render_symbolic_layer(record)
+    partial layers). ``rendered_fields``: JSON of symbolic fields already rendered in this response, by identity
+    (a pointwise layer passes its input's field object on, and equal axes of a square input share one; a
+    numeric field's JSON is remembered by ``receptive_field_json`` itself)."""
+    if not symbolic:
+        out = _render_numeric_layer(record)
+        if receptive_field is not None:  # numeric fields' JSON is remembered by identity already
+            out["receptive_field"] = [receptive_field_json(f) for f in receptive_field]
+        return out
+    out = _render_symbolic_layer(record)
     if receptive_field is not None:
         seen = {} if rendered_fields is None else rendered_fields
         rendered: list[dict[str, Any] | None] = []
