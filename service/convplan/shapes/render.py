@@ -214,5 +214,19 @@ def render_result(result: StackResult, resolver: Resolver, rf_period: int | None
     rank = len(result.output_size)
     fields = stack_fields(result.records, rank, MAX_PERIOD if rf_period is None else rf_period)
     rendered: dict[int, Any] = {}  # the fields stay alive in ``fields``: their ids are not reused meanwhile
-    out["layers"] = [render_layer(r, symbolic, f, rendered) for r, f in zip(result.records, fields)]
+    if symbolic:
+        out["layers"] = [render_layer(r, symbolic, f, rendered) for r, f in zip(result.records, fields)]
+        return out
+    layers: list[dict[str, Any]] = []
+    before = None
+    for r, f in zip(result.records, fields):
+        if before is not None and r.shape is before.shape and r.in_channels == before.in_channels:
+            # a layer repeating the one before on an equal input (graph/evaluate.py): its document but for
+            # the index and the field
+            layers.append({**layers[-1], "index": r.index, "receptive_field": [receptive_field_json(a) for a in f],
+                           "warnings": list(r.warnings)})
+        else:
+            layers.append(render_layer(r, False, f))
+        before = r
+    out["layers"] = layers
     return out
