@@ -138,7 +138,8 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
     tensors: dict[str, Tensor] = dict(inputs)
     # The last single-input node: its op and input, and what it gave. A node of equal parameters on an equal
     # input gives the same (numeric sizes: nothing is located or recorded per node), as the second conv of
-    # most blocks does.
+    # most blocks does. (``share`` does this across the runs of a scan, through ``memo``'s keys; within one
+    # walk the node before is the one to compare with, and comparing costs less than a key.)
     repeat: tuple[Any, list[Value], Value | None, LayerShape, list[str]] | None = None
     for node in graph.nodes:
         budget.check()  # heavy numeric work has a time budget (BudgetExhausted is no ConvplanError)

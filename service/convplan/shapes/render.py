@@ -213,8 +213,8 @@ def render_result(result: StackResult, resolver: Resolver, rf_period: int | None
     out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
     rank = len(result.output_size)
     fields = stack_fields(result.records, rank, MAX_PERIOD if rf_period is None else rf_period)
-    rendered: dict[int, Any] = {}  # the fields stay alive in ``fields``: their ids are not reused meanwhile
     if symbolic:
+        rendered: dict[int, Any] = {}  # the fields stay alive in ``fields``: their ids are not reused meanwhile
         out["layers"] = [render_layer(r, symbolic, f, rendered) for r, f in zip(result.records, fields)]
         return out
     layers: list[dict[str, Any]] = []
