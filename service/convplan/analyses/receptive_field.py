@@ -64,10 +64,16 @@ def compose(field: ReceptiveField | None, window: Window | SymbolicWindow | None
     if hit is not None and hit[0] is field and hit[1] is window:
         return hit[2]
     composed = _compose_numeric(field, window, max_period)
-    if len(_COMPOSED) >= _REMEMBERED:
-        _COMPOSED.clear()
-    _COMPOSED[key] = (field, window, composed)
+    _remember(_COMPOSED, key, (field, window, composed))
     return composed
+
+
+def _remember(memo: dict[Any, Any], key: Any, entry: tuple[Any, ...]) -> None:
+    """Keep ``entry`` (the key's objects, then the value) in one of the identity memos, which start over at
+    ``_REMEMBERED`` entries (only on a miss: a hit is looked up inline)."""
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[key] = entry
 
 
 #: How many composed fields (and rendered ones) are remembered; then the memo starts over.
@@ -263,9 +269,7 @@ def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
         if hit is not None and hit[0] is field:
             return hit[1]
         rendered = _numeric_json(field)
-        if len(_RENDERED) >= _REMEMBERED:
-            _RENDERED.clear()
-        _RENDERED[id(field)] = (field, rendered)
+        _remember(_RENDERED, id(field), (field, rendered))
         return rendered
     j = fraction_json
     return {"jump": j(field.jump), "period": field.period,

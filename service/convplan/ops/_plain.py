@@ -45,12 +45,13 @@ def _scalar_window(kernel: int, stride: int | None, dilation: int, padding: int,
                    limit: int) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
     """``plain_window`` of parameters given once for every axis, remembered (the lists are shared: the
     shapes built on them never change them)."""
-    if not (1 <= kernel <= limit and 1 <= dilation <= limit and 0 <= padding <= limit):
+    k = plain_axis_ints(kernel, rank, 1, limit)
+    s = k if stride is None else plain_axis_ints(stride, rank, 1, limit)
+    d = plain_axis_ints(dilation, rank, 1, limit)
+    pads = plain_pads(padding, rank, limit)
+    if k is None or s is None or d is None or pads is None:
         return None
-    if stride is not None and not 1 <= stride <= limit:
-        return None
-    k = [kernel] * rank
-    return k, k if stride is None else [stride] * rank, [dilation] * rank, [(padding, padding)] * rank
+    return k, s, d, pads
 
 
 def plain_axis_ints(value: Any, rank: int, low: int, limit: int) -> list[int] | None:
