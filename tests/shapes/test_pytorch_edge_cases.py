@@ -175,6 +175,38 @@ class TestUnpoolUpsampleShuffle:
         assert refused([5, 4], {"op": "pixel_unshuffle", "downscale_factor": 2}, in_channels=1).status == 422
 
 
+class TestCircularCrop:
+    """``F.pad(mode="circular")`` with one side cropping deeper than the input: ATen's wrap-around copies
+    (``_pad_circular_symint``) disagree in size for most such pads, not all. Outcomes recorded from torch 2.13
+    on a (2, 3, n) tensor; tests/shapes/test_torch_crosscheck.py compares the whole grid live."""
+
+    @staticmethod
+    def pad(*amounts):
+        return {"op": "pad", "mode": "circular", "padding": [list(amounts)]}
+
+    @pytest.mark.parametrize(("n", "before", "after"), [(3, 3, -4), (3, 2, -4), (3, -4, 3), (4, 2, -5), (5, -6, 4)])
+    def test_refused_where_the_copies_differ(self, n, before, after):
+        err = refused([n], self.pad(before, after))
+        assert err.errors[0].loc == ("body", "layers", 0, "padding", 0) and err.errors[0].axis == 0
+        assert "crops more rows than the input has" in err.detail
+
+    @pytest.mark.parametrize(("n", "before", "after", "out"), [(2, -3, 2, 1), (3, -4, 2, 1), (3, -5, 3, 1),
+                                                              (4, -6, 4, 2), (3, 3, -3, 3), (3, 1, -2, 2)])
+    def test_accepted_where_they_fit(self, n, before, after, out):
+        assert sizes([n], self.pad(before, after)) == [out]
+
+    def test_the_fuzzed_2d_case(self):
+        # found by the live cross-check (seed 2014): axis 0 crops 4 of 3 rows after padding 3 before
+        err = refused([3, 6], {"op": "pad", "mode": "circular", "padding": [[3, -4], 3]}, in_channels=4)
+        assert err.errors[0].axis == 0
+
+    def test_a_symbolic_size_is_held_to_each_crop_at_most_the_input(self):
+        out = shapes(["H"], [self.pad(3, -4)])
+        assert out["output_size"] == ["H - 1"]
+        # wrapping at most once (3 <= H), the crop (4 <= H) and an output of at least 1 (H >= 2)
+        assert [c["expr"] for c in out["conditions"]] == ["H >= 3", "H >= 4", "H >= 2"]
+
+
 class TestErrors:
     def test_refusal_carries_the_layers_before_it(self):
         err = refused([8], conv(kernel_size=3), conv(kernel_size=3), conv(kernel_size=9))

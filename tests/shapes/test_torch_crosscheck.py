@@ -41,3 +41,30 @@ def test_engine_agrees_with_live_pytorch(kind: str, count: int) -> None:
     assert not failures, (
         f"seed {SEED}: {len(failures)} of {len(cases)} disagree with torch {torch.__version__}:\n{shown}"
     )
+
+
+def test_circular_pad_grid_agrees_with_live_pytorch() -> None:
+    """Every circular pad of a 1-D axis of 1..8 rows with amounts in [-2n - 1, n + 1] (crops deeper than the
+    input included): convplan refuses exactly where torch does (an empty output counts as refused: convplan
+    sizes are at least 1), and agrees on the size elsewhere. Three channels: with one, PyTorch's copies may
+    raise a memory-overlap error instead (ops/_padding.py, ``check_circular``)."""
+    from convplan.errors import ConvplanError
+    from tests.shapes.conftest import shapes
+
+    disagreements = []
+    for n in range(1, 9):
+        for before in range(-2 * n - 1, n + 2):
+            for after in range(-2 * n - 1, n + 2):
+                try:
+                    y = torch.nn.functional.pad(torch.zeros(2, 3, n), (before, after), mode="circular")
+                    want = [int(y.shape[-1])] if y.numel() else None
+                except RuntimeError:
+                    want = None
+                try:
+                    got = shapes([n], [{"op": "pad", "mode": "circular", "padding": [[before, after]]}],
+                                 in_channels=3)["output_size"]
+                except ConvplanError:
+                    got = None
+                if got != want:
+                    disagreements.append((n, before, after, got, want))
+    assert not disagreements, disagreements[:20]

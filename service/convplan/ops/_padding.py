@@ -14,7 +14,7 @@ from typing import Any
 
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES
-from convplan.ops._values import Value, cdiv, fdiv, norm, vmax
+from convplan.ops._values import Value, all_ints, cdiv, fdiv, norm, vmax
 
 __all__ = ["check_circular", "resolve_padding", "same_split"]
 
@@ -78,13 +78,51 @@ def resolve_padding(
 
 
 def check_circular(ctx: LayerContext, axis: int, size: Value, before: Value, after: Value, *, listed: bool) -> None:
-    """``F.pad(mode="circular")`` (ATen ``_pad_circular_symint``): each pad at most the
-    input size ("Padding value causes wrapping around more than once").
+    """``F.pad(mode="circular")`` (ATen ``_pad_circular_symint``, aten/src/ATen/native/PadNd.cpp): each pad at
+    most the input size ("Padding value causes wrapping around more than once"), and, where a negative amount
+    crops more rows than the input has, the copies that build the output agreeing in size (``_circular_copies``).
 
     Not modelled: when one side crops and the other pads, PyTorch copies
     overlapping slices and may raise a memory-overlap error whose outcome
     depends on the tensor's memory layout, not on sizes; no size rule can
     reproduce it, so such pads are accepted here."""
     reason = f"circular padding ({show(before)}, {show(after)}) wraps around more than once (input size {show(size)})"
-    for amount in {id(before): before, id(after): after}.values():
+    amounts = {id(before): before, id(after): after}.values()
+    for amount in amounts:
         ctx.require(amount, "<=", size, reason, axis=axis, param="padding", listed=listed)
+    cropped = f"circular padding ({show(before)}, {show(after)}) crops more rows than the input has ({show(size)})"
+    if not all_ints((size, before, after)):
+        # Symbolic: each crop at most the input (then every copy agrees); below that bound PyTorch runs for a
+        # scattered few sizes only (its slices wrap around), which this condition leaves out.
+        for amount in amounts:
+            if amount.__class__ is int and amount >= 0:
+                continue  # no crop
+            ctx.require(norm(-amount), "<=", size, cropped, axis=axis, param="padding", listed=listed)
+    elif min(before, after) < -size and size + before + after >= 1 and not _circular_copies(size, before, after):
+        ctx.fail(f"{cropped}: PyTorch's wrap-around copies then differ in size", axis=axis, param="padding",
+                 listed=listed)
+
+
+def _circular_copies(n: int, before: int, after: int) -> bool:
+    """Whether ``_pad_circular_symint``'s three copies on an axis of ``n`` rows fit: the input's kept rows into
+    the output's middle, then the wrapped rows before and after, each a slice with Python's rules (a negative
+    bound counts from the end, then both are clamped) and a source of the target's length or of 1 (broadcast).
+    Only a crop deeper than the input can break them (checked over every case against torch 2.13)."""
+    out = n + before + after
+    fits = _fits(_slice(out, max(before, 0), out - max(after, 0)), _slice(n, max(-before, 0), n - max(-after, 0)))
+    if before > 0:
+        fits = fits and _fits(_slice(out, 0, before), _slice(out, out - before - max(after, 0), out - max(after, 0)))
+    if after > 0:
+        fits = fits and _fits(_slice(out, out - after, out), _slice(out, max(before, 0), max(before, 0) + after))
+    return fits
+
+
+def _slice(length: int, start: int, end: int) -> int:
+    """Rows of ``tensor.slice(dim, start, end)`` on an axis of ``length`` (ATen's ``slice``)."""
+    start, end = start + length if start < 0 else start, end + length if end < 0 else end
+    start = min(max(start, 0), length)
+    return min(max(end, start), length) - start
+
+
+def _fits(target: int, source: int) -> bool:
+    return source == target or source == 1
