@@ -106,6 +106,40 @@ class TestShapeNeutralNodes:
         assert sets["runs"]["extra"] == [1] and sets["runs"]["residues"] == []  # broadcast from one pixel
 
 
+
+class TestMapsMeetingOnce:
+    """Sizes a scan must not stop before, found on fresh seeds of tests/analyses/test_graph_torch.py and of
+    the brute-force comparison below."""
+
+    def test_paths_growing_at_different_rates_meet_at_a_few_sizes_only(self) -> None:
+        # floor(n/2) and n - 8 are equal at 15 and 16 alone, after any number of equal periods of mismatches
+        nodes = [{"id": "p", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+                 {"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 5, "dilation": 2},
+                 {"id": "cat", "op": "concat", "inputs": ["p", "c"]}]
+        sets = _sets(body([44], nodes))
+        assert sets["runs"]["extra"] == [15, 16] and sets["runs"]["residues"] == []
+
+    def test_a_one_pixel_map_broadcast_where_the_crop_to_the_smallest_refuses(self) -> None:
+        # n - 4 is one pixel at 5, broadcast into x; the scans' lenient run crops it to 1 and the pool refuses
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 5, "padding": 2, "dilation": 2},
+                 {"id": "s", "op": "add", "inputs": ["c", "x"]},
+                 {"id": "p", "op": "max_pool", "inputs": ["s"], "kernel_size": 3}]
+        sets = _sets(body([49], nodes))
+        assert sets["runs"]["extra"] == [5] and sets["runs"]["residues"] == []
+
+    def test_an_output_growing_twice_as_fast_keeps_the_size_once(self) -> None:
+        # 2n - 7 = n at 7 only
+        nodes = [{"id": "t", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 3, "stride": 2},
+                 {"id": "c", "op": "conv", "inputs": ["t"], "kernel_size": 5, "padding": 1, "dilation": 2},
+                 {"id": "y", "op": "conv", "inputs": ["c"], "kernel_size": 2, "dilation": 2}]
+        sets = _sets(body([24], nodes))
+        assert (sets["runs"]["modulus"], sets["runs"]["residues"], sets["runs"]["min"]) == (1, [0], 4)
+        assert sets["same_size"]["extra"] == [7] and sets["same_size"]["residues"] == []
+
+    @pytest.mark.parametrize("seed", [83, 112, 263, 330])
+    def test_the_random_graphs_that_found_them(self, seed: int) -> None:
+        _assert_brute_force(dict(_random_graph(random.Random(seed)), align="none"))  # 112 is "none" already
+
 def _random_graph(rng: random.Random, *, neutral: bool = False) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     names = ["x"]

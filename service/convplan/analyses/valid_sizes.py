@@ -11,9 +11,12 @@ Why a closed form exists: every size rule satisfies ``f(n + q) = f(n) + p`` for 
 the input by ``M`` (the least shift that moves every layer's input by a multiple of its ``q``) shifts every
 size by ``M * ratio`` and changes no rounding, so once every threshold has passed (the network runs at all,
 and no growing map is still of size 1, where broadcasting differs) membership is ``M``-periodic. We find the
-first size that runs at all (``F``; monotone, by bisection), the size from which no growing map is 1
-(``B``), scan from ``F`` over two periods beyond ``B`` (more while the last two periods differ: merges of
-maps growing at different rates), and reduce: the members the pattern does not describe are ``extra``.
+first size that runs at all (``F``; monotone, by bisection, in a lenient run that crops merges to the
+smallest), the size from which no growing map is 1 (``B``), scan from ``F`` (from 1 where a merge
+broadcasts: a one-pixel map broadcast into a larger one runs where the lenient crop refuses) over two
+periods beyond ``B``, more while the last two periods differ or two sizes compared at different rates have
+not parted for good (``_apart``: floor(n/2) and n - 8 meet at 15 and 16 only), and reduce: the members the
+pattern does not describe are ``extra``.
 """
 
 from __future__ import annotations
@@ -247,7 +250,8 @@ class _Axis:
             if node.size_of is not None:
                 ratios[node.id] = ratios[node.size_of]
             else:
-                ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios)
+                ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios,
+                                                       align=self.lenient.align)  # the probe is lenient
             if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
                 bounded = True
             period = self._period(period, in_ratios[0], own)
@@ -312,12 +316,17 @@ class _Axis:
 
         stable = self._first(settled, start) or start
         rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}
+        if any(node.op.merges and node.op.broadcasts and len(node.inputs) > 1 for node in scan.full.nodes):
+            # A map of size 1 broadcast into a larger one (add, mul) runs where the lenient run, which crops
+            # every input to the smallest, refuses: below ``start`` too (the lenient run is no bound there)
+            for n in range(1, start):
+                self._row(rows, n)
         if bounded:
             end = self._scan_bounded(rows, start, period)
         elif self._one_period(ratios, probe):
             end = self._scan_periodic(rows, start, stable + period, period, confirm=False)
         else:
-            end = self._scan_periodic(rows, start, stable + 2 * period, period)
+            end = self._scan_periodic(rows, start, stable + 2 * period, period, apart=self._apart(ratios, period))
         sets = [self._reduce(rows, start, end, period, ratios, kind, bounded) for kind in range(3)]
         return AxisSets(runs=sets[0], clean=sets[1], same_size=sets[2], requested=requested)
 
@@ -358,19 +367,76 @@ class _Axis:
                 return False
         return all(ratios.get(name) == 1 for name in self.outputs)
 
-    def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int, *, confirm: bool = True) -> int:
-        """Scan until the last two periods agree (they differ while maps growing at different rates are still
-        close enough to be cropped or broadcast into each other); ``confirm=False``: up to ``end``, whose last
-        period is known to describe every size above it (``_one_period``)."""
+    def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int, *, confirm: bool = True,
+                       apart: Any = None) -> int:
+        """Scan until the last two periods agree and ``apart`` holds over the last (maps growing at different
+        rates are compared: they can meet again after any number of equal periods, as floor(n/2) and n - 8
+        do at 15 and 16 only); ``confirm=False``: up to ``end``, whose last period is known to describe every
+        size above it (``_one_period``)."""
         n = start
         while True:
             while n < end:
                 self._row(rows, n)
                 n += 1
-            if not confirm or all(rows[end - 2 * period + k][:3] == rows[end - period + k][:3]
-                                  for k in range(period)):
+            if not confirm or (all(rows[end - 2 * period + k][:3] == rows[end - period + k][:3]
+                                   for k in range(period)) and (apart is None or apart(range(end - period, end)))):
                 return end
             end += period
+
+    def _apart(self, ratios: dict[str, Fraction], period: int) -> Any:
+        """Where sizes growing at different rates (by ``ratios``) are compared (a merge's inputs, a node and its
+        ``size_of``, an output and the input size for ``same_size``), the test that every compared pair has
+        parted for good over a window of sizes; None where no such pair is compared. Past the thresholds a
+        shift by the period ``P`` moves a pair's difference ``D`` by ``P * (r_a - r_b)`` exactly (module
+        docstring), so ``D`` is measured, not predicted: at each size of the window it moved by the same step
+        as over the period before, and either it did not move (a pair of one rate) or it has the sign of its
+        step, so it is never 0 again and which one is larger no longer changes."""
+        pairs: list[tuple[str, str | None]] = []  # None: the input size itself
+        diverging = False
+        for node in self.scan.full.nodes:
+            compared = [*node.inputs] if node.op.merges else []
+            if node.size_of is not None:
+                compared = [node.inputs[0], node.size_of]
+            for other in compared[1:]:
+                pairs.append((compared[0], other))
+                diverging = diverging or ratios.get(compared[0]) != ratios.get(other)
+        spatial = {node.id for node in self.scan.full.nodes if node.op.spatial_output}
+        for name in self.outputs:
+            if name in spatial:
+                pairs.append((name, None))
+                diverging = diverging or ratios.get(name) != 1
+        if not diverging:
+            return None
+        scan, a = self.scan, self.axis
+
+        def gap(pair: tuple[str, str | None], n: int) -> int | None:
+            result = self._run(n, lenient=True)
+            if result is None:
+                return None
+            sizes = []
+            for name in pair:
+                if name is None:
+                    sizes.append(n)
+                    continue
+                if name not in result.inputs and not scan.reached(name, result):
+                    return None
+                size = scan.output_size(name, result)
+                if not size:
+                    return None
+                sizes.append(size[a])
+            return sizes[0] - sizes[1]
+
+        def apart(window: range) -> bool:
+            for n in window:
+                for pair in pairs:
+                    now, before, earlier = gap(pair, n), gap(pair, n - period), gap(pair, n - 2 * period)
+                    if now is None or before is None or earlier is None:
+                        return False
+                    step = now - before
+                    if step != before - earlier or (step != 0 and now * step <= 0):
+                        return False
+            return True
+        return apart
 
     def _scan_bounded(self, rows: dict[int, Any], start: int, period: int) -> int:
         """A fixing node (a linear head, a fixed output_size) on a growing map: the members lie in a bounded

@@ -130,8 +130,9 @@ class OpModel(LayerModel):
         return 1 / Fraction(step[0]) if step[0] != 0 else None  # an int where integral (convplan.exact)
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
-                     in_ratios: list[Fraction]) -> Fraction:
-        """The output's ratio to the network input, given the inputs' (0 = fixed size); merges override."""
+                     in_ratios: list[Fraction], *, align: str = "none") -> Fraction:
+        """The output's ratio to the network input, given the inputs' (0 = fixed size) and the graph's
+        ``align`` (what a merge does with unequal inputs); merges override."""
         own = self.size_ratio(shape, axis, in_sizes[0][axis])
         return Fraction(0) if own is None else in_ratios[0] * own
 

@@ -37,7 +37,7 @@ class Flatten(OpModel):
         return LayerShape([], features, [], [], [], [], 0, 0, {})
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
-                     in_ratios: list[Fraction]) -> Fraction:
+                     in_ratios: list[Fraction], *, align: str = "none") -> Fraction:
         return in_ratios[0]  # the feature count grows with the flattened axis
 
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:

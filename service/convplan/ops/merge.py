@@ -47,8 +47,13 @@ class _Merge(OpModel):
         return Fraction(1), Fraction(0)
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
-                     in_ratios: list[Fraction]) -> Fraction:
-        return max(in_ratios)
+                     in_ratios: list[Fraction], *, align: str = "none") -> Fraction:
+        # Unequal inputs are cropped to the smallest (align "crop") or padded to the largest (graph/align.py):
+        # in the long run the output grows as the slowest or the fastest of them. A constant operand of size 1
+        # that is broadcast (add, mul) is stretched, never aligned: it does not decide.
+        grown = [r for size, r in zip(in_sizes, in_ratios)
+                 if not (self.broadcasts and r == 0 and size[axis] == 1)] or in_ratios
+        return min(grown) if align == "crop" else max(grown)
 
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         # Pointwise in each input: the evaluator joins the inputs' fields; a constant operand adds nothing.
@@ -139,8 +144,10 @@ class Elementwise(_Merge):
         return out
 
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
-                     in_ratios: list[Fraction]) -> Fraction:
-        return max(in_ratios) if len(in_ratios) > 1 else in_ratios[0]
+                     in_ratios: list[Fraction], *, align: str = "none") -> Fraction:
+        if len(in_ratios) == 1:
+            return in_ratios[0]  # a constant operand (other_size) is broadcast or equal: never aligned
+        return super().output_ratio(shape, axis, in_sizes, in_ratios, align=align)
 
 
 def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: int) -> Value:
