@@ -136,6 +136,15 @@ class TestMapsMeetingOnce:
         assert (sets["runs"]["modulus"], sets["runs"]["residues"], sets["runs"]["min"]) == (1, [0], 4)
         assert sets["same_size"]["extra"] == [7] and sets["same_size"]["residues"] == []
 
+    @pytest.mark.parametrize("align", ["none", "crop"])
+    def test_a_merge_cropped_to_its_slower_input_grows_at_its_rate(self, align: str) -> None:
+        # add(pool(x), x) cropped to the pool (the scans' lenient run, or align "crop") grows at 1/2, so the pool
+        # after it makes the period 4; taken at x's rate (2) the scan never settled
+        request = dict(_random_graph(random.Random(10)), align=align)
+        assert [n["op"] for n in request["nodes"][:3]] == ["max_pool", "add", "max_pool"]
+        assert _sets(request)["runs"] is not None
+        _assert_brute_force(request)
+
     @pytest.mark.parametrize("seed", [83, 112, 263, 330])
     def test_the_random_graphs_that_found_them(self, seed: int) -> None:
         _assert_brute_force(dict(_random_graph(random.Random(seed)), align="none"))  # 112 is "none" already
