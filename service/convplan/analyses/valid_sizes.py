@@ -393,14 +393,18 @@ class _Axis:
         step, so it is never 0 again and which one is larger no longer changes."""
         pairs: list[tuple[str, str | None]] = []  # None: the input size itself
         diverging = False
+        # Tensors with spatial axes (after a flatten there are none to compare)
+        spatial = {spec.name for spec in self.graph.inputs}
         for node in self.scan.full.nodes:
+            if node.op.spatial_output and node.inputs[0] in spatial:
+                spatial.add(node.id)
             compared = [*node.inputs] if node.op.merges else []
             if node.size_of is not None:
                 compared = [node.inputs[0], node.size_of]
             for other in compared[1:]:
-                pairs.append((compared[0], other))
-                diverging = diverging or ratios.get(compared[0]) != ratios.get(other)
-        spatial = {node.id for node in self.scan.full.nodes if node.op.spatial_output}
+                if compared[0] in spatial and other in spatial:
+                    pairs.append((compared[0], other))
+                    diverging = diverging or ratios.get(compared[0]) != ratios.get(other)
         for name in self.outputs:
             if name in spatial:
                 pairs.append((name, None))
