@@ -149,6 +149,53 @@ class TestMapsMeetingOnce:
     def test_the_random_graphs_that_found_them(self, seed: int) -> None:
         _assert_brute_force(dict(_random_graph(random.Random(seed)), align="none"))  # 112 is "none" already
 
+
+#: Classifier heads (TestNodesWithoutSpatialAxes).
+_HEADS: dict[str, list[dict[str, Any]]] = {
+    "dropout_before_the_linear": [
+        {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "out_channels": 2},
+        {"id": "p", "op": "adaptive_avg_pool", "inputs": ["a"], "output_size": 7},
+        {"id": "f", "op": "flatten", "inputs": ["p"]},
+        {"id": "d", "op": "dropout", "inputs": ["f"]},
+        {"id": "l", "op": "linear", "inputs": ["d"], "in_features": 14, "out_features": 8}],
+    "relu_on_a_growing_map": [
+        {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2, "out_channels": 2},
+        {"id": "f", "op": "flatten", "inputs": ["a"]},
+        {"id": "r", "op": "relu", "inputs": ["f"]},
+        {"id": "l", "op": "linear", "inputs": ["r"], "in_features": 14, "out_features": 8}],
+    "concat_of_two_flattens": [
+        {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "out_channels": 1},
+        {"id": "b", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+        {"id": "fa", "op": "flatten", "inputs": ["a"]},
+        {"id": "fb", "op": "flatten", "inputs": ["b"]},
+        {"id": "c", "op": "concat", "inputs": ["fa", "fb"]},
+        {"id": "l", "op": "linear", "inputs": ["c"], "in_features": 20, "out_features": 2}],
+    "add_of_two_flattens": [
+        {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2, "out_channels": 2},
+        {"id": "fa", "op": "flatten", "inputs": ["a"]},
+        {"id": "fb", "op": "flatten", "inputs": ["x"]},
+        {"id": "c", "op": "add", "inputs": ["fa", "fb"]}],
+    "relu_as_the_output": [
+        {"id": "f", "op": "flatten", "inputs": ["x"]},
+        {"id": "r", "op": "relu", "inputs": ["f"]}],
+}
+
+
+class TestNodesWithoutSpatialAxes:
+    """A ReLU, a dropout or a merge on flattened features (a classifier head) has no spatial axis to scan."""
+
+    @pytest.mark.parametrize("name", sorted(_HEADS))
+    def test_sets_equal_brute_force(self, name: str) -> None:
+        request = body([16], _HEADS[name], channels=1)
+        assert _sets(request)["runs"] is not None
+        _assert_brute_force(request)
+
+    def test_the_linear_fixes_the_sizes_it_reads(self) -> None:
+        # 2 * (floor((n - 3)/2) + 1) = 14 features at n = 15 and 16 only
+        sets = _sets(body([16], _HEADS["relu_on_a_growing_map"], channels=1))
+        assert sets["runs"]["extra"] == [15, 16] and sets["runs"]["residues"] == []
+
+
 def _random_graph(rng: random.Random, *, neutral: bool = False) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     names = ["x"]
@@ -248,7 +295,7 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
     brute: dict[str, list[int]] = {"runs": [], "clean": [], "same_size": []}
     specs = {n["id"]: n for n in request["nodes"]}
     for n in range(1, upto):
-        probe = dict(request, inputs=[{"name": "x", "size": [n]}], valid_sizes=False)
+        probe = dict(request, inputs=[dict(request["inputs"][0], size=[n])], valid_sizes=False)
         res = run_graph(GraphRequest.model_validate(probe), symbolic=False)
         if not res["ok"]:
             continue
@@ -256,7 +303,8 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
         if all(m["registered"] is not False for m in res["merges"]) and not any(
                 _drops(specs[r["id"]], r) for r in res["nodes"]):
             brute["clean"].append(n)
-        if all(o["size"][0] == n for o in res["outputs"]):
+        spatial = [o["size"] for o in res["outputs"] if o["size"]]  # a head's output has no spatial axes
+        if spatial and all(size[0] == n for size in spatial):
             brute["same_size"].append(n)
     for kind in brute:
         assert _members(sets[kind], upto) == brute[kind], (kind, request)

@@ -125,3 +125,15 @@ class TestGraphEndpoint:
         response = await api_client.post("/v1/graph", json=request)
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["loc"] == loc
+
+    async def test_a_classifier_head_after_a_flatten_is_analysed(self, api_client: httpx.AsyncClient) -> None:
+        # VGG's head: a dropout on the flattened features kept the valid-size scan indexing spatial axes (a 500)
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1, "out_channels": 2},
+                 {"id": "p", "op": "adaptive_avg_pool", "inputs": ["c"], "output_size": 7},
+                 {"id": "f", "op": "flatten", "inputs": ["p"]},
+                 {"id": "d", "op": "dropout", "inputs": ["f"]},
+                 {"id": "fc", "op": "linear", "inputs": ["d"], "in_features": 98, "out_features": 10}]
+        response = await api_client.post("/v1/graph", json=body([32, 32], nodes, channels=3))
+        assert response.status_code == 200, response.text
+        runs = response.json()["valid_input_sizes"][0]["runs"]
+        assert (runs["modulus"], runs["residues"], runs["min"]) == (1, [0], 1)

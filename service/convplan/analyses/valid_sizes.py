@@ -237,8 +237,8 @@ class _Axis:
             if record is None:
                 continue
             in_ratios = [ratios[name] for name in node.inputs]
-            if not node.op.spatial_output and not record.input_sizes[0]:
-                ratios[node.id] = in_ratios[0]
+            if not record.input_sizes[0]:  # no spatial axes left (after a flatten): a head, or a ReLU or a
+                ratios[node.id] = max(in_ratios)  # dropout on its features; growing where any input grows
                 if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
                     bounded = True
                 continue
