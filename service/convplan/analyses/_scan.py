@@ -42,6 +42,8 @@ class ScanGraph:
     before: dict[str, int]
     #: kept node -> the first kept node of the same op and parameters (merges: none)
     share: dict[str, str]
+    #: the inputs and nodes whose tensors have spatial axes (none after a flatten)
+    spatial: frozenset[str]
 
     @classmethod
     def of(cls, graph: Graph, training: bool) -> ScanGraph:
@@ -65,13 +67,14 @@ class ScanGraph:
                 same = first.setdefault((type(node.op), node.op.model_dump_json(exclude={"id", "inputs"})), node.id)
                 if same != node.id:
                     share[node.id] = same
+        has_axes = frozenset(name for name, yes in spatial.items() if yes)
         if not source:
-            return cls(graph, graph, source, before, share)
+            return cls(graph, graph, source, before, share, has_axes)
         nodes = tuple(replace(node, inputs=tuple(source.get(name, name) for name in node.inputs),
                               size_of=source.get(node.size_of, node.size_of) if node.size_of else None)
                       for node in kept)
         reduced = Graph(graph.inputs, nodes, graph.outputs, graph.align, {node.id: k for k, node in enumerate(nodes)})
-        return cls(graph, reduced, source, before, share)
+        return cls(graph, reduced, source, before, share, has_axes)
 
     def reached(self, node_id: str, result: GraphResult) -> bool:
         """Whether a run of the full graph would have evaluated ``node_id`` (``result``: the same run here)."""

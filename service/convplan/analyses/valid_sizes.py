@@ -393,11 +393,8 @@ class _Axis:
         step, so it is never 0 again and which one is larger no longer changes."""
         pairs: list[tuple[str, str | None]] = []  # None: the input size itself
         diverging = False
-        # Tensors with spatial axes (after a flatten there are none to compare)
-        spatial = {spec.name for spec in self.graph.inputs}
+        spatial = self.scan.spatial  # after a flatten there are no sizes to compare
         for node in self.scan.full.nodes:
-            if node.op.spatial_output and node.inputs[0] in spatial:
-                spatial.add(node.id)
             compared = [*node.inputs] if node.op.merges else []
             if node.size_of is not None:
                 compared = [node.inputs[0], node.size_of]

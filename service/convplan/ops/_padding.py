@@ -95,9 +95,8 @@ def check_circular(ctx: LayerContext, axis: int, size: Value, before: Value, aft
         # Symbolic: each crop at most the input (then every copy agrees); below that bound PyTorch runs for a
         # scattered few sizes only (its slices wrap around), which this condition leaves out.
         for amount in amounts:
-            if amount.__class__ is int and amount >= 0:
-                continue  # no crop
-            ctx.require(norm(-amount), "<=", size, cropped, axis=axis, param="padding", listed=listed)
+            if amount.__class__ is not int or amount < 0:
+                ctx.require(norm(-amount), "<=", size, cropped, axis=axis, param="padding", listed=listed)
     elif min(before, after) < -size and size + before + after >= 1 and not _circular_copies(size, before, after):
         ctx.fail(f"{cropped}: PyTorch's wrap-around copies then differ in size", axis=axis, param="padding",
                  listed=listed)
