@@ -145,6 +145,15 @@ class TestMapsMeetingOnce:
         assert _sets(request)["runs"] is not None
         _assert_brute_force(request)
 
+    def test_sizes_a_node_refuses_say_nothing_about_parting(self) -> None:
+        # the outputs grow at 1/2 and 0 against the input; the unshuffle refuses every odd size, so the parting
+        # test has those sizes' gaps not at all (the scan ran to its limit)
+        nodes = [{"id": "u", "op": "pixel_unshuffle", "inputs": ["x"], "downscale_factor": 2},
+                 {"id": "p", "op": "adaptive_avg_pool", "inputs": ["x"], "output_size": [2, 4]}]
+        sets = _sets(body([20, 39], nodes, channels=4), axis=1)
+        assert (sets["runs"]["modulus"], sets["runs"]["residues"], sets["runs"]["min"]) == (2, [0], 2)
+        assert sets["same_size"]["residues"] == [] and sets["same_size"]["extra"] == []
+
     @pytest.mark.parametrize("seed", [83, 112, 263, 330])
     def test_the_random_graphs_that_found_them(self, seed: int) -> None:
         _assert_brute_force(dict(_random_graph(random.Random(seed)), align="none"))  # 112 is "none" already

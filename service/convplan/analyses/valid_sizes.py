@@ -390,7 +390,9 @@ class _Axis:
         shift by the period ``P`` moves a pair's difference ``D`` by ``P * (r_a - r_b)`` exactly (module
         docstring), so ``D`` is measured, not predicted: at each size of the window it moved by the same step
         as over the period before, and either it did not move (a pair of one rate) or it has the sign of its
-        step, so it is never 0 again and which one is larger no longer changes."""
+        step, so it is never 0 again and which one is larger no longer changes. Sizes that a node before the
+        pair refuses (an unshuffle's odd sizes: a periodic refusal, past the thresholds) have no gap to measure
+        and are never members."""
         pairs: list[tuple[str, str | None]] = []  # None: the input size itself
         diverging = False
         spatial = self.scan.spatial  # after a flatten there are no sizes to compare
@@ -432,7 +434,7 @@ class _Axis:
                 for pair in pairs:
                     now, before, earlier = gap(pair, n), gap(pair, n - period), gap(pair, n - 2 * period)
                     if now is None or before is None or earlier is None:
-                        return False
+                        continue  # a node before the pair refuses these sizes (odd ones, say): periodically
                     step = now - before
                     if step != before - earlier or (step != 0 and now * step <= 0):
                         return False
