@@ -199,6 +199,14 @@ class TestNodesWithoutSpatialAxes:
         assert _sets(request)["runs"] is not None
         _assert_brute_force(request)
 
+    def test_a_head_on_unknown_channels_fixes_nothing(self) -> None:
+        # the feature count is unknown, so the linear's check is skipped (contract section 2): every size runs
+        request = body([16], [{"id": "f", "op": "flatten", "inputs": ["x"]},
+                              {"id": "l", "op": "linear", "inputs": ["f"], "in_features": 32, "out_features": 4}])
+        runs = _sets(request)["runs"]
+        assert (runs["modulus"], runs["residues"], runs["min"]) == (1, [0], 1)
+        _assert_brute_force(request)
+
     def test_the_linear_fixes_the_sizes_it_reads(self) -> None:
         # 2 * (floor((n - 3)/2) + 1) = 14 features at n = 15 and 16 only
         sets = _sets(body([16], _HEADS["relu_on_a_growing_map"], channels=1))

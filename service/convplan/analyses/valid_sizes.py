@@ -239,7 +239,8 @@ class _Axis:
             in_ratios = [ratios[name] for name in node.inputs]
             if not record.input_sizes[0]:  # no spatial axes left (after a flatten): a head, or a ReLU or a
                 ratios[node.id] = max(in_ratios)  # dropout on its features; growing where any input grows
-                if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
+                # A head fixes the sizes through the feature count, if it is known (else its check is skipped)
+                if node.op.fixed_input_reason() is not None and in_ratios[0] != 0 and record.in_channels[0] is not None:
                     bounded = True
                 continue
             try:
