@@ -90,7 +90,9 @@ def check_circular(ctx: LayerContext, axis: int, size: Value, before: Value, aft
     amounts = {id(before): before, id(after): after}.values()
     for amount in amounts:
         ctx.require(amount, "<=", size, reason, axis=axis, param="padding", listed=listed)
-    cropped = f"circular padding ({show(before)}, {show(after)}) crops more rows than the input has ({show(size)})"
+    def cropped() -> str:  # worded only where a crop is checked (most circular pads crop nothing)
+        return f"circular padding ({show(before)}, {show(after)}) crops more rows than the input has ({show(size)})"
+
     if not all_ints((size, before, after)):
         # Symbolic: each crop at most the input (then every copy agrees); below that bound PyTorch runs for a
         # scattered few sizes only (its slices wrap around), which this condition leaves out.
@@ -98,7 +100,7 @@ def check_circular(ctx: LayerContext, axis: int, size: Value, before: Value, aft
             if amount.__class__ is not int or amount < 0:
                 ctx.require(norm(-amount), "<=", size, cropped, axis=axis, param="padding", listed=listed)
     elif min(before, after) < -size and size + before + after >= 1 and not _circular_copies(size, before, after):
-        ctx.fail(f"{cropped}: PyTorch's wrap-around copies then differ in size", axis=axis, param="padding",
+        ctx.fail(f"{cropped()}: PyTorch's wrap-around copies then differ in size", axis=axis, param="padding",
                  listed=listed)
 
 
