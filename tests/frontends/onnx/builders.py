@@ -34,11 +34,16 @@ def model(
     outputs: Sequence[str] | None = None,
     inputs: Sequence[tuple[str, Sequence[int | str | None]]] | None = None,
     functions: Sequence[onnx.FunctionProto] = (),
+    value_info: Sequence[tuple[str, Sequence[int | str | None]]] = (),
 ) -> bytes:
-    """A model whose graph reads input ``x`` of ``shape`` and outputs the last node's first output."""
+    """A model whose graph reads input ``x`` of ``shape`` and outputs the last node's first output;
+    ``value_info``: tensors' declared shapes (torch's dynamo exporter declares every feature map's in the
+    input's ``dim_param`` names)."""
     ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in (inputs or [("x", shape)])]
     outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in (outputs or [nodes[-1].output[0]])]
-    graph = helper.make_graph(list(nodes), "test", ins, outs, list(inits))
+    graph = helper.make_graph(list(nodes), "test", ins, outs, list(inits),
+                              value_info=[helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s))
+                                          for n, s in value_info])
     opsets = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("local", 1)] if functions else [])
     m = helper.make_model(graph, opset_imports=opsets, functions=list(functions), producer_name="tests")
     m.ir_version = 8

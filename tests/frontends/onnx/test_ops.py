@@ -155,6 +155,27 @@ class TestResize:
         data = model(nodes, opset=13, inits=[const("zero", [0]), const("two", [2]), const("four", [4])])
         assert nodes_of(data)[-1]["size_of"] == "x"
 
+    def test_sizes_from_the_input_alone_find_a_tensor_past_a_pad(self) -> None:
+        # torch's dynamo exporter: F.interpolate(x, size=y.shape[2:]) with y = conv(pad(pool(x))) computes the
+        # sizes from x's (1 + H//9) and declares y's in the same symbols. The Resize is ready long before the
+        # Pad on y's path (which is walked late); walked first, it missed y and kept the example's size.
+        nodes = [node("AveragePool", ["x"], ["p"], kernel_shape=[2, 2], strides=[3, 3], ceil_mode=1),
+                 node("Pad", ["p", "zeros8"], ["padded"], mode="wrap"),
+                 node("Conv", ["padded", "w"], ["y"], kernel_shape=[1, 1], strides=[3, 3]),
+                 node("Shape", ["x"], ["sh"], start=2), node("Div", ["sh", "nine"], ["q"]),
+                 node("Add", ["q", "one"], ["hw"]), node("Concat", ["nc", "hw"], ["sizes"], axis=0),
+                 node("Resize", ["x", "", "", "sizes"], ["r"], mode="nearest"),
+                 node("Add", ["y", "r"], ["out"])]
+        data = model(nodes, opset=18, shape=(1, 3, "s53", "s0"),
+                     inits=[const("zeros8", [0] * 8), weight("w", [3, 3, 1, 1]), const("nine", [9]),
+                            const("one", [1]), const("nc", [1, 3])],
+                     value_info=[("p", (1, 3, "((s53//3)) + 1", "((s0//3)) + 1")),
+                                 ("padded", (1, 3, "((s53//3)) + 1", "((s0//3)) + 1")),
+                                 ("y", (1, 3, "((s53//9)) + 1", "((s0//9)) + 1"))])
+        for given in ((), ("1x3x64x64",)):
+            (resize,) = [n for n in nodes_of(data, inputs=given) if n["op"] == "upsample"]
+            assert resize["size_of"] == "y" and "size" not in resize
+
     def test_sizes_computed_from_the_input_are_expressions(self) -> None:
         nodes = [node("Shape", ["x"], ["sh"]), node("Slice", ["sh", "two", "four"], ["hw"]),
                  node("Mul", ["hw", "three"], ["hw3"]), node("Concat", ["nc", "hw3"], ["sizes"], axis=0),

@@ -211,9 +211,11 @@ class Importer:
             spatial = range(1, len(info.shape) - 1) if info.nhwc else range(2, len(info.shape))
             declared.add_input({a: d for a, d in enumerate(info.shape[k] for k in spatial) if isinstance(d, str)},
                                {a: Leaf(info.name, 2 + a) for a in range(len(info.size))})
-        # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop ready before the tensor
-        # it crops to: walk crops and pads as late as the order allows, so that their targets are known.
-        order = self._topological(late=frozenset({"Slice", "Pad"}) if declared.usable else frozenset())
+        # Bounds computed from the input's sizes alone (the dynamo exporter) make a crop, or a Resize to another
+        # tensor's size, ready before the tensor it crops or resizes to: walk crops, pads and resizes as late as
+        # the order allows, so that their targets are known (a Resize walked before a Pad on its target's path
+        # missed its ``size_of``, and kept the example's size).
+        order = self._topological(late=_LATE if declared.usable else frozenset())
         for node in order:
             for name in node.input:
                 if name:
@@ -415,6 +417,10 @@ class Importer:
             errors,
             extra={"unsupported": {op: [name for name, _ in where] for op, where in self.unsupported.items()}},
         )
+
+
+#: The node types walked as late as the order allows when sizes are declared in the inputs' symbols.
+_LATE = frozenset({"Slice", "Pad", "Resize"})
 
 
 def _waits_after(index: int, op_types: list[str], readers: dict[int, list[int]], waiting: list[int],
