@@ -176,6 +176,26 @@ class TestResize:
             (resize,) = [n for n in nodes_of(data, inputs=given) if n["op"] == "upsample"]
             assert resize["size_of"] == "y" and "size" not in resize
 
+    def test_sizes_from_the_input_alone_find_a_tensor_walked_after_them(self) -> None:
+        # The dynamo exporter again: r2 = F.interpolate(p, size=r1.shape[2:]) with r1 = F.interpolate(p, x2), both
+        # into one Mul. Both resizes wait until nothing else is ready, and r2 can be walked before r1: its sizes
+        # (2*H + 12, 2*W + 6) match r1 once the walk is done.
+        nodes = [node("Shape", ["x"], ["sh"], start=2), node("Mul", ["sh", "two"], ["twice"]),
+                 node("Add", ["twice", "extra"], ["hw"]), node("Concat", ["nc", "hw"], ["sizes"], axis=0),
+                 node("Pad", ["x", "pads"], ["p"], mode="reflect"),
+                 node("Resize", ["p", "", "scales"], ["r1"], mode="linear",
+                      coordinate_transformation_mode="align_corners"),
+                 node("Resize", ["p", "", "", "sizes"], ["r2"], mode="nearest"),
+                 node("Mul", ["r1", "r2"], ["out"])]
+        data = model(nodes, opset=18, shape=(1, 3, "s53", "s0"),
+                     inits=[const("pads", [0, 0, 3, 1, 0, 0, 3, 2]), const("two", [2]), const("extra", [12, 6]),
+                            const("nc", [1, 3]), const("scales", [1.0, 1.0, 2.0, 2.0], np.float32)],
+                     value_info=[("p", (1, 3, "s53 + 6", "s0 + 3")), ("r1", (1, 3, "2*s53 + 12", "2*s0 + 6")),
+                                 ("r2", (1, 3, "2*s53 + 12", "2*s0 + 6"))])
+        for given in ((), ("1x3x64x64",)):
+            r2 = next(n for n in nodes_of(data, inputs=given) if n["id"] == "r2")
+            assert r2["size_of"] == "r1" and "size" not in r2
+
     def test_sizes_computed_from_the_input_are_expressions(self) -> None:
         nodes = [node("Shape", ["x"], ["sh"]), node("Slice", ["sh", "two", "four"], ["hw"]),
                  node("Mul", ["hw", "three"], ["hw3"]), node("Concat", ["nc", "hw3"], ["sizes"], axis=0),

@@ -91,6 +91,9 @@ class Importer:
     _declared: dict[str, list[int | None]] | None = None
     _declared_sizes: DeclaredSizes | None = None
     _nodes: list[Node] = field(default_factory=list)  # the graph's, in the file's order
+    #: Run once every node is walked: a Resize whose sizes matched no tensor known when it was walked looks
+    #: again among all of them (``_layers._resize_to``).
+    after_walk: list[Callable[[], None]] = field(default_factory=list)
 
     @cached_property
     def opset(self) -> int:
@@ -118,9 +121,19 @@ class Importer:
         self._by_canon.append(feature)
         return feature
 
-    def tensor_with(self, sizes: dict[int, str]) -> str | None:
-        """The first tensor whose spatial axis ``a`` has the canonical size ``sizes[a]`` for every ``a``."""
-        return next((f.id for f in self._by_canon if all(f.canon[a] == t for a, t in sizes.items())), None)
+    def tensor_with(self, sizes: dict[int, str], *, avoid: frozenset[str] = frozenset()) -> str | None:
+        """The first tensor whose spatial axis ``a`` has the canonical size ``sizes[a]`` for every ``a``
+        (none of ``avoid``)."""
+        return next((f.id for f in self._by_canon
+                     if f.id not in avoid and all(f.canon[a] == t for a, t in sizes.items())), None)
+
+    def descendants(self, node_id: str) -> frozenset[str]:
+        """``node_id`` and every emitted node that reads it, through inputs or ``size_of``."""
+        found = {node_id}
+        for emitted in self.nodes:  # emitted in walk order: a reader comes after what it reads
+            if found.intersection(emitted["inputs"]) or emitted.get("size_of") in found:
+                found.add(emitted["id"])
+        return frozenset(found)
 
     def warn(self, node: Node, text: str) -> None:
         self.warnings.append(f"{node.op_type} {self.label(node)}: {text}")
@@ -224,6 +237,8 @@ class Importer:
             if id(node) in self.absorbed:
                 continue
             self._visit(node)
+        for finish in self.after_walk:
+            finish()
         if self.unsupported:
             self._refuse()
 

@@ -239,23 +239,26 @@ def _resize(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     return [_new(imp, node, x, "upsample", x.channels, scale_factor=_per_axis(factors), **params)]
 
 
-def _size_of(imp: Importer, items: list[Any], axes: list[int]) -> str | None:
-    """The tensor whose spatial sizes ``items`` are, on ``axes`` (contract: ``size_of``), or None."""
+def _size_of(imp: Importer, items: list[Any], axes: list[int], avoid: frozenset[str] = frozenset()) -> str | None:
+    """The tensor whose spatial sizes ``items`` are, on ``axes`` (contract: ``size_of``), or None; none of
+    ``avoid``."""
     worlds = imp.worlds_for(items)
     found: dict[int, str] = {}
     for item, a in zip(items, axes):
-        match = _size_on_axis(item, a, worlds)
+        match = _size_on_axis(item, a, worlds, avoid=avoid)
         if match is None:
             return None
         found[a] = match
-    return imp.tensor_with(found)
+    return imp.tensor_with(found, avoid=avoid)
 
 
-def _size_on_axis(item: Any, axis: int, worlds: list[dict[Leaf, int]], exclude: str | None = None) -> str | None:
+def _size_on_axis(item: Any, axis: int, worlds: list[dict[Leaf, int]], exclude: str | None = None,
+                  avoid: frozenset[str] = frozenset()) -> str | None:
     """The canonical tensor whose size on spatial ``axis`` ``item`` is."""
     # the item's own leaves, and every tensor the worlds know (all of them where the exporter declared them)
     known = leaves(item) | set(worlds[0] if worlds else ())
-    candidates = sorted({lf.tensor for lf in known if lf.axis == 2 + axis and lf.tensor != exclude})
+    candidates = sorted({lf.tensor for lf in known
+                         if lf.axis == 2 + axis and lf.tensor != exclude and lf.tensor not in avoid})
     return next((t for t in candidates if same_function(item, leaf(t, 2 + axis), worlds)), None)
 
 
@@ -270,7 +273,22 @@ def _resize_to(imp: Importer, node: Node, x: Feature, sizes: list[Any], params: 
     printed = [imp.printable(s) for s in items]
     if any(p is None for p in printed):
         raise Unsupported("sizes computed from tensor sizes in a way that is not another tensor's size")
-    return _new(imp, node, x, "upsample", x.channels, size=_per_axis(printed), **params)  # type: ignore[arg-type]
+    out = _new(imp, node, x, "upsample", x.channels, size=_per_axis(printed), **params)  # type: ignore[arg-type]
+    imp.after_walk.append(lambda: _resize_to_later(imp, out.id, items))
+    return out
+
+
+def _resize_to_later(imp: Importer, node_id: str, items: list[Any]) -> None:
+    """A Resize to sizes computed from the inputs' alone (the dynamo exporter) can be walked before the
+    tensor whose sizes they are (two resizes or a resize and a pad into one merge): once every tensor is
+    known, its ``size`` in the example's numbers becomes ``size_of`` that tensor, where one matches that
+    does not read the resize itself."""
+    target = _size_of(imp, items, list(range(len(items))), avoid=imp.descendants(node_id))
+    if target is None:
+        return
+    emitted = next(n for n in imp.nodes if n["id"] == node_id)
+    del emitted["size"]
+    emitted["size_of"] = target
 
 
 # --- slices and pads -------------------------------------------------------------------------------------
