@@ -18,10 +18,21 @@ from convplan.graph.evaluate import GraphResult, MergeResult, NodeFailure, NodeR
 from convplan.graph.ir import Graph, Node
 from convplan.ops import Resolver
 
-__all__ = ["Blocks", "ScanGraph"]
+__all__ = ["Blocks", "ScanGraph", "lenient_graph"]
 
 #: The fewest nodes a block must hold to be worth a memo entry of its own.
 MIN_BLOCK = 4
+
+
+def lenient_graph(graph: Graph, align: str) -> Graph:
+    """``graph`` for the scans' lenient runs: under ``align`` (crop: merges of unequal inputs cropped, so
+    that refusing is monotone in the size), each node's op its ``monotone`` twin (an unshuffle's
+    divisibility floored). The graph itself where neither changes anything."""
+    twins = {node.id: node.op.monotone() for node in graph.nodes}
+    if align == graph.align and all(twins[node.id] is node.op for node in graph.nodes):
+        return graph
+    nodes = tuple(node if twins[node.id] is node.op else replace(node, op=twins[node.id]) for node in graph.nodes)
+    return replace(graph, nodes=nodes, align=align)
 
 
 @dataclass(frozen=True)
@@ -170,8 +181,7 @@ class Blocks:
         own = {node.id for node in nodes}
         reads = tuple(dict.fromkeys(name for node in nodes for name in _reads(node) if name not in own))
         graph = Graph((), nodes, (), self.graph.align, {node.id: k for k, node in enumerate(nodes)})
-        lenient = graph if self.lenient.align == graph.align else replace(graph, align=self.lenient.align)
-        return _Stretch(graph, lenient, reads)
+        return _Stretch(graph, lenient_graph(graph, self.lenient.align), reads)
 
     def run(self, resolver: Resolver, inputs: dict[str, Tensor], *, lenient: bool) -> GraphResult:
         walked = _Walked()

@@ -21,12 +21,12 @@ pattern does not describe are ``extra``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
 from typing import Any
 
-from convplan.analyses._scan import Blocks, ScanGraph
+from convplan.analyses._scan import Blocks, ScanGraph, lenient_graph
 from convplan.errors import ConvplanError
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
 from convplan.graph.ir import Graph
@@ -138,8 +138,9 @@ class _Axis:
         self.requested = inputs[self.first].size[axis]
         self.varying = self._varying(inputs, raw_sizes)
         self.base = {name: Tensor(list(t.size), t.channels, t.maps) for name, t in inputs.items()}
-        # Lenient: merges cropped. Under align crop or pad that is the graph itself: one memo, one run per size.
-        self.lenient = replace(graph, align="crop") if graph.align == "none" else graph
+        # Lenient: merges cropped, refusals monotone in the size (``lenient_graph``). Under align crop or pad
+        # and without an unshuffle that is the graph itself: one memo, one run per size.
+        self.lenient = lenient_graph(graph, "crop" if graph.align == "none" else graph.align)
         self.outputs = graph.outputs
         self.memo: dict[bool, dict[Any, Any]] = {True: {}, False: {}}
         self.runs: dict[tuple[int, bool], GraphResult | None] = {}

@@ -148,6 +148,13 @@ class OpModel(LayerModel):
             return False
         return all(_uniform(getattr(self, name)) for name in self.axis_fields)
 
+    def monotone(self) -> OpModel:
+        """This layer for the valid-size scans' lenient run, whose refusals must be monotone in the input size
+        (refusing a size, it refuses every smaller one: the smallest size that runs is found by bisection).
+        An op with a refusal that is not (a divisibility) returns a twin of the same sizes, channels and
+        coordinate map that does not make it; the scan itself still runs the layer as it is."""
+        return self
+
     def transparent(self, training: bool) -> bool:
         """Whether a node of this op passes its input on unchanged (sizes, channels, the identity coordinate
         map, so ratio 1 and no dropped rows) and refuses no input at all in this mode (``training``: PyTorch's

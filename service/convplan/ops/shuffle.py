@@ -19,7 +19,7 @@ from convplan.ops._compute import ComputeParams, Runner, Shapes, Tensor
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Scalar
 from convplan.ops._formula import affine, ratio
-from convplan.ops._values import Value, norm, vmod
+from convplan.ops._values import Value, fdiv, norm, vmod
 from convplan.ops._window import SymbolicWindow, Window
 
 __all__ = ["PixelShuffle", "PixelShuffleParams", "PixelShuffleRequest", "PixelUnshuffle", "PixelUnshuffleParams",
@@ -115,13 +115,20 @@ class PixelUnshuffle(OpModel):
     downscale_factor: Scalar
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        return self._sizes(ctx, size, channels, divisible=True)
+
+    def _sizes(self, ctx: LayerContext, size: list[Value], channels: Value | None, *,
+               divisible: bool) -> LayerShape:
         r = _factor(ctx, "downscale_factor", self.downscale_factor)
         block = norm(r**ctx.rank)
         out = []
         for a, i in enumerate(size):
-            ctx.require(norm(vmod(i, r)), "==", 0, f"pixel_unshuffle expects spatial size {show(i)} to be divisible "
-                        f"by downscale_factor {show(r)}", axis=a)
-            out.append(i // r if type(i) is int and type(r) is int else norm(i / r))
+            if divisible:
+                ctx.require(norm(vmod(i, r)), "==", 0, f"pixel_unshuffle expects spatial size {show(i)} to be "
+                            f"divisible by downscale_factor {show(r)}", axis=a)
+                out.append(i // r if type(i) is int and type(r) is int else norm(i / r))
+            else:
+                out.append(i // r if type(i) is int and type(r) is int else norm(fdiv(i, r)))
         out_ch = None if channels is None else norm(channels * block)
         formula: list[Value | str] = [ratio(r) if type(r) is int else norm(_i() / r) for _ in size]
         zero = [0] * ctx.rank
@@ -141,12 +148,24 @@ class PixelUnshuffle(OpModel):
         r = shape.resolved["factor"]
         return Window.strided(r, tuple(range(r))) if type(r) is int else SymbolicWindow.strided(r, 0, norm(r - 1))
 
+    def monotone(self) -> OpModel:
+        # Divisibility refuses odd sizes but not the even ones above them: the lenient run floors instead.
+        return _FlooredUnshuffle.model_construct(**self.__dict__)
+
     def along_axis(self, axis: int) -> OpModel:
         # On one axis: an avg_pool with kernel = stride = factor, which has the same size rule and coordinate map
         # and reports an indivisible size as unread rows instead of refusing it (a refusal would make "runs"
         # non-monotone in the size).
         r = self.downscale_factor
         return OPS["avg_pool"].model_validate({"op": "avg_pool", "kernel_size": r, "stride": r})
+
+
+class _FlooredUnshuffle(PixelUnshuffle):
+    """``PixelUnshuffle.monotone``: the same layer with an indivisible size floored, not refused (not
+    registered: only the valid-size scans' lenient run makes it)."""
+
+    def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
+        return self._sizes(ctx, size, channels, divisible=False)
 
 
 def _i() -> Value:
