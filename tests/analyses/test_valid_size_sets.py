@@ -292,6 +292,17 @@ def test_an_unshuffles_divisibility_does_not_hide_the_smallest_sizes() -> None:
     _assert_brute_force(request)
 
 
+def test_an_output_crossing_the_input_size_past_the_first_periods_keeps_its_size_there() -> None:
+    # out = 2*(n/3 + 6) + 2 = n at 42 only. The scan judged the gap out - n parted for good over 15..17, where the
+    # sizes two periods back (9..11) were below the thresholds: no history, so no test at all.
+    request = body([35], [{"id": "u", "op": "pixel_unshuffle", "inputs": ["x"], "downscale_factor": 3},
+                          {"id": "p", "op": "pad", "inputs": ["u"], "padding": 3, "mode": "reflect"},
+                          {"id": "y", "op": "conv_transpose", "inputs": ["p"], "kernel_size": 4, "stride": 2}])
+    sets = run_graph(GraphRequest.model_validate(request), symbolic=False)["valid_input_sizes"][0]
+    assert sets["same_size"]["extra"] == [42]
+    _assert_brute_force(request)
+
+
 def _random_unet(rng: random.Random) -> dict[str, Any]:
     """Nested levels (the scans' memoised blocks, one inside the other) with random convs, pools, upsamplers,
     norms and merges."""

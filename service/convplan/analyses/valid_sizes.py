@@ -328,7 +328,8 @@ class _Axis:
         elif self._one_period(ratios, probe):
             end = self._scan_periodic(rows, start, stable + period, period, confirm=False)
         else:
-            end = self._scan_periodic(rows, start, stable + 2 * period, period, apart=self._apart(ratios, period))
+            end = self._scan_periodic(rows, start, stable + 2 * period, period,
+                                      apart=self._apart(ratios, period, start))
         sets = [self._reduce(rows, start, end, period, ratios, kind, bounded) for kind in range(3)]
         return AxisSets(runs=sets[0], clean=sets[1], same_size=sets[2], requested=requested)
 
@@ -385,7 +386,7 @@ class _Axis:
                 return end
             end += period
 
-    def _apart(self, ratios: dict[str, Fraction], period: int) -> Any:
+    def _apart(self, ratios: dict[str, Fraction], period: int, start: int) -> Any:
         """Where sizes growing at different rates (by ``ratios``) are compared (a merge's inputs, a node and its
         ``size_of``, an output and the input size for ``same_size``), the test that every compared pair has
         parted for good over a window of sizes; None where no such pair is compared. Past the thresholds a
@@ -393,8 +394,8 @@ class _Axis:
         docstring), so ``D`` is measured, not predicted: at each size of the window it moved by the same step
         as over the period before, and either it did not move (a pair of one rate) or it has the sign of its
         step, so it is never 0 again and which one is larger no longer changes. Sizes that a node before the
-        pair refuses (an unshuffle's odd sizes: a periodic refusal, past the thresholds) have no gap to measure
-        and are never members."""
+        pair refuses periodically past the thresholds have no gap to measure and are never members; a window
+        whose sizes two periods back are below ``start`` (the thresholds) has too little history to tell."""
         pairs: list[tuple[str, str | None]] = []  # None: the input size itself
         diverging = False
         spatial = self.scan.spatial  # after a flatten there are no sizes to compare
@@ -432,6 +433,8 @@ class _Axis:
             return sizes[0] - sizes[1]
 
         def apart(window: range) -> bool:
+            if window.start - 2 * period < start:  # a gap below the thresholds is no gap: wait for history
+                return False
             for n in window:
                 for pair in pairs:
                     now, before, earlier = gap(pair, n), gap(pair, n - period), gap(pair, n - 2 * period)
