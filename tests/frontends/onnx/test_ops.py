@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from convplan.errors import InvalidModel, UnsupportedModel
 from convplan.frontends.onnx import import_onnx
+from convplan.graph.schema import GraphRequest
 from convplan.ops import OPS
+from convplan.run.graph import run_graph
+from convplan.settings import Settings
 from tests.frontends.onnx.builders import const, model, node, weight
 
 
@@ -315,6 +319,77 @@ class TestNeutralAndMerges:
                                                                        mode="CRD")]
         assert [(n["op"], n.get("downscale_factor", n.get("upscale_factor"))) for n in nodes_of(model(nodes))] == [
             ("pixel_unshuffle", 2), ("pixel_shuffle", 2)]
+
+
+class TestPixelShufflesAsReshapes:
+    """nn.PixelUnshuffle has no ONNX op: the exporters write Reshape / Transpose chains (and so may a
+    hand-written space-to-depth); recognised by replaying them on shapes."""
+
+    def test_the_torchscript_exporters_pixel_unshuffle(self) -> None:
+        # torch/onnx/symbolic_opset9.py pixel_unshuffle, for a map with dynamic sizes
+        nodes = [node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                 node("Unsqueeze", ["c", "three"], ["u"]), node("Reshape", ["u", "t1"], ["r1"]),
+                 node("Reshape", ["r1", "t2"], ["r2"]), node("Transpose", ["r2"], ["t"], perm=[0, 1, 3, 5, 2, 4]),
+                 node("Reshape", ["t", "t3"], ["r3"]), node("Squeeze", ["r3", "two_three"], ["s"]),
+                 node("Relu", ["s"], ["y"])]
+        data = model(nodes, opset=13, inits=[weight("w", [8, 3, 3, 3]), const("three", [3]),
+                                             const("t1", [0, 0, -1, 3, 0]), const("t2", [0, 0, 0, 0, -1, 3]),
+                                             const("t3", [0, -1, 1, 1, 0, 0]), const("two_three", [2, 3])])
+        result = import_onnx(data, inputs=["1x3x96x96"])
+        assert [(n["op"], n.get("downscale_factor")) for n in result.graph["nodes"]] == [
+            ("conv", None), ("pixel_unshuffle", 3), ("relu", None)]
+        analysis = run_graph(GraphRequest.model_validate(result.graph), Settings.model_construct())
+        assert analysis["ok"] and analysis["nodes"][-1]["out_channels"] == 72
+        assert analysis["valid_input_sizes"][0]["runs"]["residues"] == [0]  # divisible by 3 only
+        assert analysis["valid_input_sizes"][0]["runs"]["modulus"] == 3
+
+    def _dynamo_like(self, perm: list[int], split: list[str], merged: list[str]) -> bytes:
+        """Targets computed from the map's own Shape, as the dynamo exporter's pixel_(un)shuffle: ``split`` and
+        ``merged`` name, per target dim, a constant or ``C``, ``H``, ``W`` (times or over 2)."""
+        def dims(names: list[str], prefix: str) -> list[onnx.NodeProto]:
+            out, parts = [], []
+            for k, name in enumerate(names):
+                part = f"{prefix}{k}"
+                if name.lstrip("-").isdigit():
+                    out.append(node("Constant", [], [part], value=numpy_helper.from_array(
+                        np.array([int(name)], dtype=np.int64))))
+                else:
+                    axis, op = {"C": 1, "H": 2, "W": 3}[name[0]], name[1:]
+                    out.append(node("Shape", ["x"], [f"{part}s"], start=axis, end=axis + 1))
+                    if op:
+                        out.append(node({"*": "Mul", "/": "Div"}[op[0]], [f"{part}s", "two"], [part]))
+                    else:
+                        out.append(node("Identity", [f"{part}s"], [part]))
+                parts.append(part)
+            return [*out, node("Concat", parts, [f"{prefix}shape"], axis=0)]
+
+        nodes = [*dims(split, "a"), *dims(merged, "b"), node("Reshape", ["x", "ashape"], ["r1"]),
+                 node("Transpose", ["r1"], ["t"], perm=perm), node("Reshape", ["t", "bshape"], ["y"])]
+        return model(nodes, opset=13, shape=(1, 8, "H", "W"), inits=[const("two", [2])])
+
+    def test_a_dynamo_like_pixel_unshuffle_and_pixel_shuffle(self) -> None:
+        unshuffle = self._dynamo_like([0, 1, 3, 5, 2, 4], ["-1", "C", "H/", "2", "W/", "2"], ["1", "-1", "H/", "W/"])
+        assert [(n["op"], n.get("downscale_factor")) for n in nodes_of(unshuffle)] == [("pixel_unshuffle", 2)]
+        shuffle = self._dynamo_like([0, 1, 4, 2, 5, 3], ["1", "-1", "2", "2", "H", "W"], ["1", "-1", "H*", "W*"])
+        assert [(n["op"], n.get("upscale_factor")) for n in nodes_of(shuffle)] == [("pixel_shuffle", 2)]
+        # the channels' order among themselves (DCR) changes no size and no pixel position
+        dcr = self._dynamo_like([0, 3, 4, 1, 5, 2], ["1", "2", "2", "-1", "H", "W"], ["1", "-1", "H*", "W*"])
+        assert [n["op"] for n in nodes_of(dcr)] == ["pixel_shuffle"]
+
+    def test_a_reshape_back_to_the_same_shape_is_the_map_itself(self) -> None:
+        data = self._dynamo_like([0, 1, 2, 3], ["-1", "C", "H", "W"], ["1", "C", "H", "W"])
+        assert nodes_of(data) == []
+
+    def test_other_rearrangements_are_refused_listing_their_nodes(self) -> None:
+        # H and W swapped: sizes a pixel shuffle does not give (and no op of this service)
+        swapped = model([node("Transpose", ["x"], ["t"], perm=[0, 1, 3, 2]), node("Relu", ["t"], ["y"])], opset=13)
+        with pytest.raises(UnsupportedModel) as caught:
+            import_onnx(swapped)
+        assert caught.value.extra["unsupported"] == {"Transpose": ["t"]}
+        # a chain that is the model's output
+        with pytest.raises(UnsupportedModel) as caught:
+            import_onnx(model([node("Reshape", ["x", "s"], ["y"])], opset=13, inits=[const("s", [0, 0, -1, 2, 0])]))
+        assert caught.value.extra["unsupported"] == {"Reshape": ["y"]}
 
 
 class TestHeads:

@@ -21,10 +21,10 @@ from convplan.errors import ErrorItem, InvalidModel, UnsupportedModel
 from convplan.frontends.onnx._declared import DeclaredSizes
 from convplan.frontends.onnx._names import NameSpace
 from convplan.frontends.onnx._shapes import Item, Leaf, leaf, leaves, print_expr, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Value, Weight, constant_of
+from convplan.frontends.onnx._values import Feature, Flat, Known, Poison, Rearranged, Value, Weight, constant_of
 from convplan.ops import OPS
 
-__all__ = ["Importer", "Node", "Unsupported"]
+__all__ = ["Importer", "Node", "UnresolvedChain", "Unsupported"]
 
 _A = onnx.AttributeProto
 #: Attribute kinds read without ``helper.get_attribute_value``'s chain of type tests (the same values: slices
@@ -59,6 +59,15 @@ class Unsupported(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UnresolvedChain(Unsupported):
+    """Raised by a handler reading a Reshape/Transpose chain of a feature map that gave no map back: the
+    chain's nodes are what has no meaning (``nodes``: their op types and labels), not the reader."""
+
+    def __init__(self, reason: str, nodes: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(reason)
+        self.nodes = nodes
 
 
 @dataclass
@@ -239,6 +248,10 @@ class Importer:
             self._visit(node)
         for finish in self.after_walk:
             finish()
+        for vi in self.model.graph.output:
+            value = self.values.get(vi.name)
+            if isinstance(value, Rearranged):  # a chain of Reshapes that never gave a feature map back
+                self._chain_unsupported(value.nodes, _CHAIN)
         if self.unsupported:
             self._refuse()
 
@@ -256,6 +269,9 @@ class Importer:
                 where = f" (domain {domain})" if domain not in ("", "ai.onnx") else ""
                 raise Unsupported(f"no convplan meaning{where}")
             outs = handler(self, node, ins)
+        except UnresolvedChain as exc:
+            self._chain_unsupported(exc.nodes, exc.reason)
+            outs = [Poison()] * len(outputs)
         except Unsupported as exc:
             self.unsupported[node.op_type].append((self.label(node), exc.reason))
             # Read on as if the node kept its input's shape, so that every later unsupported node is
@@ -264,6 +280,11 @@ class Importer:
             outs = [through or Poison()] * len(outputs)
         if outs is not None:
             self._set(outputs, outs)
+
+    def _chain_unsupported(self, nodes: tuple[tuple[str, str], ...], reason: str) -> None:
+        for op_type, label in nodes:
+            if (label, reason) not in self.unsupported[op_type]:  # two readers of one chain: listed once
+                self.unsupported[op_type].append((label, reason))
 
     def _set(self, outputs: list[str], outs: list[Value]) -> None:
         for name, value in zip(outputs, outs):
@@ -433,6 +454,8 @@ class Importer:
             extra={"unsupported": {op: [name for name, _ in where] for op, where in self.unsupported.items()}},
         )
 
+
+_CHAIN = "a Reshape/Transpose chain of a feature map that is not a pixel shuffle or unshuffle of it"
 
 #: The node types walked as late as the order allows when sizes are declared in the inputs' symbols.
 _LATE = frozenset({"Slice", "Pad", "Resize"})

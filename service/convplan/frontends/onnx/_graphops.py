@@ -9,9 +9,10 @@ from typing import Any
 
 from convplan.frontends.onnx._convert import Importer, Node, Unsupported
 from convplan.frontends.onnx._layers import LAYER_HANDLERS, _feature, _new, _same
+from convplan.frontends.onnx._rearrange import extend
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input, reshape_target
 from convplan.frontends.onnx._shapes import leaf, same_function, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Unsqueezed, Value, Weight
+from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Rearranged, Unsqueezed, Value, Weight
 
 __all__ = ["HANDLERS"]
 
@@ -270,6 +271,9 @@ def _reshape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] 
         return SHAPE_HANDLERS["Reshape"](imp, node, ins)
     target = reshape_target(imp, node, ins)
     x = ins[0]
+    step = ("reshape", tuple(target), bool(imp.attr(node, "allowzero", 0)))
+    if isinstance(x, Rearranged | Unsqueezed):
+        return [extend(imp, node, x, step)]
     if isinstance(x, Flat):
         if len(target) == 2 and _is_batch(target[0]):
             return [x]
@@ -284,7 +288,7 @@ def _reshape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] 
     if len(target) == 3 and _is_batch(target[0]) and isinstance(target[1], int) and target[1] > 0 \
             and target[2] == -1:
         return [Grouped(x, target[1])]
-    raise Unsupported("Reshape of a feature map other than to (N, F) or to GroupNorm's (N, G, -1)")
+    return [extend(imp, node, x, step)]  # the map itself, a pixel (un)shuffle, or refused by its reader
 
 
 def _group_norm_pattern(imp: Importer, node: Node, g: Grouped) -> Feature:
@@ -342,11 +346,15 @@ def _dims(value: Value) -> tuple[int, ...]:
 def _transpose(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Transpose"](imp, node, ins)
-    x = _feature(ins[0], node)
-    info = next((i for i in imp.inputs if i.nhwc and i.name == x.id), None)
-    if info is None:
-        raise Unsupported("Transpose of a feature map (only an NHWC input's own transpose to channels-first)")
-    return [x]
+    x = ins[0]
+    perm = imp.attr(node, "perm")
+    step = ("transpose", None if perm is None else tuple(perm))
+    if isinstance(x, Rearranged | Unsqueezed):
+        return [extend(imp, node, x, step)]
+    x = _feature(x, node)
+    if any(i.nhwc and i.name == x.id for i in imp.inputs):
+        return [x]  # an NHWC input's own transpose to channels-first
+    return [extend(imp, node, x, step)]
 
 
 def _cast_or_identity(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
@@ -373,16 +381,22 @@ def _axes(imp: Importer, node: Node, ins: list[Value | None]) -> tuple[int, ...]
 def _unsqueeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Unsqueeze"](imp, node, ins)
-    return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins))]
+    if isinstance(ins[0], Rearranged):
+        return [extend(imp, node, ins[0], ("unsqueeze", _axes(imp, node, ins)))]
+    return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins), imp.label(node))]
 
 
 def _squeeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:
     if is_shape_input(ins[0]):
         return SHAPE_HANDLERS["Squeeze"](imp, node, ins)
     x = ins[0]
-    if not isinstance(x, Unsqueezed) or _axes(imp, node, ins) != x.axes:
-        raise Unsupported("Squeeze of a feature map (only undoing an Unsqueeze of the same axes)")
-    return [x.feature]
+    axes = _axes(imp, node, ins) or None  # none given: every axis of size 1
+    if isinstance(x, Unsqueezed) and axes == x.axes:
+        return [x.feature]
+    if isinstance(x, Rearranged | Unsqueezed):
+        return [extend(imp, node, x, ("squeeze", axes))]
+    _feature(x, node)
+    raise Unsupported("Squeeze of a feature map (only undoing an Unsqueeze, or in a pixel (un)shuffle)")
 
 
 def _unary_or_shape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from convplan.frontends.onnx._convert import Importer, Node, Unsupported
+from convplan.frontends.onnx._rearrange import refuse_reader
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input
 from convplan.frontends.onnx._shapes import Leaf, leaf, leaves, make, same_function, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Known, Value, Weight
+from convplan.frontends.onnx._values import Feature, Flat, Known, Rearranged, Value, Weight
 
 __all__ = ["LAYER_HANDLERS"]
 
@@ -25,6 +26,8 @@ _BIG = 2**31 - 1  # ends at or past this mean "to the end" (PyTorch writes INT64
 
 
 def _feature(value: Value | None, node: Node) -> Feature:
+    if isinstance(value, Rearranged):
+        raise refuse_reader(value)
     if not isinstance(value, Feature):
         raise Unsupported(f"expects a feature map (N, C, *spatial) as input, got {type(value).__name__.lower()}")
     return value

@@ -18,7 +18,7 @@ from onnx import helper, numpy_helper
 
 from convplan.frontends.onnx._shapes import Sym, leaf
 
-__all__ = ["MAX_KNOWN", "Feature", "Flat", "Grouped", "Known", "Poison", "Value", "Weight", "constant_of"]
+__all__ = ["MAX_KNOWN", "Feature", "Flat", "Grouped", "Known", "Poison", "Rearranged", "Value", "Weight", "constant_of"]
 
 #: Largest tensor read by value: shape parameters are a few numbers; anything larger is a weight.
 MAX_KNOWN = 4096
@@ -73,6 +73,17 @@ class Unsqueezed:
 
     feature: Feature
     axes: tuple[int, ...]
+    label: str = ""  # the Unsqueeze's, for a refusal
+
+
+@dataclass(frozen=True)
+class Rearranged:
+    """A feature map through Reshape / Transpose / Unsqueeze / Squeeze steps that have not given a feature map
+    back yet (``_rearrange.py``: the exporters' PixelUnshuffle); ``nodes``: the steps' (op type, label)."""
+
+    feature: Feature
+    steps: tuple[tuple[Any, ...], ...]
+    nodes: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,7 @@ class Poison:
     """The output of a node already reported as unsupported: its consumers are not reported again."""
 
 
-Value = Feature | Flat | Grouped | Unsqueezed | Known | Weight | Poison
+Value = Feature | Flat | Grouped | Unsqueezed | Rearranged | Known | Weight | Poison
 
 
 def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
