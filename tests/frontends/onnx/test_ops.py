@@ -245,6 +245,27 @@ class TestPadAndSlice:
         assert nodes_of(data)[-1] == {"id": "padded", "op": "pad", "inputs": ["p"], "size_of": "x",
                                       "anchor": "center", "mode": "constant"}
 
+    def test_the_torchscript_exporters_circular_padding_is_a_circular_pad(self) -> None:
+        # Conv2d(padding_mode="circular") / F.pad(x, [1, 2, 3, 0], mode="circular"): per axis a Concat of
+        # x[-p:], x and x[:q] (torch/onnx/symbolic_opset9.py, _pad_circular), with dynamic sizes or fixed ones
+        def part(name: str, src: str) -> onnx.NodeProto:
+            return node("Slice", [src, f"{name}_s", f"{name}_e", f"{name}_a"], [name])
+
+        inits = []
+        for name, start, end, axis in (("h0", -3, 2**63 - 1, 2), ("w0", -1, 2**63 - 1, 3), ("w1", 0, 2, 3)):
+            inits += [const(f"{name}_s", [start]), const(f"{name}_e", [end]), const(f"{name}_a", [axis])]
+        nodes = [part("h0", "x"), node("Concat", ["h0", "x"], ["ph"], axis=2), part("w0", "ph"), part("w1", "ph"),
+                 node("Concat", ["w0", "ph", "w1"], ["pw"], axis=3), node("Relu", ["pw"], ["y"])]
+        for shape in ((1, 3, "H", "W"), (1, 3, 16, 16)):
+            result = import_onnx(model(nodes, opset=13, shape=shape, inits=inits))
+            assert [(n["op"], n.get("padding"), n.get("mode")) for n in result.graph["nodes"]] == [
+                ("pad", [[3, 0], [0, 0]], "circular"), ("pad", [[0, 0], [1, 2]], "circular"), ("relu", None, None)]
+            assert "circular padding as the TorchScript exporter writes it" in result.warnings[0]
+        # a Concat of other slices on a spatial axis has no meaning here
+        other = [part("w1", "x"), node("Concat", ["w1", "w1"], ["y"], axis=3)]
+        with pytest.raises(UnsupportedModel, match="Concat on an axis other than channels"):
+            import_onnx(model(other, opset=13, inits=inits))
+
     @pytest.mark.parametrize("opset", [9, 13])
     def test_constant_slice_is_a_crop_at_the_declared_size_with_a_warning(self, opset: int) -> None:
         if opset == 9:

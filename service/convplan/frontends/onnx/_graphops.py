@@ -8,11 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 from convplan.frontends.onnx._convert import Importer, Node, Unsupported
-from convplan.frontends.onnx._layers import LAYER_HANDLERS, _feature, _new, _same
+from convplan.frontends.onnx._layers import LAYER_HANDLERS, _feature, _new, _same, circular_pad
 from convplan.frontends.onnx._rearrange import extend
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input, reshape_target
 from convplan.frontends.onnx._shapes import leaf, same_function, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Grouped, Known, Rearranged, Unsqueezed, Value, Weight
+from convplan.frontends.onnx._values import (
+    Feature,
+    Flat,
+    Grouped,
+    Known,
+    Rearranged,
+    Unsqueezed,
+    Value,
+    Weight,
+    Wrapped,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -200,9 +210,14 @@ def _pow(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
 def _concat(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     if all(is_shape_input(v) for v in ins):
         return SHAPE_HANDLERS["Concat"](imp, node, ins)
+    first = next(v for v in ins if v is not None)
+    rank = first.rank if isinstance(first, Feature) else first.feature.rank if isinstance(first, Wrapped) else None
+    axis = imp.attr(node, "axis")
+    if rank is not None and axis % (rank + 2) >= 2:
+        return [circular_pad(imp, node, ins, axis % (rank + 2))]
     features = [_feature(v, node) for v in ins if v is not None]
     x = features[0]
-    if imp.attr(node, "axis") % (x.rank + 2) != 1:
+    if axis % (x.rank + 2) != 1:
         raise Unsupported("Concat on an axis other than channels")
     channels = None if any(f.channels is None for f in features) else sum(f.channels for f in features)  # type: ignore[misc]
     if len(features) == 1:

@@ -16,9 +16,9 @@ from convplan.frontends.onnx._convert import Importer, Node, Unsupported
 from convplan.frontends.onnx._rearrange import refuse_reader
 from convplan.frontends.onnx._shapeops import SHAPE_HANDLERS, is_shape_input
 from convplan.frontends.onnx._shapes import Leaf, leaf, leaves, make, same_function, sample_worlds
-from convplan.frontends.onnx._values import Feature, Flat, Known, Rearranged, Value, Weight
+from convplan.frontends.onnx._values import Feature, Flat, Known, Rearranged, Value, Weight, Wrapped
 
-__all__ = ["LAYER_HANDLERS"]
+__all__ = ["LAYER_HANDLERS", "circular_pad"]
 
 Handler = Callable[[Importer, Node, list[Value | None]], list[Value] | None]
 
@@ -28,6 +28,8 @@ _BIG = 2**31 - 1  # ends at or past this mean "to the end" (PyTorch writes INT64
 def _feature(value: Value | None, node: Node) -> Feature:
     if isinstance(value, Rearranged):
         raise refuse_reader(value)
+    if isinstance(value, Wrapped):
+        raise Unsupported("a Concat of Slices on a spatial axis that is not a circular pad")
     if not isinstance(value, Feature):
         raise Unsupported(f"expects a feature map (N, C, *spatial) as input, got {type(value).__name__.lower()}")
     return value
@@ -337,9 +339,30 @@ def _slice(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
         per_axis[a - 2] = (s, e)
     if not per_axis:
         return [_same(imp, node, x, "identity")]
+    wrapped = _wrapped(imp, node, x, per_axis)
+    if wrapped is not None:
+        return [wrapped]
     if all(isinstance(s, int) and isinstance(e, int) for s, e in per_axis.values()):
         return [_constant_crop(imp, node, x, per_axis)]
     return [_computed_crop(imp, node, x, per_axis)]
+
+
+def _wrapped(imp: Importer, node: Node, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Wrapped | None:
+    """``x[-p:]`` or ``x[:p]`` on one axis read only by a Concat on that axis: part of a circular pad
+    (``torch/onnx/symbolic_opset9.py``, ``_pad_circular``), read whole by the Concat."""
+    if len(per_axis) != 1:
+        return None
+    ((a, (s, e)),) = per_axis.items()
+    readers = imp.consumers.get(node.output[0], [])
+    if len(readers) != 1 or readers[0].op_type != "Concat" or not isinstance(s, int) or not isinstance(e, int):
+        return None
+    if imp.attr(readers[0], "axis", 0) % (x.rank + 2) != 2 + a:
+        return None
+    if s < 0 and e >= _BIG:
+        return Wrapped(x, a, "tail", -s)
+    if s == 0 and 0 < e < _BIG:
+        return Wrapped(x, a, "head", e)
+    return None
 
 
 def _constant_crop(imp: Importer, node: Node, x: Feature, per_axis: dict[int, tuple[Any, Any]]) -> Feature:
@@ -394,6 +417,30 @@ def _size_of_nodes(imp: Importer, node: Node, x: Feature, op: str, by_anchor: di
             params["axes"] = axes
         out = _new(imp, node, out, op, x.channels, name=name, new_axes=axes, **params)
     return out
+
+
+def circular_pad(imp: Importer, node: Node, parts: list[Value | None], axis: int) -> Feature:
+    """A Concat on spatial ``axis`` (ONNX axis) of ``[x[-p:], x, x[:q]]`` (either end optional): ``pad``
+    circular ``(p, q)`` on that axis, PyTorch's rule. Not quite the exported graph's where p or q exceeds the
+    size: there the Slices clamp, and PyTorch refuses (or copies the map more than once): warned."""
+    present = [v for v in parts if v is not None]
+    whole = [v for v in present if isinstance(v, Feature)]
+    if len(whole) != 1:
+        raise Unsupported("Concat on an axis other than channels")
+    x = whole[0]
+    a = axis - 2
+    k = present.index(x)
+    before, after = present[:k], present[k + 1:]
+    ok = len(before) <= 1 and len(after) <= 1 \
+        and all(isinstance(v, Wrapped) and v.feature == x and v.axis == a for v in before + after) \
+        and all(v.end == "tail" for v in before) and all(v.end == "head" for v in after)  # type: ignore[union-attr]
+    if not ok or not (before or after):
+        raise Unsupported("Concat on an axis other than channels")
+    padding = [[0, 0] for _ in range(x.rank)]
+    padding[a] = [before[0].amount if before else 0, after[0].amount if after else 0]  # type: ignore[union-attr]
+    imp.warn(node, "circular padding as the TorchScript exporter writes it (Slices and a Concat): read as pad "
+                   "circular, PyTorch's rule (the Slices would clamp a pad larger than the map)")
+    return _new(imp, node, x, "pad", x.channels, new_axes=[a], padding=padding, mode="circular")
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}

@@ -18,7 +18,8 @@ from onnx import helper, numpy_helper
 
 from convplan.frontends.onnx._shapes import Sym, leaf
 
-__all__ = ["MAX_KNOWN", "Feature", "Flat", "Grouped", "Known", "Poison", "Rearranged", "Value", "Weight", "constant_of"]
+__all__ = ["MAX_KNOWN", "Feature", "Flat", "Grouped", "Known", "Poison", "Rearranged", "Value", "Weight", "Wrapped",
+           "constant_of"]
 
 #: Largest tensor read by value: shape parameters are a few numbers; anything larger is a weight.
 MAX_KNOWN = 4096
@@ -74,6 +75,17 @@ class Unsqueezed:
     feature: Feature
     axes: tuple[int, ...]
     label: str = ""  # the Unsqueeze's, for a refusal
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """The first or last ``amount`` rows of ``feature`` on spatial ``axis`` (a constant Slice) read only by a
+    Concat on that axis: the TorchScript exporter's circular padding, ``[tail, x, head]``."""
+
+    feature: Feature
+    axis: int
+    end: str  # "tail": x[-amount:], "head": x[:amount]
+    amount: int
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,7 @@ class Poison:
     """The output of a node already reported as unsupported: its consumers are not reported again."""
 
 
-Value = Feature | Flat | Grouped | Unsqueezed | Rearranged | Known | Weight | Poison
+Value = Feature | Flat | Grouped | Unsqueezed | Rearranged | Wrapped | Known | Weight | Poison
 
 
 def constant_of(tensor: onnx.TensorProto) -> Known | Weight:
