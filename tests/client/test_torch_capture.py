@@ -122,6 +122,26 @@ def test_crop_and_interpolate_sizes_are_expressions_in_the_input_symbols() -> No
     assert len(ups) == 3 and all(isinstance(node["size"], list) and "H" in str(node["size"][0]) for node in ups)
 
 
+class _Scaled(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.nn.functional.interpolate(x, scale_factor=0.5, mode="nearest")
+        return torch.nn.functional.interpolate(y, scale_factor=(1.5, 3.0), mode="bilinear")
+
+
+def test_fractional_scale_factors_are_numbers_the_service_reads() -> None:
+    # A float scale factor was printed as an expression ("1/2"), which the contract's number refuses: every
+    # module downsampling by interpolation failed in check_module with a 422.
+    from convplan.graph.schema import GraphRequest
+    from convplan.run.graph import run_graph
+
+    for size in (("H", "W"), (64, 64)):
+        body = to_graph(_Scaled(), size, 1)
+        assert [node["scale_factor"] for node in body["nodes"]] == [0.5, [1.5, 3]]
+    body = to_graph(_Scaled(), (37, 64), 1)
+    (output,) = run_graph(GraphRequest.model_validate(body), symbolic=False)["outputs"]
+    assert output["size"] == list(_Scaled()(torch.zeros(1, 1, 37, 64)).shape[2:]) == [27, 96]
+
+
 def test_basic_unet_guards_say_where_the_traced_path_holds() -> None:
     captured = cases.captured("monai_basic_unet")
     assert captured.guards and all("basic_unet.py" in guard.where for guard in captured.guards)

@@ -308,7 +308,10 @@ def _upsample(op: Op) -> Any:
     params: dict[str, Any] = {"mode": mode}
     scales = op.args.get("scale_factors")
     if scales:
-        params["scale_factor"] = _compact([op.scalar(s) for s in scales])
+        factors = [_scale(op, s) for s in scales]
+        if any(isinstance(f, Unknown) for f in factors):
+            return next(f for f in factors if isinstance(f, Unknown))
+        params["scale_factor"] = _compact(factors)
     else:
         size = op.shape()[2:]
         like = op.walk.sizes.get(size) if op.fixed(*size) else None
@@ -323,6 +326,16 @@ def _upsample(op: Op) -> Any:
     if antialias:
         params["antialias"] = True
     return op.emit("upsample", [x], params)
+
+
+def _scale(op: Op, value: Any) -> Any:
+    """A scale factor as the number it is (the contract's ``scale_factor`` is a number, never an expression:
+    0.5 as ``"1/2"`` was refused by the service)."""
+    if hasattr(value, "meta") and "val" in value.meta:
+        value = value.meta["val"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return op.refuse("a scale factor computed from tensor sizes")
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _shuffle(kind: str, factor: str) -> Callable[[Op], Any]:
