@@ -364,6 +364,18 @@ class TestPixelShufflesAsReshapes:
         assert analysis["valid_input_sizes"][0]["runs"]["residues"] == [0]  # divisible by 3 only
         assert analysis["valid_input_sizes"][0]["runs"]["modulus"] == 3
 
+    def test_an_export_at_fixed_sizes_with_constant_targets(self) -> None:
+        # the TorchScript exporter's static form: Reshape to [-1, C, H/f, f, W/f, f] at the declared sizes of a
+        # map inside the network (its ONNX name is not its node id)
+        nodes = [node("Conv", ["x", "w"], ["/conv/out"], kernel_shape=[1, 1]),
+                 node("Reshape", ["/conv/out", "split"], ["r1"]),
+                 node("Transpose", ["r1"], ["t"], perm=[0, 1, 3, 5, 2, 4]), node("Reshape", ["t", "merged"], ["y"])]
+        data = model(nodes, opset=13, shape=(1, 3, 8, 12),
+                     inits=[weight("w", [8, 3, 1, 1]), const("split", [-1, 8, 4, 2, 6, 2]),
+                            const("merged", [-1, 32, 4, 6])])
+        assert [(n["op"], n.get("downscale_factor")) for n in nodes_of(data)] == [("conv", None),
+                                                                                  ("pixel_unshuffle", 2)]
+
     def _dynamo_like(self, perm: list[int], split: list[str], merged: list[str]) -> bytes:
         """Targets computed from the map's own Shape, as the dynamo exporter's pixel_(un)shuffle: ``split`` and
         ``merged`` name, per target dim, a constant or ``C``, ``H``, ``W`` (times or over 2)."""

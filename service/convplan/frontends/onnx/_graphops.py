@@ -398,7 +398,7 @@ def _unsqueeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value
         return SHAPE_HANDLERS["Unsqueeze"](imp, node, ins)
     if isinstance(ins[0], Rearranged):
         return [extend(imp, node, ins[0], ("unsqueeze", _axes(imp, node, ins)))]
-    return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins), imp.label(node))]
+    return [Unsqueezed(_feature(ins[0], node), _axes(imp, node, ins), imp.label(node), node.input[0])]
 
 
 def _squeeze(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value] | None:

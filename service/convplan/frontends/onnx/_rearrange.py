@@ -32,13 +32,13 @@ _MAX_FACTOR = 64
 def extend(imp: Importer, node: Node, x: Feature | Unsqueezed | Rearranged,
            step: tuple[Any, ...]) -> Feature | Rearranged:
     """``x`` with one more step; the map it gives back when the chain is recognised (emitted as a node)."""
+    here = (node.op_type, imp.label(node))
     if isinstance(x, Rearranged):
-        chain = Rearranged(x.feature, (*x.steps, step), (*x.nodes, (node.op_type, imp.label(node))))
+        chain = Rearranged(x.feature, (*x.steps, step), (*x.nodes, here), x.source)
     elif isinstance(x, Unsqueezed):
-        chain = Rearranged(x.feature, (("unsqueeze", x.axes), step), (("Unsqueeze", x.label),
-                                                                      (node.op_type, imp.label(node))))
+        chain = Rearranged(x.feature, (("unsqueeze", x.axes), step), (("Unsqueeze", x.label), here), x.source)
     else:
-        chain = Rearranged(x, (step,), ((node.op_type, imp.label(node)),))
+        chain = Rearranged(x, (step,), (here,), node.input[0])
     if _rank_after(chain) != chain.feature.rank + 2:
         return chain
     found = _recognise(imp, chain)
@@ -80,12 +80,12 @@ def _worlds(imp: Importer, chain: Rearranged) -> list[dict[Leaf, int]] | None:
             for item in step[1]:
                 if not leaves(item) <= own:
                     return None
-    fixed = imp.declared_dims(f.id)
+    fixed = imp.declared_dims(chain.source)
     if fixed is not None and len(fixed) == f.rank + 2 and all(isinstance(d, int) and d > 0 for d in fixed[2:]):
         sizes = [list(fixed[2:])]
     else:
         sizes = [[_BASE * (2 + a + k) for a in range(f.rank)] for k in (0, 3)]
-    channels = f.channels if f.channels is not None else _BASE
+    channels = f.channels if f.channels is not None else _BASE**2  # divisible by f**rank for small f
     return [{Leaf("", 0): 1, Leaf(f.id, 1): channels,
              **{Leaf(f.canon[a], 2 + a): s[a] for a in range(f.rank)}} for s in sizes]
 

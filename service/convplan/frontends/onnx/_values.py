@@ -75,6 +75,7 @@ class Unsqueezed:
     feature: Feature
     axes: tuple[int, ...]
     label: str = ""  # the Unsqueeze's, for a refusal
+    source: str = ""  # the ONNX name of the map it unsqueezes (its declared dims)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Rearranged:
     feature: Feature
     steps: tuple[tuple[Any, ...], ...]
     nodes: tuple[tuple[str, str], ...]
+    source: str  # the ONNX name of the map it started from (its declared dims)
 
 
 @dataclass(frozen=True)
