@@ -81,11 +81,13 @@ def _worlds(imp: Importer, chain: Rearranged) -> list[dict[Leaf, int]] | None:
                 if not leaves(item) <= own:
                     return None
     fixed = imp.declared_dims(chain.source)
+    channels = f.channels if f.channels is not None else _BASE**2  # divisible by f**rank for small f
     if fixed is not None and len(fixed) == f.rank + 2 and all(isinstance(d, int) and d > 0 for d in fixed[2:]):
         sizes = [list(fixed[2:])]
+        if f.channels is None and isinstance(fixed[1], int) and fixed[1] > 0:
+            channels = fixed[1]
     else:
         sizes = [[_BASE * (2 + a + k) for a in range(f.rank)] for k in (0, 3)]
-    channels = f.channels if f.channels is not None else _BASE**2  # divisible by f**rank for small f
     return [{Leaf("", 0): 1, Leaf(f.id, 1): channels,
              **{Leaf(f.canon[a], 2 + a): s[a] for a in range(f.rank)}} for s in sizes]
 
