@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+import onnx
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from convplan.frontends.onnx.example import example_model
 from tests.frontends.onnx.builders import model, node, weight
@@ -169,6 +171,50 @@ class TestImportOnnxHostile:
             response = await post(api_client, data[:cut], "?analyse=false")
             assert response.status_code in (200, 422), (cut, response.text)
 
+
+    @pytest.mark.parametrize("name", ["unet_paper.onnx", "monai_basicunet.onnx", "resnet_fpn_dynamo.onnx"])
+    async def test_every_mutation_of_a_real_export_is_a_clean_answer(self, api_client: httpx.AsyncClient,
+                                                                      name: str) -> None:
+        """Attributes, small integer tensors and wiring changed at random (seeded): a Gather axis out of range, a
+        negative ConstantOfShape... were 500s."""
+        original = onnx.load_model_from_string((FIXTURES / name).read_bytes())
+        rng = random.Random(name)
+        for _ in range(40):
+            mutated = onnx.ModelProto()
+            mutated.CopyFrom(original)
+            _mutate(mutated.graph, rng)
+            response = await post(api_client, mutated.SerializeToString(), "?analyse=false")
+            assert response.status_code in (200, 422), response.text
+
+
+def _mutate(graph: onnx.GraphProto, rng: random.Random) -> None:
+    """One to three changes: an int attribute, an entry of a small int tensor, or a node's input rewired."""
+    for _ in range(rng.randint(1, 3)):
+        what = rng.random()
+        target = rng.choice(graph.node)
+        if what < 0.4:
+            attributes = [a for a in target.attribute if a.ints or a.type == onnx.AttributeProto.INT]
+            if attributes:
+                a = rng.choice(attributes)
+                if a.ints:
+                    a.ints[rng.randrange(len(a.ints))] = rng.choice([-3, -1, 0, 1, 2, 5, 7, 2**40])
+                else:
+                    a.i = rng.choice([-2, -1, 0, 1, 2, 3, 9])
+        elif what < 0.75:
+            tensors = [t for t in graph.initializer if t.data_type == TensorProto.INT64 and 0 < np.prod(t.dims) <= 8]
+            tensors += [a.t for n in graph.node if n.op_type == "Constant" for a in n.attribute
+                        if a.name == "value" and a.t.data_type == TensorProto.INT64 and np.prod(a.t.dims or [1]) <= 8]
+            if tensors:
+                t = rng.choice(tensors)
+                values = numpy_helper.to_array(t).copy()
+                flat = values.reshape(-1)
+                if flat.size:
+                    flat[rng.randrange(flat.size)] = rng.choice([-5, -1, 0, 1, 2, 3, 4, 10**6])
+                    t.CopyFrom(numpy_helper.from_array(flat.reshape(values.shape), t.name))
+        elif target.input:
+            source = rng.choice(graph.node)
+            if source.output:
+                target.input[rng.randrange(len(target.input))] = source.output[0]
 
 
 class TestImportOnnxAnalysis:

@@ -505,3 +505,17 @@ class TestUnsupported:
         data = model([node("Act", ["x"], ["y"], domain="local")], opset=13, functions=[fn])
         assert [n["op"] for n in nodes_of(data)] == ["relu", known("sigmoid")]
 
+
+    @pytest.mark.parametrize(("nodes", "inits"), [
+        # found by mutating exported models: each was a 500 (NumPy's error escaped the importer)
+        ([node("Shape", ["x"], ["s"]), node("Gather", ["s", "i"], ["g"], axis=3),
+          node("Reshape", ["x", "g"], ["y"])], [const("i", [0])]),
+        ([node("Shape", ["x"], ["s"]), node("Concat", ["s", "s"], ["c"], axis=9),
+          node("Reshape", ["x", "c"], ["y"])], []),
+        ([node("ConstantOfShape", ["n"], ["z"]), node("Reshape", ["x", "z"], ["y"])], [const("n", [-2])]),
+        ([node("Reshape", ["k", "two"], ["r"]), node("Reshape", ["x", "r"], ["y"])],
+         [const("k", [1, 2, 3, 4, 5, 6, 7]), const("two", [2])]),
+    ])
+    def test_shape_computations_that_cannot_be_evaluated_are_listed(self, nodes: list[Any], inits: list[Any]) -> None:
+        with pytest.raises(UnsupportedModel, match="cannot be evaluated"):
+            import_onnx(model(nodes, opset=13, inits=inits))

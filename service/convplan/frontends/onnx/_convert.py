@@ -278,6 +278,13 @@ class Importer:
             # reported too; the model is refused anyway.
             through = next((v for v in ins if isinstance(v, Feature | Flat)), None)
             outs = [through or Poison()] * len(outputs)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as exc:
+            # A malformed model's shape computation (a Gather or Concat axis out of range, a Reshape to the
+            # wrong count, a negative ConstantOfShape): ONNX's own checker would refuse the model; here the node
+            # is listed with what NumPy said, a 422, not a 500.
+            reason = f"its shape computation cannot be evaluated ({type(exc).__name__}: {str(exc)[:200]})"
+            self.unsupported[node.op_type].append((self.label(node), reason))
+            outs = [Poison()] * len(outputs)
         if outs is not None:
             self._set(outputs, outs)
 
