@@ -15,7 +15,11 @@ from convplan.ops import OPS, OpModel
 from convplan.ops._fields import Scalar
 from convplan.shapes.models import InputSize, Symbols
 
-__all__ = ["GraphInput", "GraphRequest", "Node", "NodeId", "SizeCondition", "check_graph_limits", "node_model"]
+__all__ = ["MAX_NODE_INPUTS", "GraphInput", "GraphRequest", "Node", "NodeId", "SizeCondition", "check_graph_limits",
+           "node_model"]
+
+#: The most inputs one node reads (a concat of many skips).
+MAX_NODE_INPUTS = 64
 
 NodeId = Annotated[
     str,
@@ -32,7 +36,7 @@ def node_model(op_model: type[OpModel]) -> type[OpModel]:
         __base__=op_model,
         __module__=__name__,
         id=(NodeId, Field(description="Unique among nodes and inputs.")),
-        inputs=(Annotated[list[NodeId], Field(min_length=1, max_length=64)],
+        inputs=(Annotated[list[NodeId], Field(min_length=1, max_length=MAX_NODE_INPUTS)],
                 Field(description="The tensors this node reads, by node id or input name (merges: two or more).")),
     )
 

@@ -519,3 +519,10 @@ class TestUnsupported:
     def test_shape_computations_that_cannot_be_evaluated_are_listed(self, nodes: list[Any], inits: list[Any]) -> None:
         with pytest.raises(UnsupportedModel, match="cannot be evaluated"):
             import_onnx(model(nodes, opset=13, inits=inits))
+
+    @pytest.mark.parametrize("repeats", [0, 65, 10**12])
+    def test_a_repeat_beyond_a_concats_inputs_is_listed(self, repeats: int) -> None:
+        # a Tile of 10**12 copies built a list of 10**12 input names (memory, then a 500)
+        data = model([node("Tile", ["x", "reps"], ["y"])], opset=13, inits=[const("reps", [1, repeats, 1, 1])])
+        with pytest.raises(UnsupportedModel, match="copies on channels"):
+            import_onnx(data)

@@ -23,6 +23,7 @@ from convplan.frontends.onnx._values import (
     Weight,
     Wrapped,
 )
+from convplan.graph.schema import MAX_NODE_INPUTS
 
 __all__ = ["HANDLERS"]
 
@@ -226,7 +227,10 @@ def _concat(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
 
 
 def _repeat(imp: Importer, node: Node, x: Feature, repeats: int) -> Feature:
-    """``x.repeat(1, r, 1, 1)``: torch.cat of ``r`` copies on channels."""
+    """``x.repeat(1, r, 1, 1)``: torch.cat of ``r`` copies on channels (a concat takes at most
+    ``MAX_NODE_INPUTS`` inputs: a hostile repeat of 10**12 would be a list of 10**12 names)."""
+    if not 1 <= repeats <= MAX_NODE_INPUTS:
+        raise Unsupported(f"a repeat of {repeats} copies on channels (1 to {MAX_NODE_INPUTS}: a concat's inputs)")
     if repeats == 1:
         return _same(imp, node, x, "identity")
     channels = x.channels * repeats if x.channels is not None else None
