@@ -526,3 +526,13 @@ class TestUnsupported:
         data = model([node("Tile", ["x", "reps"], ["y"])], opset=13, inits=[const("reps", [1, repeats, 1, 1])])
         with pytest.raises(UnsupportedModel, match="copies on channels"):
             import_onnx(data)
+
+    @pytest.mark.parametrize("nodes", [
+        [node("Expand", ["k", "huge"], ["e"]), node("Reshape", ["x", "e"], ["y"])],
+        [node("Mul", ["col", "row"], ["m"]), node("Reshape", ["x", "m"], ["y"])],
+    ])
+    def test_shape_computations_too_large_are_refused_before_they_are_made(self, nodes: list[Any]) -> None:
+        inits = [const("k", [2]), const("huge", [10**6, 10**6]), const("col", np.ones((4096, 1), dtype=np.int64)),
+                 const("row", np.ones((1, 4096), dtype=np.int64))]
+        with pytest.raises(UnsupportedModel, match="at most 4096"):
+            import_onnx(model(nodes, opset=13, inits=inits))

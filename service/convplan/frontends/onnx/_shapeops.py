@@ -8,6 +8,7 @@ for ``//``. Every array here is a few numbers (``MAX_KNOWN``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -181,7 +182,16 @@ def _expand(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
     data = _arg(imp, ins[0], "Expand input")
     shape = imp.ints(ins[1], "Expand shape")
     out = np.broadcast_shapes(data.array.shape, tuple(shape))
+    _bounded(out, "Expand")
     return [_known(np.broadcast_to(data.array, out).copy(), data.floating)]
+
+
+def _bounded(shape: tuple[int, ...], what: str) -> None:
+    """Refuse a result over ``MAX_KNOWN`` values before it is made (a hostile broadcast of two 4096-value
+    tensors is 16M Python objects; an Expand to 10**12, memory without bound)."""
+    count = math.prod(shape)
+    if count > MAX_KNOWN:
+        raise Unsupported(f"a shape computation of {count} values (at most {MAX_KNOWN}) in {what}")
 
 
 def _constant_of_shape(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
@@ -210,6 +220,7 @@ def _range(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
 def _elementwise(op: str, *, variadic: bool = False) -> Handler:
     def handler(imp: Importer, node: Node, ins: list[Value | None]) -> list[Value]:
         args = [_arg(imp, v, f"{node.op_type} input") for v in ins if v is not None]
+        _bounded(np.broadcast_shapes(*(a.array.shape for a in args)), node.op_type)
         floating = any(a.floating for a in args[:2] if op != "where") or (op == "where" and
                                                                           any(a.floating for a in args[1:]))
         name = "fdiv" if op == "div" and floating else op
