@@ -536,3 +536,18 @@ class TestUnsupported:
                  const("row", np.ones((1, 4096), dtype=np.int64))]
         with pytest.raises(UnsupportedModel, match="at most 4096"):
             import_onnx(model(nodes, opset=13, inits=inits))
+
+    @pytest.mark.parametrize("op", ["Add", "Mul"])
+    def test_shape_computations_that_grow_without_bound_are_refused(self, op: str) -> None:
+        # s = s + s fifty times: a tree of 2**50 terms (a 20-fold chain took 7 s); c = c * c: a number of
+        # 2**50 digits. Both are bounded (500 terms, int64) and listed.
+        source = ["s"] if op == "Add" else ["c"]
+        nodes = [node("Shape", ["x"], ["s"], start=2)]
+        prev = source[0]
+        for k in range(50):
+            nodes.append(node(op, [prev, prev], [f"a{k}"]))
+            prev = f"a{k}"
+        nodes += [node("Concat", ["nc", prev], ["sizes"], axis=0), node("Resize", ["x", "", "", "sizes"], ["y"])]
+        data = model(nodes, opset=13, inits=[const("nc", [1, 3]), const("c", [3, 3])])
+        with pytest.raises(UnsupportedModel, match="TooLarge"):
+            import_onnx(data, inputs=["1x3x64x64"])

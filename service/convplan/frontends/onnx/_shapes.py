@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Item", "Leaf", "Sym", "apply", "evaluate", "leaf", "leaves", "make", "print_expr", "same_function",
-           "sample_worlds"]
+__all__ = ["MAX_TERMS", "Item", "Leaf", "Sym", "TooLarge", "apply", "evaluate", "leaf", "leaves", "make",
+           "print_expr", "same_function", "sample_worlds"]
 
 Number = int | Fraction
 
@@ -40,10 +40,22 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Sym:
-    """An operation on items; ``op`` is one of :data:`_EVAL`'s keys, or ``leaf``."""
+    """An operation on items; ``op`` is one of :data:`_EVAL`'s keys, or ``leaf``. ``size``: its terms
+    counted as a tree (a shared argument once per use), what evaluating or printing it costs."""
 
     op: str
     args: tuple[Any, ...]
+    size: int = field(default=1, compare=False, repr=False)
+
+
+class TooLarge(ValueError):
+    """A shape computation past the bounds: over ``MAX_TERMS`` terms or beyond int64 (a hostile model doubling
+    an expression fifty times, or squaring a number: the exporters' computations are a few terms of sizes)."""
+
+
+#: The most terms one shape expression may have (real exports: under a hundred).
+MAX_TERMS = 500
+_INT64 = 2**63
 
 
 Item = Number | Sym
@@ -99,8 +111,13 @@ def make(op: str, *args: Item) -> Item:
     """``op`` applied to ``args``: folded to a number when every argument is one."""
     if all(not isinstance(a, Sym) for a in args):
         value = _EVAL[op](*args)
-        if isinstance(value, Fraction) and value.denominator == 1 and op != "float":
-            return int(value)
+        if isinstance(value, Fraction):
+            if abs(value.numerator) > _INT64 or value.denominator > _INT64:
+                raise TooLarge(f"{op} gives a number beyond int64")
+            if value.denominator == 1 and op != "float":
+                return int(value)
+        elif abs(value) > _INT64:
+            raise TooLarge(f"{op} gives a number beyond int64")
         return value
     # Identities the exporters rely on (x*1, x+0, int(float(x)), floor(int)) keep trees small.
     if op in ("mul", "div") and args[1] == 1 and not isinstance(args[1], Sym):
@@ -109,7 +126,10 @@ def make(op: str, *args: Item) -> Item:
         return args[0]
     if op == "int" and isinstance(args[0], Sym) and args[0].op == "float":
         return args[0].args[0]
-    return Sym(op, args)
+    size = 1 + sum(a.size if isinstance(a, Sym) else 1 for a in args)
+    if size > MAX_TERMS:
+        raise TooLarge(f"a shape expression of more than {MAX_TERMS} terms")
+    return Sym(op, args, size)
 
 
 def leaf(tensor: str, axis: int) -> Sym:
