@@ -65,8 +65,10 @@ class UnresolvedChain(Unsupported):
     """Raised by a handler reading a Reshape/Transpose chain of a feature map that gave no map back: the
     chain's nodes are what has no meaning (``nodes``: their op types and labels), not the reader."""
 
-    def __init__(self, reason: str, nodes: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(reason)
+    REASON = "a Reshape/Transpose chain of a feature map that is not a pixel shuffle or unshuffle of it"
+
+    def __init__(self, nodes: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(self.REASON)
         self.nodes = nodes
 
 
@@ -251,7 +253,7 @@ class Importer:
         for vi in self.model.graph.output:
             value = self.values.get(vi.name)
             if isinstance(value, Rearranged):  # a chain of Reshapes that never gave a feature map back
-                self._chain_unsupported(value.nodes, _CHAIN)
+                self._chain_unsupported(value.nodes, UnresolvedChain.REASON)
         if self.unsupported:
             self._refuse()
 
@@ -461,8 +463,6 @@ class Importer:
             extra={"unsupported": {op: [name for name, _ in where] for op, where in self.unsupported.items()}},
         )
 
-
-_CHAIN = "a Reshape/Transpose chain of a feature map that is not a pixel shuffle or unshuffle of it"
 
 #: The node types walked as late as the order allows when sizes are declared in the inputs' symbols.
 _LATE = frozenset({"Slice", "Pad", "Resize"})

@@ -231,5 +231,4 @@ def _match(ops: list[tuple[str, tuple[int, ...]]], start: tuple[int, ...]) -> tu
 
 def refuse_reader(value: Rearranged) -> UnresolvedChain:
     """What a node that reads an unrecognised chain raises: the chain's nodes are listed as unsupported."""
-    return UnresolvedChain("a Reshape/Transpose chain of a feature map that is not a pixel shuffle or unshuffle "
-                           "of it", value.nodes)
+    return UnresolvedChain(value.nodes)
