@@ -28,10 +28,11 @@ pytestmark = pytest.mark.anyio
 
 
 
-def slow(tag: str, layers: int = 8) -> dict[str, Any]:
-    """Symbolic strides: seconds of SymPy (the slow requests of the issue; 8 layers take 2 s on an idle
-    core, 16 take 8 s); each ``tag`` names its own symbols, so no request is sped up by the caches
-    another one warmed."""
+def slow(tag: str, layers: int = 24) -> dict[str, Any]:
+    """Symbolic strides: seconds of SymPy (the slow requests of the issue; 24 layers take about 2 s on an
+    idle core, 32 about 4 s, 40 about 6 s: the engine got faster, and 8 layers, 0.25 s, finished before a
+    test could catch the worker running them); each ``tag`` names its own symbols, so no request is sped up
+    by the caches another one warmed."""
     return {"input_size": ["H"], "layers": [{"op": "conv", "kernel_size": f"{tag}k{i % 7}",
                                              "stride": f"{tag}s{i % 5}", "padding": f"{tag}p{i % 3}"}
                                             for i in range(layers)]}
@@ -136,7 +137,7 @@ class TestDisconnectedClient:
         url, pid = server
         before = workers(pid)
         with pytest.raises(httpx.ReadTimeout):  # the client gives up and closes the connection
-            httpx.post(f"{url}/v1/shapes", json=slow("b", 16), timeout=httpx.Timeout(300, read=2.0))
+            httpx.post(f"{url}/v1/shapes", json=slow("b", 40), timeout=httpx.Timeout(300, read=2.0))
         # The worker that ran its request is killed (and reaped), and a new one takes its place.
         wait_for(lambda: set(before) - set(children(pid)))
         wait_for(lambda: set(children(pid)) - set(before))
@@ -149,13 +150,13 @@ class TestDisconnectedClient:
 
         def kept() -> None:  # runs to the end: its duration is what one slow request costs
             started = time.monotonic()
-            done["status"] = httpx.post(f"{url}/v1/shapes", json=slow("c", 12), timeout=300).status_code
+            done["status"] = httpx.post(f"{url}/v1/shapes", json=slow("c", 32), timeout=300).status_code
             done["kept"] = time.monotonic()
             done["one_slow"] = done["kept"] - started
 
         def gone(tag: str) -> None:  # queued behind it, then hangs up
             with contextlib.suppress(httpx.ReadTimeout):
-                httpx.post(f"{url}/v1/shapes", json=slow(tag, 12), timeout=httpx.Timeout(300, read=1.0))
+                httpx.post(f"{url}/v1/shapes", json=slow(tag, 32), timeout=httpx.Timeout(300, read=1.0))
 
         first = threading.Thread(target=kept)
         first.start()
