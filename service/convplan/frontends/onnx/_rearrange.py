@@ -95,9 +95,8 @@ def _worlds(imp: Importer, chain: Rearranged) -> list[dict[Leaf, int]] | None:
 def _replay(chain: Rearranged, world: dict[Leaf, int]) -> list[tuple[str, tuple[int, ...]]] | None:
     """The chain on concrete shapes, as alternating ("R", shape) and ("T", perm) steps (consecutive reshapes
     and transposes merged, no-ops dropped), starting from the map's shape; None where a step cannot run."""
-    f = chain.feature
-    shape = [1, world[Leaf(f.id, 1)], *(world[Leaf(f.canon[a], 2 + a)] for a in range(f.rank))]
-    start = tuple(shape)
+    start = _start(chain.feature, world)
+    shape = list(start)
     ops: list[tuple[str, tuple[int, ...]]] = []
 
     def reshape(new: Sequence[int]) -> None:
@@ -140,6 +139,11 @@ def _replay(chain: Rearranged, world: dict[Leaf, int]) -> list[tuple[str, tuple[
     if ops and ops[-1][0] == "T":
         ops.append(("R", tuple(shape)))  # the chain's result, for the comparison below
     return ops
+
+
+def _start(f: Feature, world: dict[Leaf, int]) -> tuple[int, ...]:
+    """The map's shape in ``world`` (batch 1)."""
+    return (1, world[Leaf(f.id, 1)], *(world[Leaf(f.canon[a], 2 + a)] for a in range(f.rank)))
 
 
 def _shape_before(ops: list[tuple[str, tuple[int, ...]]], start: tuple[int, ...]) -> tuple[int, ...]:
@@ -185,9 +189,7 @@ def _recognise(imp: Importer, chain: Rearranged) -> tuple[str, int] | None:
         ops = _replay(chain, world)
         if ops is None:
             return None
-        f = chain.feature
-        start = (1, world[Leaf(f.id, 1)], *(world[Leaf(f.canon[a], 2 + a)] for a in range(f.rank)))
-        match = _match(ops, start)
+        match = _match(ops, _start(chain.feature, world))
         if match is None or (found is not None and match != found):
             return None
         found = match
