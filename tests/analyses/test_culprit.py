@@ -75,3 +75,17 @@ def test_an_up_conv_that_output_padding_fixes_is_the_culprit() -> None:
     assert out["mismatch"]["culprit"]["node"] == "up"
     assert out["mismatch"]["culprit"]["reason"] == "output_padding"
     assert out["merges"][0]["output_padding"] == [None, [1]]
+
+
+def test_no_output_padding_fix_for_an_up_conv_that_feeds_the_other_input_too() -> None:
+    # cat(up, conv(up)): output_padding 1 would make up 53, and the conv after it 54. (A fuzz find: the fix
+    # was [1], and applied it left the merge unequal.)
+    nodes = [
+        {"id": "up", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 2, "stride": 2},
+        {"id": "wide", "op": "conv", "inputs": ["up"], "kernel_size": 2, "padding": 1},
+        {"id": "cat", "op": "concat", "inputs": ["up", "wide"]},
+    ]
+    out = _run(body([26], nodes))
+    assert out["mismatch"]["sizes"] == [52, 53]
+    assert out["merges"][0]["output_padding"] == [[None], None]
+    assert (out["mismatch"]["culprit"]["node"], out["mismatch"]["culprit"]["reason"]) == ("wide", "border")

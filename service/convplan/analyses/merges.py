@@ -89,10 +89,18 @@ def keeps_shape(op: OpModel, shape: LayerShape, size: list[Value]) -> bool:
 def _output_padding(result: GraphResult, merge: MergeResult) -> list[list[Value | None] | None]:
     out: list[list[Value | None] | None] = []
     rank = len(merge.sizes[0])
+    ancestors: list[set[str]] | None = None
     for k, name in enumerate(merge.inputs):
         producer = _producer(result, name)
         if producer is None:
             out.append(None)
+            continue
+        if ancestors is None:
+            ancestors = [_ancestors(result, other) for other in merge.inputs]
+        if any(producer.node.id in seen for j, seen in enumerate(ancestors) if j != k):
+            # The conv_transpose also feeds another input (cat(up, conv(up))): its output_padding moves that
+            # input too, so no value gives this one the others' size.
+            out.append([None] * rank)
             continue
         fits: list[Value | None] = []
         for a in range(rank):
