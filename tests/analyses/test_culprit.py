@@ -89,3 +89,16 @@ def test_no_output_padding_fix_for_an_up_conv_that_feeds_the_other_input_too() -
     assert out["mismatch"]["sizes"] == [52, 53]
     assert out["merges"][0]["output_padding"] == [[None], None]
     assert (out["mismatch"]["culprit"]["node"], out["mismatch"]["culprit"]["reason"]) == ("wide", "border")
+
+
+def test_an_up_conv_that_feeds_both_inputs_keeps_its_own_output_padding_where_they_agree() -> None:
+    # MONAI's up-sampling block: a residual unit on the conv_transpose's output (both inputs come from it: the
+    # 3x3 p1 conv keeps sizes and positions). Its output_padding 1 gives the sizes that agree; no other would.
+    nodes = [
+        {"id": "up", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 3, "stride": 2, "padding": 1,
+         "output_padding": 1},
+        {"id": "res", "op": "conv", "inputs": ["up"], "kernel_size": 3, "padding": 1},
+        {"id": "sum", "op": "add", "inputs": ["up", "res"]},
+    ]
+    out = _run(body([13], nodes))
+    assert out["ok"] and out["merges"][0]["output_padding"] == [[1], [1]]

@@ -97,15 +97,15 @@ def _output_padding(result: GraphResult, merge: MergeResult) -> list[list[Value 
             continue
         if ancestors is None:
             ancestors = [_ancestors(result, other) for other in merge.inputs]
-        if any(producer.node.id in seen for j, seen in enumerate(ancestors) if j != k):
-            # The conv_transpose also feeds another input (cat(up, conv(up))): its output_padding moves that
-            # input too, so no value gives this one the others' size.
-            out.append([None] * rank)
-            continue
+        # A conv_transpose that also feeds another input (cat(up, conv(up))) moves that input with its
+        # output_padding: only its own value, where the sizes agree already, gives this one the others' size.
+        feeds_others = any(producer.node.id in seen for j, seen in enumerate(ancestors) if j != k)
         fits: list[Value | None] = []
         for a in range(rank):
             others = {merge.sizes[j][a] for j in range(len(merge.inputs)) if j != k and not merge.broadcast[j][a]}
             target = next(iter(others)) if len(others) == 1 else None
+            if feeds_others and target != merge.sizes[k][a]:
+                target = None
             fits.append(None if target is None else producer.node.op.output_padding_fit(  # type: ignore[attr-defined]
                 producer.shape, a, target))
         out.append(fits)
