@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from convplan.expr import decide, to_text
+from convplan.expr import compile_at_points, decide, to_text
 from convplan.graph.coords import AxisMap, relate
 from convplan.graph.holds import holds
-from convplan.ops import Condition, LayerContext, Value
+from convplan.ops import Condition, LayerContext, Resolver, Value
 from convplan.ops._values import fdiv, norm
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
             for k in stretched:
                 broadcast[k][a] = True
             compared = [k for k in compared if k not in stretched]
+            if resolver.saw_symbol:
+                _require_unbroadcast(ctx, column, compared, a)
         rel = [relate(ins[k].maps[a], ins[0].maps[a]) for k in range(count)]
         for k in range(count):
             offset[k][a] = None if rel[k] is None else rel[k][1]
@@ -98,6 +100,9 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
         equal = _all_equal(ctx, column, compared, a, align)
         equal_axes.append(equal)
         for k in compared:
+            if equal:  # also where the answer holds only where they are equal (a condition): nothing to fix
+                crop[k][a], pad[k][a] = [0, 0], [0, 0]
+                continue
             crop[k][a] = _fit(ins, k, smallest, column, a, resolver, shrink=True)
             pad[k][a] = _fit(ins, k, largest, column, a, resolver, shrink=False)
         if equal or align == "none":
@@ -124,10 +129,23 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
                         broadcast=broadcast, equal_axes=equal_axes, offset=offset, crop=crop, pad=pad,
                         applied="+".join(sorted(kinds)) or None, applied_pads=applied_pads, warnings=warnings)
     merge.stops = align == "none" and not merge.aligned
-    merge.registered = _registered(merge, ins, rank)
+    merge.registered = _registered(merge, ins, rank, resolver)
     merge.first_maps = [m.shifted(applied_pads[0][a][0]) for a, m in enumerate(ins[0].maps)]
     ctx.warnings.extend(warnings)
     return merge, sizes
+
+
+def _require_unbroadcast(ctx: LayerContext, column: list[Value], compared: list[int], axis: int) -> None:
+    """Symbolic sizes are compared as they stand; where one of two different ones may be 1, PyTorch would
+    broadcast it at that size instead (add(x, conv(x)) at H = 3 for a 3-wide kernel), so the answer holds
+    where it is not 1: a condition."""
+    if len(set(column[k] for k in compared)) < 2:
+        return  # equal sizes are 1 together: nothing is broadcast
+    for k in compared:
+        size = column[k]
+        if size.__class__ is not int and holds(size, ">=", 2, ctx.resolver) is None:
+            ctx.require(size, ">=", 2, f"{ctx.op}: input {k} ({to_text(size)}) is not 1 (PyTorch would broadcast it)",
+                        axis=axis, param="inputs")
 
 
 def _all_equal(ctx: LayerContext, column: list[Value], compared: list[int], axis: int, align: str) -> bool:
@@ -152,15 +170,39 @@ def _all_equal(ctx: LayerContext, column: list[Value], compared: list[int], axis
 
 
 def _extreme(ctx: LayerContext, column: list[Value], compared: list[int], axis: int, *, largest: bool) -> int:
-    """The input with the smallest (largest) size; the first where undecidable."""
+    """The input with the smallest (largest) size. Where the order of two symbolic sizes is not the same at
+    every admissible value (H against 4*(H - 1), equal at none, flipping between H = 1 and 2), the one that
+    is smallest (largest) at large sizes, and the answer holds where it is: a condition."""
     best = compared[0] if compared else 0
     for k in compared[1:]:
         verdict = holds(column[k], ">" if largest else "<", column[best], ctx.resolver)
         if verdict is None:  # never on the other side, maybe equal: taking it is right either way
             verdict = holds(column[k], ">=" if largest else "<=", column[best], ctx.resolver)
-        if verdict is True:
+        if verdict is None:
+            if (_at_large(norm(column[k] - column[best])) > 0) == largest:
+                best, other = k, best
+            else:
+                other = best
+            which = "largest" if largest else "smallest"
+            ctx.require(column[best], ">=" if largest else "<=", column[other],
+                        f"{ctx.op}: input {best} ({to_text(column[best])}) is the {which} (input {other}: "
+                        f"{to_text(column[other])})", axis=axis, param="inputs")
+        elif verdict is True:
             best = k
     return best
+
+
+def _at_large(difference: Value) -> Fraction | int:
+    """A size difference at large values of its symbols (2**20 past each one's minimum is past every small-size
+    flip of floors of linear forms); 0 where it cannot be evaluated."""
+    symbols = getattr(difference, "free_symbols", ())
+    at = compile_at_points(difference) if symbols else None
+    if at is None:
+        return 0
+    try:
+        return at({symbol.name: 2**20 for symbol in symbols})
+    except ZeroDivisionError:
+        return 0
 
 
 def _fit(ins: list[Tensor], k: int, target: int, column: list[Value], axis: int, resolver: object,
@@ -185,8 +227,10 @@ def _centred(total: Value) -> Pair:
     return [before, norm(total - before)]
 
 
-def _registered(merge: MergeResult, ins: list[Tensor], rank: int) -> bool | None:
-    """Each input not broadcast has input 0's scale and, after the applied fix, offset 0 in its grid."""
+def _registered(merge: MergeResult, ins: list[Tensor], rank: int, resolver: Resolver) -> bool | None:
+    """Each input not broadcast has input 0's scale and, after the applied fix, offset 0 in its grid (a symbolic
+    offset where that is decided: the same at every admissible size)."""
+    unknown = False
     for k in range(1, len(ins)):
         for a in range(rank):
             if merge.broadcast[k][a] or merge.broadcast[0][a]:
@@ -195,10 +239,12 @@ def _registered(merge: MergeResult, ins: list[Tensor], rank: int) -> bool | None
             if rel is None:
                 return None
             scale, offset = rel
-            if not isinstance(offset, Fraction | int):
-                return None
-            # Padding `before` rows moves pixel 0 out by `before`; cropping (negative) moves it in.
-            shifted = offset - merge.applied_pads[k][a][0] + merge.applied_pads[0][a][0]
-            if scale != 1 or shifted != 0:
+            if scale != 1:
                 return False
-    return True
+            # Padding `before` rows moves pixel 0 out by `before`; cropping (negative) moves it in.
+            shifted = norm(offset - merge.applied_pads[k][a][0] + merge.applied_pads[0][a][0])
+            verdict = (shifted == 0) if isinstance(shifted, Fraction | int) else holds(shifted, "==", 0, resolver)
+            if verdict is False:
+                return False
+            unknown = unknown or verdict is None
+    return None if unknown else True

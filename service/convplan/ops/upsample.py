@@ -149,16 +149,18 @@ class Upsample(OpModel):
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         out = shape.output_size[axis]
-        if type(out) is not int or type(in_size) is not int:
+        f = shape.resolved["scale_factor"][axis]
+        # PyTorch's coordinate scale is 1/scale_factor unless sizes were given or recomputed: then it is in/out,
+        # and with align_corners (in-1)/(out-1), which need the sizes as numbers. A given factor's map holds at
+        # every size, symbolic ones too.
+        by_factor = f is not None and not self.recompute_scale_factor and not self.align_corners
+        if not by_factor and (type(out) is not int or type(in_size) is not int):
             return None
         if self.align_corners:
             if self.mode in _NEAREST:
                 return None
             return (Fraction(in_size - 1, out - 1) if out > 1 else Fraction(0)), Fraction(0)
-        f = shape.resolved["scale_factor"][axis]
-        # PyTorch's coordinate scale is 1/scale_factor unless sizes were given or recomputed.
-        ratio = Fraction(out, in_size) if (f is None or self.recompute_scale_factor) else Fraction(f)
-        a = 1 / ratio
+        a = 1 / Fraction(f) if by_factor else Fraction(in_size, out)  # type: ignore[arg-type]
         return a, (a - 1) / 2
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
