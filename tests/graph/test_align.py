@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from convplan.expr import SymbolTable, parse_expression, substitute
 from convplan.graph.schema import GraphRequest
 from convplan.run.graph import run_graph
 from tests.graph.networks import body
@@ -80,3 +81,18 @@ def test_an_upsampling_factors_map_holds_at_symbolic_sizes() -> None:
     out = _run(["H"], nodes, "none")
     assert _node(out, "up")["map"] == [{"scale": 0.5, "offset": -0.25}]  # was null
     assert _node(out, "exact")["map"] is None  # in/out: needs the sizes as numbers
+
+
+def test_a_crop_registers_by_an_offset_in_the_symbols() -> None:
+    # The centred crops before move x's map against the pooled path by floor((H - 1)/2)/2 + ...: the crop that
+    # registers them is floor of that offset, as at every numeric size (was null).
+    nodes = [{"id": "up", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 3, "stride": 2, "padding": 1},
+             {"id": "a", "op": "concat", "inputs": ["x", "up"]},
+             {"id": "b", "op": "concat", "inputs": ["up", "a"]},
+             {"id": "pool", "op": "max_pool", "inputs": ["b"], "kernel_size": 2},
+             {"id": "cat", "op": "concat", "inputs": ["pool", "x"]}]
+    crop = _run(["H"], nodes, "crop")["merges"][2]["crop"][1][0]
+    assert crop is not None
+    for n in (20, 59, 60, 61, 62):
+        numeric = _run([n], nodes, "crop")["merges"][2]["crop"][1][0]
+        assert [substitute(parse_expression(v, SymbolTable()), {"H": n}) for v in crop] == numeric

@@ -214,10 +214,17 @@ def _fit(ins: list[Tensor], k: int, target: int, column: list[Value], axis: int,
         return [0, 0]
     inner, outer = (ins[target], ins[k]) if shrink else (ins[k], ins[target])
     rel = relate(inner.maps[axis], outer.maps[axis])
-    if rel is None or rel[0] != 1 or not isinstance(rel[1], Fraction | int):
+    if rel is None or rel[0] != 1:
         return None
-    o = math.floor(rel[1])
-    if o < 0 or holds(difference, ">=", o, resolver) is False:  # type: ignore[arg-type]
+    if isinstance(rel[1], Fraction | int):
+        o: Value = math.floor(rel[1])
+        if o < 0 or holds(difference, ">=", o, resolver) is False:  # type: ignore[operator, arg-type]
+            return None
+        return [o, norm(difference - o)]
+    # An offset in the symbols (a centred crop before moved this map by floor((H - 1)/2)): the same rule,
+    # where it is decided at every admissible size.
+    o = norm(fdiv(rel[1], 1))
+    if holds(o, ">=", 0, resolver) is not True or holds(difference, ">=", o, resolver) is not True:  # type: ignore[arg-type]
         return None
     return [o, norm(difference - o)]
 
