@@ -96,3 +96,19 @@ def test_a_crop_registers_by_an_offset_in_the_symbols() -> None:
     for n in (20, 59, 60, 61, 62):
         numeric = _run([n], nodes, "crop")["merges"][2]["crop"][1][0]
         assert [substitute(parse_expression(v, SymbolTable()), {"H": n}) for v in crop] == numeric
+
+
+def test_an_applied_crop_that_registers_at_some_sizes_holds_where_it_does() -> None:
+    # The shifted upsampling sits 1 pixel into x and is 0 or 1 smaller: the registering crop [1, D - 1] exists
+    # at odd H only. Applied, the answer holds there (a condition); the pad, not applied, is null.
+    nodes = [{"id": "pool", "op": "max_pool", "inputs": ["x"], "kernel_size": 2},
+             {"id": "up", "op": "upsample", "inputs": ["pool"], "scale_factor": 2},
+             {"id": "shift", "op": "pad", "inputs": ["up"], "padding": [[-1, 1]]},
+             {"id": "cat", "op": "concat", "inputs": ["x", "shift"]}]
+    out = _run(["H"], nodes, "crop")
+    merge = out["merges"][0]
+    assert merge["crop"][0][0][0] == 1 and merge["pad"][1] == [None]
+    assert any(c["expr"] == "H >= 2*floor(H/2) + 1" for c in out["conditions"])  # H odd
+    assert merge["registered"] is True
+    numeric = _run([9], nodes, "crop")["merges"][0]
+    assert numeric["crop"][0] == [[1, 0]] and numeric["registered"] is True

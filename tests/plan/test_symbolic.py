@@ -38,3 +38,29 @@ def test_valid_unet_on_h_crops_by_the_constant_offset() -> None:
     assert [s["crop"][0][0] for s in out["skips"]] == [4, 16]
     assert any(c["expr"] == "H >= 44" for c in out["conditions"])
     assert out["valid_input_sizes"][0]["min"] == 44 and out["valid_input_sizes"][0]["output_size"] == "i - 40"
+
+
+class TestFixesAtEveryAdmissibleSize:
+    """A symbolic fix is given where it holds at every admissible size (or is the one applied: then a
+    condition says where); else null, as the numeric answer is null at some sizes (a sweep of random plans at
+    H against every numeric size found these)."""
+
+    def test_an_output_padding_that_stride_2_refuses_at_some_sizes_is_null(self) -> None:
+        body = {"encoder": [{"layers": [{"op": "conv", "kernel_size": 3, "stride": 2}]},
+                            {"layers": [{"op": "conv", "kernel_size": 3, "stride": 2, "padding": 1}]}],
+                "decoder": [{"up": [{"op": "conv_transpose", "kernel_size": 2, "stride": 2, "padding": 1}],
+                             "skip": 0, "merge": "add"}], "align": "pad"}
+        # The fit is floor((H - 3)/2) - 2*floor((H - 3)/4) + 1: 1 at H = 20, 2 (illegal) at H = 21.
+        assert plan({**body, "input_size": [20]})["skips"][0]["output_padding"] == [1]
+        assert plan({**body, "input_size": [21]})["skips"][0]["output_padding"] == [None]
+        assert plan({**body, "input_size": ["H"]})["skips"][0]["output_padding"] == [None]  # was the expression
+
+    def test_a_crop_of_the_decoder_that_would_be_negative_at_odd_sizes_is_null(self) -> None:
+        body = {"encoder": [{"layers": [{"op": "conv", "kernel_size": 3}]},
+                            {"layers": [{"op": "max_pool", "kernel_size": 2}]}],
+                "decoder": [{"up": [{"op": "upsample", "scale_factor": 2}], "skip": 0, "merge": "concat"}],
+                "align": "pad"}
+        skip = plan({**body, "input_size": ["H"]})["skips"][0]
+        assert skip["crop_decoder"] == [None]  # was [0, 2*floor(H/2) - H]: -1 at odd H
+        assert skip["crop"][0][0] == 0 and all(_at(skip["crop"][0][1], h) == h % 2 for h in range(4, 30))
+        assert plan({**body, "input_size": [21]})["skips"][0]["crop_decoder"] == [None]

@@ -103,8 +103,8 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
             if equal:  # also where the answer holds only where they are equal (a condition): nothing to fix
                 crop[k][a], pad[k][a] = [0, 0], [0, 0]
                 continue
-            crop[k][a] = _fit(ins, k, smallest, column, a, resolver, shrink=True)
-            pad[k][a] = _fit(ins, k, largest, column, a, resolver, shrink=False)
+            crop[k][a] = _fit(ins, k, smallest, column, a, ctx, shrink=True, applied=align == "crop")
+            pad[k][a] = _fit(ins, k, largest, column, a, ctx, shrink=False, applied=align == "pad")
         if equal or align == "none":
             continue
         for k in compared:
@@ -205,10 +205,12 @@ def _at_large(difference: Value) -> Fraction | int:
         return 0
 
 
-def _fit(ins: list[Tensor], k: int, target: int, column: list[Value], axis: int, resolver: object,
-         *, shrink: bool) -> Pair | None:
+def _fit(ins: list[Tensor], k: int, target: int, column: list[Value], axis: int, ctx: LayerContext,
+         *, shrink: bool, applied: bool) -> Pair | None:
     """``[o, D - o]``: crop input ``k`` to input ``target``'s size (``o``: target's pixel 0 in k's grid) or pad
-    it (``o``: k's pixel 0 in target's grid), where the scales are equal and ``0 <= o <= D``."""
+    it (``o``: k's pixel 0 in target's grid), where the scales are equal and ``0 <= o <= D``. At symbolic sizes
+    (``o`` the floor of an offset in the symbols, or ``D`` a size difference) the bounds must hold at every
+    admissible size, or, for the fix that is ``applied``, the answer holds where they do: conditions."""
     difference = norm(column[k] - column[target]) if shrink else norm(column[target] - column[k])
     if difference == 0:
         return [0, 0]
@@ -216,17 +218,21 @@ def _fit(ins: list[Tensor], k: int, target: int, column: list[Value], axis: int,
     rel = relate(inner.maps[axis], outer.maps[axis])
     if rel is None or rel[0] != 1:
         return None
-    if isinstance(rel[1], Fraction | int):
-        o: Value = math.floor(rel[1])
-        if o < 0 or holds(difference, ">=", o, resolver) is False:  # type: ignore[operator, arg-type]
+    o: Value = math.floor(rel[1]) if isinstance(rel[1], Fraction | int) else norm(fdiv(rel[1], 1))
+    undecided = []
+    for lhs, rhs in ((o, 0), (difference, o)):
+        verdict = holds(lhs, ">=", rhs, ctx.resolver)
+        if verdict is False:
             return None
-        return [o, norm(difference - o)]
-    # An offset in the symbols (a centred crop before moved this map by floor((H - 1)/2)): the same rule,
-    # where it is decided at every admissible size.
-    o = norm(fdiv(rel[1], 1))
-    if holds(o, ">=", 0, resolver) is not True or holds(difference, ">=", o, resolver) is not True:  # type: ignore[arg-type]
+        if verdict is None:
+            undecided.append((lhs, rhs))
+    amounts = [o, norm(difference - o)]
+    if undecided and not applied:
         return None
-    return [o, norm(difference - o)]
+    for lhs, rhs in undecided:
+        ctx.require(lhs, ">=", rhs, f"{ctx.op}: the {'crop' if shrink else 'pad'} [{to_text(amounts[0])}, "
+                    f"{to_text(amounts[1])}] registering input {k} is not negative", axis=axis, param="inputs")
+    return amounts
 
 
 def _centred(total: Value) -> Pair:

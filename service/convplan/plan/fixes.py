@@ -36,17 +36,32 @@ class AxisFixes:
     crop_decoder: list[Value] | None = None  # equal to `pad_skip`
 
 
-def axis_fixes(difference: Value, relation: tuple[Fraction, Fraction] | None, resolver: Resolver) -> AxisFixes:
+def axis_fixes(difference: Value, relation: tuple[Fraction, Fraction] | None, resolver: Resolver,
+               applied: tuple[str, list[Value], list[Value]] = ("none", [0, 0], [0, 0])) -> AxisFixes:
+    """``applied``: the plan's ``align`` and the pads (negative: crops) its merge applied to the skip and to the
+    decoder on this axis."""
     scale, offset = relation if relation is not None else (None, None)
     fixes = AxisFixes(difference, scale, offset)
     if scale != 1 or not isinstance(offset, (int, Fraction)):
         return fixes  # no registered fix, or a symbolic offset (e.g. after interpolation): none computed
     o = math.floor(offset)
-    # An undecidable symbolic bound still yields the (symbolic) amounts; the size check downstream
-    # (sizes >= 1) guards it.
-    if o >= 0 and holds(difference, ">=", o, resolver) is not False:
-        fixes.crop = [o, norm(difference - o)]
-    if o <= 0 and holds(difference, "<=", o, resolver) is not False:
-        fixes.crop_decoder = [-o, norm(o - difference)]
+    # Both fixes move the skip by [-o, o - D] and the decoder by [o, D - o] (pads; negative: crops). At symbolic
+    # sizes the bound must hold at every admissible size (a crop of [1, D - 1] where D may be 0 is no crop
+    # there), unless the merge applied this fix: the answer then holds where it does (a condition of
+    # convplan.graph.align). Under "crop" the larger map is cropped, under "pad" the smaller padded.
+    align, skip_pads, decoder_pads = applied
+    moved_skip = _same([-o, norm(o - difference)], skip_pads)
+    moved_decoder = _same([o, norm(difference - o)], decoder_pads)
+    if o >= 0:  # the skip is the larger: crop it, or pad the decoder
+        fits = holds(difference, ">=", o, resolver)
+        if fits is True or (fits is None and ((align == "crop" and moved_skip) or (align == "pad" and moved_decoder))):
+            fixes.crop = [o, norm(difference - o)]
+    if o <= 0:  # the decoder is the larger: crop it, or pad the skip
+        fits = holds(difference, "<=", o, resolver)
+        if fits is True or (fits is None and ((align == "crop" and moved_decoder) or (align == "pad" and moved_skip))):
+            fixes.crop_decoder = [-o, norm(o - difference)]
     return fixes
 
+
+def _same(a: list[Value], b: list[Value]) -> bool:
+    return all(norm(x - y) == 0 for x, y in zip(a, b))

@@ -60,11 +60,12 @@ def skip_result(result: GraphResult, merge: MergeResult, decoder_stage: int, enc
     rank = len(skip.size)
     align = result.graph.align
     fixes, signs = [], []
+    skip_pads, dec_pads = merge.applied_pads[0], merge.applied_pads[1]
     for a in range(rank):
         difference = norm(skip.size[a] - dec.size[a])
-        fixes.append(axis_fixes(difference, relate(dec.maps[a], skip.maps[a]), resolver))
+        fixes.append(axis_fixes(difference, relate(dec.maps[a], skip.maps[a]), resolver,
+                                (align, skip_pads[a], dec_pads[a])))
         signs.append(_sign(difference, resolver))
-    skip_pads, dec_pads = merge.applied_pads[0], merge.applied_pads[1]
     kinds = {_KINDS[(align, k)] for k in (0, 1) for a in range(rank) if merge.applied_pads[k][a] != [0, 0]}
     # After the fix the decoder's pixel 0 sits at offset + skip_before - decoder_before in the skip's grid.
     registered = all(f.scale == 1 and f.offset is not None and f.offset + sp[0] - dp[0] == 0

@@ -38,7 +38,9 @@ def output_padding_fit(resolver: Resolver, up: list[LayerRecord], target: list[V
     ok: list[bool | None] = []
     for a in range(rank):
         v = need[a]
-        if v is None or holds(v, ">=", 0, resolver) is False or holds(v, "<", legal[a], resolver) is False:
+        # At symbolic sizes the value must be legal at every admissible size (floor((H - 3)/2) - 2*floor((H - 3)/4)
+        # + 1 is 2 at half of them, which stride 2 refuses).
+        if v is None or holds(v, ">=", 0, resolver) is not True or holds(v, "<", legal[a], resolver) is not True:
             fits.append(None)
             ok.append(None)
             continue
