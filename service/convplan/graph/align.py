@@ -193,8 +193,8 @@ def _extreme(ctx: LayerContext, column: list[Value], compared: list[int], axis: 
 
 
 def _at_large(difference: Value) -> Fraction | int:
-    """A size difference at large values of its symbols (2**20 past each one's minimum is past every small-size
-    flip of floors of linear forms); 0 where it cannot be evaluated."""
+    """A size difference with every symbol at 2**20 (past the small-size flips of floors of linear forms that
+    ``_extreme`` meets); 0 where it cannot be evaluated."""
     symbols = getattr(difference, "free_symbols", ())
     at = compile_at_points(difference) if symbols else None
     if at is None:
