@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -128,4 +129,16 @@ def test_fixtures_are_what_torch_does_now() -> None:
     spec.loader.exec_module(generator)
     fresh = generator.build()
     assert fresh["shapes"] == DATA["shapes"]
-    assert fresh["values"] == DATA["values"]
+    # torch's own float64 results differ in the last bit between CPUs (its vectorised pow and sum): equal to
+    # 1e-13 relative, far inside the contract's 1e-9 (three values of the fixture moved by 1 ulp on one machine)
+    assert _close(fresh["values"], DATA["values"])
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-13, abs_tol=1e-300)
+    return a == b
