@@ -24,11 +24,16 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 
 from convplan.app import create_app
+from convplan.frontends.stack import INPUT, stack_graph
+from convplan.graph.evaluate import Tensor, evaluate
 from convplan.settings import Settings
 from convplan.shapes import ShapesRequest, run_shapes
+from convplan.shapes.engine import infer_stack, make_resolver, resolve_input
 from convplan.shapes.prefix_memo import PrefixMemo
+from convplan.shapes.render import render_result
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -92,6 +97,38 @@ def cpu_us(call: object, repeat: int) -> float:
     return best * 1e6
 
 
+def parts(request: ShapesRequest, settings: Settings, repeat: int) -> None:
+    """The computed case's parts (the evaluator; the receptive fields and the document), and two floors in
+    the same run: what building the answer's document costs with no arithmetic at all, in Python (a copy of
+    it) and in C (``orjson.loads`` of its bytes). A machine's speed cancels out of the ratios to them."""
+    resolver = make_resolver(request.symbols, settings, symbolic=False)
+    size, channels = resolve_input(resolver, request.input_size, request.in_channels)
+    graph = stack_graph(request.layers, ("body", "layers"))
+    evaluated = cpu_us(lambda: evaluate(graph, make_resolver(None, settings, symbolic=False),
+                                        {INPUT: Tensor(size, channels, [])}, strict=True, maps=False), repeat)
+    stack = infer_stack(request.layers, size, channels, resolver)
+    rendered = cpu_us(lambda: render_result(stack, resolver, settings.rf_period), repeat)
+    document = run_shapes(request, settings)
+    copied = cpu_us(lambda: _copy(document), repeat)
+    encoded = orjson.dumps(document)
+    decoded = cpu_us(lambda: orjson.loads(encoded), repeat)
+    cold = cpu_us(lambda: run_shapes(request, settings), repeat)
+    print(f"  of which the evaluator (graph/evaluate.py):     {evaluated:8.1f} us CPU")
+    print(f"  and the fields and document (shapes/render.py): {rendered:7.1f} us CPU")
+    print(f"floor: the answer ({len(encoded)} bytes) copied in Python: {copied:6.1f} us CPU "
+          f"(computed: {cold / copied:.2f}x)")
+    print(f"floor: the answer built by orjson.loads (C):     {decoded:8.1f} us CPU (computed: {cold / decoded:.2f}x)")
+
+
+def _copy(value: object) -> object:
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return [_copy(v) for v in value]  # type: ignore[attr-defined]
+    return value
+
+
 _OLD = """
 import json, sys, time
 from convplan.shapes import ShapesRequest, run_shapes
@@ -122,6 +159,7 @@ def library(repeat: int, against: str | None) -> None:
     print(f"run_shapes, 23-layer U-Net, every layer computed: {cold:8.1f} us CPU")
     print(f"  the same, a new input size at every call:       {swept:8.1f} us CPU")
     print(f"run_shapes, 23-layer U-Net, re-sent (memo):       {hit:8.1f} us CPU")
+    parts(request, settings, repeat)
     if against is None:
         return
     with tempfile.TemporaryDirectory() as tmp:
