@@ -317,6 +317,12 @@ class TestCurlExamples:
         assert explain["equivalent_conv"]["output"] == answer["output"]
         assert "`conv_matrix_is_forward_conv: true`" in README and explain["conv_matrix_is_forward_conv"] is True
 
+    def test_a_class_name_is_refused_with_the_op(self, api: httpx.Client) -> None:
+        shown = "`unknown op\n'ConvTranspose2d': did you mean 'conv_transpose'?`"
+        assert shown in README
+        answer = api.post("/v1/shapes", json={"input_size": [8], "layers": [{"op": "ConvTranspose2d"}]}).json()
+        assert answer["errors"][0]["msg"].startswith(" ".join(shown.strip("`").split()))
+
     def test_max_pool_indices(self, api: httpx.Client) -> None:
         body = quoted('{"input": [[[1, 5, 2, 4, 3]]], "kernel_size": 2}')
         answer = api.post("/v1/compute/max_pool", json=body).json()

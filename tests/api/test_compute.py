@@ -209,6 +209,14 @@ async def test_unknown_op_is_404(api_client: httpx.AsyncClient) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"].startswith(PROBLEM)
     assert r.json()["type"].endswith("/unknown-op")
+    assert r.json()["detail"].startswith("unknown op 'softmax'; compute ops: conv, conv_transpose, ")
+
+
+async def test_unknown_op_says_the_one_meant(api_client: httpx.AsyncClient) -> None:
+    r = await post(api_client, "MaxPool2d", {"input": [[[1]]]})
+    assert r.status_code == 404
+    assert r.json()["detail"].startswith("unknown op 'MaxPool2d': did you mean 'max_pool'? ")
+    assert r.json()["errors"][0]["loc"] == ["path", "op"]
 
 
 async def test_body_not_an_object(api_client: httpx.AsyncClient) -> None:

@@ -32,6 +32,14 @@ class TestGraphEndpoint:
         clean = out["valid_input_sizes"][0]["clean"]
         assert (clean["modulus"], clean["residues"], clean["min"]) == (1, [0], 1)
 
+    async def test_a_torch_class_name_is_422_saying_the_op(self, api_client: httpx.AsyncClient) -> None:
+        nodes = [{"id": "c", "op": "Conv2d", "inputs": ["x"], "kernel_size": 3}]
+        response = await api_client.post("/v1/graph", json=body([8], nodes))
+        assert response.status_code == 422
+        error = response.json()["errors"][0]
+        assert error["loc"] == ["body", "nodes", 0]
+        assert error["msg"].startswith("unknown op 'Conv2d': did you mean 'conv'? ")
+
     async def test_a_refusing_node_is_ok_false_with_the_failure(self, api_client: httpx.AsyncClient) -> None:
         nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 5},
                  {"id": "r", "op": "relu", "inputs": ["c"]}]

@@ -60,6 +60,17 @@ class TestShapes:
     async def test_unknown_op_in_a_layer_is_422(self, api_client: httpx.AsyncClient) -> None:
         r = await post(api_client, {"input_size": [8], "layers": [{"op": "transformer"}]})
         assert r.status_code == 422
+        error = r.json()["errors"][0]
+        assert error["loc"] == ["body", "layers", 0] and error["type"] == "union_tag_invalid"
+        assert error["msg"].startswith("unknown op 'transformer'; ops: ") and "conv_transpose" in error["msg"]
+
+    async def test_a_torch_class_name_is_422_saying_the_op(self, api_client: httpx.AsyncClient) -> None:
+        r = await post(api_client, {"input_size": [8], "layers": [{"op": "relu"}, {"op": "ConvTranspose2d"}]})
+        assert r.status_code == 422
+        error = r.json()["errors"][0]
+        assert error["loc"] == ["body", "layers", 1] and error["layer"] == 1
+        assert error["msg"].startswith("unknown op 'ConvTranspose2d': did you mean 'conv_transpose'? ")
+        assert r.json()["detail"] == f"1 validation error; first at body.layers.1: {error['msg']}"
 
     @pytest.mark.parametrize("text", ["__import__('os')", "9**9**9**9", "H.real", "lambda: 1", "1/0", "Ｈ"])
     async def test_hostile_expressions_are_422(self, api_client: httpx.AsyncClient, text: str) -> None:

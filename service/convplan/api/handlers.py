@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from convplan.api.problems import domain_problem_response, problem_response
 from convplan.api.responses import ProblemResponse
 from convplan.errors import ConvplanError, InvalidRequest
 from convplan.errors import ErrorItem as DomainErrorItem
+from convplan.ops import unknown_op_message
 
 __all__ = ["body_loc", "infer_layer_axis", "install_exception_handlers"]
 
@@ -92,14 +94,20 @@ def _is_index(part: object) -> bool:
     return isinstance(part, int) and not isinstance(part, bool)
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, but for an unknown op: what it likely meant (``Conv2d``: ``conv``), not every tag."""
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "union_tag_invalid" and ctx.get("discriminator") == "'op'":
+        return unknown_op_message(str(ctx.get("tag")), re.findall(r"'([^']+)'", str(ctx.get("expected_tags", ""))))
+    return str(error.get("msg", ""))
+
+
 def validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     items = []
     for error in exc.errors():
         loc = body_loc(tuple(error.get("loc", ())), exc.body)
         layer, axis = infer_layer_axis(loc)
-        items.append(
-            DomainErrorItem(tuple(loc), str(error.get("msg", "")), str(error.get("type", "")), layer, axis).as_dict()
-        )
+        items.append(DomainErrorItem(tuple(loc), _message(error), str(error.get("type", "")), layer, axis).as_dict())
     return items
 
 

@@ -22,6 +22,7 @@ from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded, UnknownOp
 from convplan.numeric._explain import explain_sizes, explain_view
 from convplan.numeric._plan import make_plan, validation_error
 from convplan.numeric._run import run
+from convplan.ops import unknown_op_message
 
 __all__ = ["MAX_WORK", "run_compute"]
 
@@ -60,8 +61,8 @@ def _tensors(op: str, body: Mapping[str, Any], limit: int) -> dict[str, Measured
 def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
     """The response as a dict of NumPy arrays and plain values (JSON via orjson)."""
     if op not in PARAMS:
-        raise UnknownOp(f"unknown op {op!r}; compute ops: {', '.join(PARAMS)}",
-                        [ErrorItem(("path", "op"), f"unknown op {op!r}", "unknown_op")])
+        message = unknown_op_message(op, PARAMS, "compute ops")
+        raise UnknownOp(message, [ErrorItem(("path", "op"), message, "unknown_op")])
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object",
                              [ErrorItem(("body",), "must be a JSON object", "model_type")])

@@ -2,10 +2,10 @@
 
 ``Layer`` is the discriminated union of every registered op model (the
 request schema); ``OPS`` maps an op name to its model. Each model's ``infer``
-is its size rule and ``coord_map`` its coordinate map; the rest of its
-protocol (compute entry, command-line names) is described on ``OpModel``.
 is its size rule, ``coord_map`` its coordinate map and ``rf_window`` its
-receptive-field window.
+receptive-field window; the rest of its protocol (compute entry, command-line
+names) is described on ``OpModel``. ``unknown_op_message`` words the refusal
+of a name that is no op (``Conv2d``: did you mean ``conv``?).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pydantic import Field
 from convplan.ops._base import OPS, LayerShape, OpModel, register
 from convplan.ops._compute import COMPUTE_ONLY, Outputs, Runner, Shapes, TensorField
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
+from convplan.ops._names import suggest_op, unknown_op_message
 from convplan.ops._overlap import AxisOverlap, axis_overlap, checkerboard_warning
 from convplan.ops._values import Value
 from convplan.ops._window import SymbolicWindow, Window, window_of_taps
@@ -44,6 +45,8 @@ __all__ = [
     "axis_overlap",
     "checkerboard_warning",
     "register",
+    "suggest_op",
+    "unknown_op_message",
     "window_of_taps",
 ]
 
