@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from convplan.ops._base import OPS
+
 __all__ = ["suggest_op", "unknown_op_message"]
 
 #: torch.nn / torch.nn.functional names whose snake case is not the op's (contract section 2 names the ops).
@@ -30,8 +32,7 @@ def _key(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _index() -> Mapping[str, str]:
-    from convplan.ops._base import OPS  # the registry, filled once every op module is imported
-
+    """Built at the first refusal: the registry is filled by then (every op module imported)."""
     index = {_key(alias): op for alias, op in _TORCH_NAMES.items()}
     for model in dict.fromkeys(OPS.values()):
         index.update({_key(alias): op for alias, op in model.cli_names.items()})
@@ -53,11 +54,7 @@ def suggest_op(name: str, ops: Iterable[str] | None = None) -> str | None:
 
 def unknown_op_message(name: str, ops: Iterable[str] | None = None, what: str = "ops") -> str:
     """``unknown op 'Conv2d': did you mean 'conv'? ...``, or the list of ``ops`` where nothing is close."""
-    if ops is None:
-        from convplan.ops._base import OPS
-
-        ops = OPS
-    names = list(ops)
+    names = list(OPS if ops is None else ops)
     guess = suggest_op(name, names)
     if guess is not None and guess != name:
         return (f"unknown op {name!r}: did you mean {guess!r}? (op names are torch.nn's in snake case, without "
