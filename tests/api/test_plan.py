@@ -70,3 +70,39 @@ async def test_schema_documents_the_response(api_client: httpx.AsyncClient) -> N
     assert ref.endswith("/PlanResponse")
     assert "valid_input_sizes" in schema["components"]["schemas"]["PlanResponse"]["properties"]
     assert {"422", "413"} <= set(operation["responses"])
+
+
+class TestFlattenHeads:
+    """A head after a flatten has no spatial axis: null receptive fields and no output size per residue
+    (each was a 500), and a linear head fixes the sizes (its in_features), which no periodic form states."""
+
+    async def test_a_flatten_head(self, api_client: httpx.AsyncClient) -> None:
+        for encoder, head, minimum in (([{"layers": []}], [{"op": "flatten"}], 1),
+                                       ([{"layers": [{"op": "conv", "out_channels": 2, "kernel_size": 3}]}],
+                                        [{"op": "flatten"}, {"op": "relu"}], 3)):
+            r = await api_client.post("/v1/plan", json={"input_size": [16], "in_channels": 2, "encoder": encoder,
+                                                        "head": head})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["output_size"] == []
+            assert [layer["receptive_field"] for layer in body["head"]["layers"]] == [[None]] * len(head)
+            assert body["valid_input_sizes"] == [{"modulus": 1, "residues": [0], "min": minimum,
+                                                  "nearest": {"below": 16, "above": 16}, "output_size": None}]
+
+    async def test_a_linear_head_fixes_the_sizes(self, api_client: httpx.AsyncClient) -> None:
+        encoder = [{"layers": [{"op": "conv", "out_channels": 2, "kernel_size": 3},
+                               {"op": "max_pool", "kernel_size": 2}]}]
+        r = await api_client.post("/v1/plan", json={"input_size": [16], "in_channels": 2, "encoder": encoder, "head": [
+            {"op": "flatten"}, {"op": "linear", "in_features": 14, "out_features": 3}]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["valid_input_sizes"] == [None]
+        assert body["valid_input_sizes_reason"] == ["layer 3 (linear): its in_features fixes the flattened size, "
+                                                    "so only a bounded range of input sizes fits it"]
+        # after an adaptive pool the features no longer depend on the size: every even size from 4 (the pool)
+        r = await api_client.post("/v1/plan", json={"input_size": [16], "in_channels": 2, "encoder": encoder, "head": [
+            {"op": "adaptive_avg_pool", "output_size": 1}, {"op": "flatten"},
+            {"op": "linear", "in_features": 2, "out_features": 3}]})
+        assert r.status_code == 200, r.text
+        assert r.json()["valid_input_sizes"][0] | {"nearest": None} == {
+            "modulus": 2, "residues": [0], "min": 4, "nearest": None, "output_size": None}

@@ -122,6 +122,20 @@ class TestShapes:
             "s1*s2/s", None, None, None)
         assert fields[2]["size"] == "k1 + k2*s1 + s1*s2*ceil(3/s) - s1*s2 - s1"
 
+    async def test_layers_after_a_flatten_have_null_fields(self, api_client: httpx.AsyncClient) -> None:
+        # a layer on the flattened features has no spatial axis to take a window on (it was a 500)
+        r = await post(api_client, {"input_size": [6, 6], "in_channels": 2, "layers": [
+            {"op": "conv", "out_channels": 2, "kernel_size": 3}, {"op": "flatten"},
+            {"op": "linear", "in_features": 32, "out_features": 3}, {"op": "relu"}]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["output_size"], body["out_channels"], body["params"]) == ([], 3, 2 * 2 * 9 + 2 + 32 * 3 + 3)
+        assert [layer["receptive_field"] for layer in body["layers"][1:]] == [[None, None]] * 3
+        for layers in ([{"op": "flatten"}], [{"op": "flatten"}, {"op": "relu"}]):  # the second continues the first
+            r = await post(api_client, {"input_size": [4], "in_channels": 2, "layers": layers})
+            assert r.status_code == 200, r.text
+            assert [layer["receptive_field"] for layer in r.json()["layers"]] == [[None]] * len(layers)
+
     async def test_receptive_field_period_limit(self) -> None:
         from convplan.app import create_app
         from convplan.settings import Settings

@@ -23,7 +23,7 @@ from typing import Any
 from convplan.analyses._rf_field import ReceptiveField, Span, half
 from convplan.analyses._rf_symbolic import aligned_symbolic, compose_symbolic, join_symbolic
 from convplan.exact import Exact, exact, fraction_json
-from convplan.ops import SymbolicWindow, Value, Window
+from convplan.ops import LayerShape, OpModel, SymbolicWindow, Value, Window
 from convplan.ops._values import norm
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "graph_fields",
     "identity",
     "join",
+    "layer_windows",
     "receptive_field_json",
     "rf_aligned",
     "translation",
@@ -204,6 +205,15 @@ def compose_axes(fields: Sequence[ReceptiveField | None], windows: Sequence[Wind
     return out
 
 
+def layer_windows(op: OpModel, shape: LayerShape, in_size: Sequence[Value],
+                  rank: int) -> list[Window | SymbolicWindow | None]:
+    """Per axis of the network's input, the window of one layer (``op.rf_window``); none past a ``flatten``
+    (its input has no spatial axes left: every feature sees the whole input, so the fields are null)."""
+    if len(in_size) != rank:
+        return [None] * rank
+    return [op.rf_window(shape, a, in_size[a]) for a in range(rank)]
+
+
 def along(windows: Iterable[Window | SymbolicWindow | None], initial: ReceptiveField | None = None, *,
           max_period: int = MAX_PERIOD) -> list[ReceptiveField | None]:
     """The fields after each window of a chain (one axis), from ``initial`` (default: the input's)."""
@@ -356,6 +366,6 @@ def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, l
             fields[node.id] = per_axis
             aligned[node.id] = False if False in verdicts else (None if None in verdicts else True)
             continue
-        windows = [node.op.rf_window(record.shape, a, record.input_sizes[0][a]) for a in range(rank)]
+        windows = layer_windows(node.op, record.shape, record.input_sizes[0], rank)
         fields[node.id] = compose_axes(ins[0], windows, max_period=max_period)
     return fields, aligned

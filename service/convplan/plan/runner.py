@@ -13,6 +13,7 @@ from convplan.analyses.receptive_field import (
     compose_axes,
     identity,
     join,
+    layer_windows,
     rf_aligned,
 )
 from convplan.errors import ConvplanError, LayerError
@@ -161,7 +162,7 @@ def _skips_and_fields(plan: PlanGraph, result: GraphResult, records: dict[str, L
             continue
         if record is None:
             break
-        windows = [node.op.rf_window(record.shape, a, record.input_sizes[0][a]) for a in range(rank)]
+        windows = layer_windows(node.op, record.shape, record.input_sizes[0], rank)
         fields[node.id] = compose_axes(fields[node.inputs[0]], windows, max_period=period)
     return fields, warnings, skips
 

@@ -66,6 +66,7 @@ class AxisSolution:
     period: int = 1  # the shift M of the analysis (a multiple of modulus)
     intercepts: tuple[tuple[int, Fraction], ...] = ()  # (residue mod period, intercept)
     reason: str | None = None  # set when no closed form holds
+    flattened: bool = False  # the output has no spatial axes (a flatten head): no output size to state
 
     def contains(self, n: int) -> bool:
         return self.minimum is not None and n >= self.minimum and n % self.modulus in self.residues
@@ -115,7 +116,10 @@ class _Runs:
             if result.by_id[unpool].input_sizes[0] != result.by_id[pool].shape.output_size:
                 return None  # PyTorch needs the input to have the indices' shape
         outputs = self.strict.outputs
-        return int(result.by_id[outputs[0]].shape.output_size[0]) if outputs else n
+        if not outputs:
+            return n
+        size = result.by_id[outputs[0]].shape.output_size
+        return int(size[0]) if size else 0  # after a flatten head no size is left: 0 stands for "none"
 
 
 def _first_running(runs: _Runs) -> int | None:
@@ -175,9 +179,11 @@ def _solve(program: Program) -> AxisSolution:
         return AxisSolution(modulus=1)
     modulus = _minimal_period(set(first), period)
     residues = tuple(sorted({r % modulus for r in first}))
-    intercepts = {r: Fraction(out) - slope * n for r, (n, out) in first.items()}
+    outputs = runs.strict.outputs
+    flattened = bool(outputs) and not probe.by_id[outputs[0]].shape.output_size
+    intercepts = {} if flattened else {r: Fraction(out) - slope * n for r, (n, out) in first.items()}
     return AxisSolution(modulus, residues, min(n for n, _ in first.values()), slope, period,
-                        tuple(sorted(intercepts.items())))
+                        tuple(sorted(intercepts.items())), flattened=flattened)
 
 
 def _ratios(plan: PlanGraph, probe: GraphResult) -> tuple[int, Fraction]:
@@ -208,6 +214,13 @@ def _ratios(plan: PlanGraph, probe: GraphResult) -> tuple[int, Fraction]:
                 raise _NotPeriodic(f"{where}: its input grows at {r} per input row but the indices of encoder "
                                    f"stage {j} at {ratio[pool]}: only finitely many sizes match")
             ratio[node.id] = ratio[plan.graph.nodes[plan.graph.position[pool]].inputs[0]]
+            continue
+        if not node.op.spatial_output or not record.input_sizes[0]:  # a flatten, or after it a head or a ReLU:
+            # the features grow with the input (flatten's ratio is its input's); a linear head fixes the sizes
+            reason = node.op.fixed_input_reason()
+            if reason is not None and r != 0:
+                raise _NotPeriodic(f"{where}: {reason}")
+            ratio[node.id] = r
             continue
         try:
             own = node.op.size_ratio(record.shape, 0, record.input_sizes[0][0])
@@ -260,7 +273,7 @@ def valid_input_sizes(program: Program, rank: int, requested: list[Any]) -> tupl
             "residues": list(solution.residues),
             "min": solution.minimum,
             "nearest": nearest,
-            "output_size": output_expression(solution) if solution.residues else None,
+            "output_size": output_expression(solution) if solution.residues and not solution.flattened else None,
         })
         reasons.append(None)
     return forms, reasons

@@ -13,6 +13,7 @@ from convplan.analyses.receptive_field import (
     ReceptiveField,
     compose_axes,
     identity,
+    layer_windows,
     receptive_field_json,
 )
 from convplan.ops import AxisOverlap, Resolver, Value
@@ -190,12 +191,11 @@ def stack_fields(records: list[LayerRecord], rank: int, rf_period: int = MAX_PER
     ``initial``: the fields of the records' input, where they continue a longer stack."""
     fields: list[ReceptiveField | None] = identity(rank) if initial is None else initial
     out = []
-    axes = range(rank)
     shape = windows = None
     for r in records:
         if r.shape is not shape:  # a layer repeated on the same input shares its shape (graph/evaluate.py)
             layer, shape, size = r.layer, r.shape, r.input_size
-            windows = [layer.rf_window(shape, a, size[a]) for a in axes]
+            windows = layer_windows(layer, shape, size, rank)
         fields = compose_axes(fields, windows, max_period=rf_period)  # type: ignore[arg-type]
         out.append(fields)
     return out
