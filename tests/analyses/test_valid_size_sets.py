@@ -213,15 +213,21 @@ class TestNodesWithoutSpatialAxes:
         assert sets["runs"]["extra"] == [15, 16] and sets["runs"]["residues"] == []
 
 
-def _random_graph(rng: random.Random, *, neutral: bool = False, divisible: bool = False) -> dict[str, Any]:
+def _random_graph(rng: random.Random, *, neutral: bool = False, divisible: bool = False,
+                  constants: bool = False) -> dict[str, Any]:
     """``divisible``: with pixel unshuffles (an indivisible size refused: not monotone in the size) and the
-    reflect pads that refuse small maps."""
+    reflect pads that refuse small maps; ``constants``: with constant operands (``other_size``)."""
     nodes: list[dict[str, Any]] = []
     names = ["x"]
     for k in range(rng.randint(2, 7)):
         if neutral and rng.random() < 0.5:
             nid = f"m{k}"
             nodes.append({"id": nid, "inputs": [rng.choice(names[-2:])], **rng.choice(_NEUTRAL)})
+            names.append(nid)
+        if constants and rng.random() < 0.4:
+            nid = f"c{k}"
+            nodes.append({"id": nid, "op": rng.choice(["add", "mul"]), "inputs": [rng.choice(names[-2:])],
+                          "other_size": rng.choice([1, rng.randint(1, 12)])})
             names.append(nid)
         src = rng.choice(names[-3:])
         kind = rng.random()
@@ -249,6 +255,33 @@ def _random_graph(rng: random.Random, *, neutral: bool = False, divisible: bool 
         names.append(nid)
     return body([rng.randint(20, 80)], nodes, align=rng.choice(["none", "crop", "pad"]),
                 training=neutral and rng.random() < 0.3)
+
+
+class TestConstantOperands:
+    """``other_size``: a constant of size 1 is broadcast (every size); of any other size it fixes the map's
+    (PyTorch broadcasting: the map must be 1 or that size), so the sets are finite."""
+
+    def test_a_position_embedding_fixes_the_input(self) -> None:
+        sets = _sets(body([10], [{"id": "a", "op": "add", "inputs": ["x"], "other_size": [16]}], channels=4))
+        assert (sets["runs"]["residues"], sets["runs"]["extra"]) == ([], [1, 16])
+        assert sets["runs"]["output_size"] == {"a": {"1": 16, "16": 16}}
+        assert sets["same_size"]["extra"] == [16]
+
+    def test_after_a_strided_conv(self) -> None:
+        # floor((n - 3)/2) + 1 in {1, 4}: n in {3, 4, 9, 10}; the even ones leave a row unread
+        request = body([10], [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2},
+                              {"id": "m", "op": "mul", "inputs": ["c"], "other_size": 4}])
+        sets = _sets(request)
+        assert (sets["runs"]["extra"], sets["clean"]["extra"]) == ([3, 4, 9, 10], [3, 9])
+        _assert_brute_force(request)
+
+    def test_a_constant_of_size_one_is_broadcast_at_every_size(self) -> None:
+        runs = _sets(body([10], [{"id": "a", "op": "add", "inputs": ["x"], "other_size": 1}]))["runs"]
+        assert (runs["modulus"], runs["residues"], runs["min"], runs["output_size"]) == (1, [0], 1, {"a": {"0": "i"}})
+
+    @pytest.mark.parametrize("seed", range(16))
+    def test_random_graphs_with_constants_equal_brute_force(self, seed: int) -> None:
+        _assert_brute_force(_random_graph(random.Random(seed), constants=True))
 
 
 def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:

@@ -106,3 +106,18 @@ class TestFlattenHeads:
         assert r.status_code == 200, r.text
         assert r.json()["valid_input_sizes"][0] | {"nearest": None} == {
             "modulus": 2, "residues": [0], "min": 4, "nearest": None, "output_size": None}
+
+
+async def test_a_constant_operand_in_a_stage(api_client: httpx.AsyncClient) -> None:
+    # an add of a constant (other_size) is a layer, not a stage's merge (it was a 500); of a size other than 1
+    # it fixes the size, which no periodic form states
+    stage = [{"op": "conv", "kernel_size": 3, "out_channels": 2}, {"op": "add", "other_size": 1}]
+    r = await api_client.post("/v1/plan", json={"input_size": [16], "in_channels": 2, "encoder": [{"layers": stage}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["valid_input_sizes"][0] | {"nearest": None} == {
+        "modulus": 1, "residues": [0], "min": 3, "nearest": None, "output_size": "i - 2"}
+    stage[1]["other_size"] = 14
+    r = await api_client.post("/v1/plan", json={"input_size": [16], "in_channels": 2, "encoder": [{"layers": stage}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["valid_input_sizes_reason"] == [
+        "layer 1 (add): its other_size fixes the size (the input must be 1, broadcast, or the operand's size)"]

@@ -241,7 +241,8 @@ class _Axis:
             if not record.input_sizes[0]:  # no spatial axes left (after a flatten): a head, or a ReLU or a
                 ratios[node.id] = max(in_ratios)  # dropout on its features; growing where any input grows
                 # A head fixes the sizes through the feature count, if it is known (else its check is skipped)
-                if node.op.fixed_input_reason() is not None and in_ratios[0] != 0 and record.in_channels[0] is not None:
+                if node.op.fixed_input_reason(a) is not None and in_ratios[0] != 0 \
+                        and record.in_channels[0] is not None:
                     bounded = True
                 continue
             try:
@@ -254,11 +255,11 @@ class _Axis:
             else:
                 ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios,
                                                        align=self.lenient.align)  # the probe is lenient
-            if node.op.fixed_input_reason() is not None and in_ratios[0] != 0:
+            if node.op.fixed_input_reason(a) is not None and in_ratios[0] != 0:
                 bounded = True
             period = self._period(period, in_ratios[0], own)
         # A fixing node the probe did not reach (it refused the probe's size) may grow: assume it does.
-        bounded = bounded or any(node.op.fixed_input_reason() is not None for node in self.graph.nodes
+        bounded = bounded or any(node.op.fixed_input_reason(a) is not None for node in self.graph.nodes
                                  if node.id not in result.by_id)
         return ratios, period, bounded
 

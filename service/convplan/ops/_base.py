@@ -136,8 +136,9 @@ class OpModel(LayerModel):
         own = self.size_ratio(shape, axis, in_sizes[0][axis])
         return Fraction(0) if own is None else in_ratios[0] * own
 
-    def fixed_input_reason(self) -> str | None:
-        """Why only a bounded range of input sizes can fit this op on a growing input, or None."""
+    def fixed_input_reason(self, axis: int | None = None) -> str | None:
+        """Why only a bounded range of input sizes can fit this op on a growing input (on ``axis``; None:
+        on any axis), or None."""
         return None
 
     def axis_symmetric(self) -> bool:
@@ -230,7 +231,7 @@ class OptionalOutputSize:
             return None
         return super().size_ratio(shape, axis, in_size)  # type: ignore[misc]
 
-    def fixed_input_reason(self) -> str | None:
+    def fixed_input_reason(self, axis: int | None = None) -> str | None:
         if self.output_size is None:
             return None
         return "its output_size is fixed, so only a bounded range of input sizes fits it"

@@ -74,7 +74,7 @@ class Linear(OpModel):
         params = norm(fan_in * fan_out + (fan_out if self.bias else 0))
         return LayerShape([], fan_out, [], [], [], [], params, norm(fan_in * fan_out), {})
 
-    def fixed_input_reason(self) -> str | None:
+    def fixed_input_reason(self, axis: int | None = None) -> str | None:
         return "its in_features fixes the flattened size, so only a bounded range of input sizes fits it"
 
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:

@@ -124,9 +124,12 @@ class Elementwise(_Merge):
             ctx.fail("other_size stands for a second operand: give it with one input only", param="other_size",
                      type="value_error.inputs")
         out = list(sizes[0])
+        # A constant's size is no map's: unequal, it fixes the input's size as a linear head does ("size.fixed":
+        # the valid-size scan reads the maps past it), where two maps are a merge that a crop or pad can fix
+        kind = "merge" if self.other_size is None else "size.fixed"
         for k, other in enumerate(sizes[1:], start=1):
             for a in range(ctx.rank):
-                out[a] = _broadcast(ctx, out[a], other[a], k, a)
+                out[a] = _broadcast(ctx, out[a], other[a], k, a, kind)
         return _identity_shape(ctx, out, self._channels(ctx, channels))
 
     def _channels(self, ctx: LayerContext, channels: list[Value | None]) -> Value | None:
@@ -146,11 +149,28 @@ class Elementwise(_Merge):
     def output_ratio(self, shape: LayerShape, axis: int, in_sizes: list[list[Value]],
                      in_ratios: list[Fraction], *, align: str = "none") -> Fraction:
         if len(in_ratios) == 1:
-            return in_ratios[0]  # a constant operand (other_size) is broadcast or equal: never aligned
+            # a constant operand (other_size) is broadcast or equal, never aligned: of size 1 it follows the
+            # input; of any other size it is the output's, whatever the input (1 or that size)
+            return in_ratios[0] if self.fixed_input_reason(axis) is None else Fraction(0)
         return super().output_ratio(shape, axis, in_sizes, in_ratios, align=align)
 
+    def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
+        if self.fixed_input_reason(axis) is not None:
+            return None  # the output is the constant's size, whatever the input
+        return super().size_ratio(shape, axis, in_size)
 
-def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: int) -> Value:
+    def fixed_input_reason(self, axis: int | None = None) -> str | None:
+        if self.other_size is None:
+            return None
+        sizes = self.other_size if isinstance(self.other_size, list) else [self.other_size]
+        if axis is not None and isinstance(self.other_size, list):
+            sizes = sizes[axis:axis + 1]
+        if all(size == 1 for size in sizes):
+            return None
+        return "its other_size fixes the size (the input must be 1, broadcast, or the operand's size)"
+
+
+def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: int, kind: str) -> Value:
     """ATen's ``infer_size``: equal, or one of them 1."""
     if a_size == b_size:
         return a_size
@@ -159,5 +179,5 @@ def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: in
     if b_size == 1:
         return a_size
     ctx.require(norm(a_size - b_size), "==", 0, f"The size of tensor a ({show(a_size)}) must match the size of tensor "
-                f"b ({show(b_size)}) at non-singleton dimension {axis + 2} (input {k})", axis=axis, type="merge")
+                f"b ({show(b_size)}) at non-singleton dimension {axis + 2} (input {k})", axis=axis, type=kind)
     return a_size

@@ -200,7 +200,7 @@ def _ratios(plan: PlanGraph, probe: GraphResult) -> tuple[int, Fraction]:
         node = record.node
         r = ratio[node.inputs[0]]
         where = f"layer {node.index} ({node.op.op})"
-        if node.op.merges:
+        if node.op.merges and len(node.inputs) > 1:  # a stage's merge (a layer's add of a constant is a layer)
             r_skip, r_dec = ratio[node.inputs[0]], ratio[node.inputs[1]]
             if r_skip != r_dec:
                 raise _NotPeriodic(f"decoder stage {node.loc[2]} merges maps at different scales (the skip grows by "
