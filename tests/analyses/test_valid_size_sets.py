@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -282,6 +282,43 @@ class TestConstantOperands:
     @pytest.mark.parametrize("seed", range(16))
     def test_random_graphs_with_constants_equal_brute_force(self, seed: int) -> None:
         _assert_brute_force(_random_graph(random.Random(seed), constants=True))
+
+
+class TestOtherAxesSymbolic:
+    """Input sizes ``["H", "W"]``: where every node's rules on an axis read that axis alone, each axis is solved
+    on its own 1-D slice, whatever the other is (they were null)."""
+
+    NODES: ClassVar[list[dict[str, Any]]] = [
+        {"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2},
+        {"id": "p", "op": "max_pool", "inputs": ["c"], "kernel_size": [2, 3]},
+        {"id": "a", "op": "add", "inputs": ["p"], "other_size": [1, 5]}]
+
+    def test_each_axis_has_the_sets_it_has_beside_a_number(self) -> None:
+        symbolic = run_graph(GraphRequest.model_validate(body(["H", "W"], self.NODES)))  # in SymPy: the sizes
+        assert symbolic["valid_input_sizes_reason"] == [None, None]
+        numeric = run_graph(GraphRequest.model_validate(body([13, 33], self.NODES)), symbolic=False)
+        for axis in range(2):
+            for kind in ("runs", "clean", "same_size"):
+                assert symbolic["valid_input_sizes"][axis][kind] | {"nearest": None} == \
+                    numeric["valid_input_sizes"][axis][kind] | {"nearest": None}
+
+    def test_a_constant_operand_accepts_two_clusters(self) -> None:
+        # the pooled map is 1 (broadcast) or 5: W in 7..12 or 31..36; the scan goes on past the gap
+        runs = run_graph(GraphRequest.model_validate(body(["H", "W"], self.NODES)))["valid_input_sizes"][1]["runs"]
+        assert runs["extra"] == [*range(7, 13), *range(31, 37)] and runs["residues"] == []
+        _assert_brute_force(body([40], [{**node, "kernel_size": 3} if node["id"] == "p" else
+                                        {**node, "other_size": 5} if node["id"] == "a" else node
+                                        for node in self.NODES]))
+
+    def test_a_norm_reading_every_axis_keeps_them_null(self) -> None:
+        # GroupNorm refuses one value per group over all axes: an axis's sets depend on the other's size
+        out = run_graph(GraphRequest.model_validate(body(["H", 32], [
+            {"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2, "out_channels": 4},
+            {"id": "n", "op": "group_norm", "inputs": ["c"], "num_groups": 4}], channels=1)))
+        assert out["valid_input_sizes"][0] is not None and out["valid_input_sizes"][1] is None
+        assert out["valid_input_sizes_reason"][1] == (
+            "the size of input 'x' on axis 0 (H) is another free symbol: valid sizes need every other size numeric, "
+            "and node 'n' (group_norm) reads more than one axis")
 
 
 def _drops(node: dict[str, Any], result: dict[str, Any]) -> bool:

@@ -97,6 +97,25 @@ class TestHeads:
         runs = out["valid_input_sizes"][0]["runs"]
         assert runs["residues"] == [] and runs["extra"] == [12, 13]
 
+    @pytest.mark.parametrize("op", [
+        {"op": "conv", "kernel_size": 1, "out_channels": 2}, {"op": "max_pool", "kernel_size": 1},
+        {"op": "upsample", "scale_factor": 2}, {"op": "pad", "padding": 1}, {"op": "instance_norm"},
+        {"op": "local_response_norm", "size": 2}, {"op": "adaptive_avg_pool", "output_size": 1}])
+    def test_a_spatial_op_after_a_flatten_is_refused(self, op: dict) -> None:
+        # PyTorch refuses the (N, F) features in its 2-d and 3-d layers (and LocalResponseNorm in any); its 1-d
+        # ones would read them as one unbatched (C, L) sample
+        nodes = [{"id": "f", "op": "flatten", "inputs": ["x"]}, {"id": "s", "inputs": ["f"], **op}]
+        with pytest.raises(LayerError, match="it needs spatial axes, but its input has none: it follows a flatten"):
+            _run([7], nodes, channels=3)
+
+    @pytest.mark.parametrize("op", [{"op": "relu"}, {"op": "dropout"}, {"op": "batch_norm"},
+                                    {"op": "group_norm", "num_groups": 3}, {"op": "layer_norm", "normalized_shape": 21},
+                                    {"op": "softmax", "dim": 1}, {"op": "flatten"}])
+    def test_feature_ops_after_a_flatten_run(self, op: dict) -> None:
+        nodes = [{"id": "f", "op": "flatten", "inputs": ["x"]}, {"id": "s", "inputs": ["f"], **op}]
+        out = _run([7], nodes, channels=3)
+        assert out["ok"] and out["outputs"][0]["size"] == [] and out["outputs"][0]["channels"] == 21
+
     def test_linear_needs_a_flattened_input(self) -> None:
         nodes = [{"id": "fc", "op": "linear", "inputs": ["x"], "in_features": 3, "out_features": 4}]
         with pytest.raises(LayerError, match="flattened input"):

@@ -21,6 +21,7 @@ pattern does not describe are ``extra``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
@@ -44,6 +45,10 @@ MAX_EXTRA = 64
 
 class _NoForm(Exception):
     """No closed form on this axis: the message says why."""
+
+
+class _OtherSymbol(_NoForm):
+    """Another entry of the inputs' sizes is a free symbol: the run needs a number there."""
 
 
 @dataclass(kw_only=True)
@@ -99,7 +104,8 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     op treats the axes alike, every input has the same size on both) has axis 0's sets: solved once."""
     first = graph.first_input
     rank = len(first.size)
-    scan = ScanGraph.of(graph, getattr(resolver_factory(), "training", False))
+    training = getattr(resolver_factory(), "training", False)
+    scan = ScanGraph.of(graph, training)
     symmetric = all(node.op.axis_symmetric() for node in graph.nodes)
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
@@ -109,12 +115,37 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
             reasons.append(None)
             continue
         try:
-            forms.append(_Axis(scan, resolver_factory, inputs, raw_sizes, axis, limits).solve())
+            try:
+                forms.append(_Axis(scan, resolver_factory, inputs, raw_sizes, axis, limits).solve())
+            except _OtherSymbol as exc:
+                sliced = _slice(graph, inputs, raw_sizes, axis, training)
+                if isinstance(sliced, str):
+                    raise _NoForm(f"{exc}, and {sliced}") from None
+                forms.append(_Axis(ScanGraph.of(sliced[0], training), resolver_factory, *sliced[1:], 0,
+                                   limits).solve())
             reasons.append(None)
         except _NoForm as exc:
             forms.append(None)
             reasons.append(str(exc))
     return forms, reasons
+
+
+def _slice(graph: Graph, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], axis: int, training: bool
+           ) -> tuple[Graph, dict[str, Tensor], dict[str, list[Any]]] | str:
+    """The graph on one spatial axis (``OpModel.along_axis``) and its inputs there, where every node's rules on
+    an axis read that axis alone (``OpModel.separable``): the axis's sets do not depend on the other axes'
+    sizes then, so a free symbol there does not stop them. Where some node reads several axes: why not."""
+    rank = len(graph.first_input.size)
+    if any(len(t.size) != rank for t in inputs.values()):
+        return "the inputs have different numbers of spatial axes"
+    mixing = next((node for node in graph.nodes if not node.op.separable(training)), None)
+    if mixing is not None:
+        return f"node {mixing.id!r} ({mixing.op.op}) reads more than one axis"
+    nodes = tuple(dataclasses.replace(node, op=node.op.along_axis(axis)) for node in graph.nodes)
+    specs = tuple(dataclasses.replace(spec, size=[spec.size[axis]]) for spec in graph.inputs)
+    tensors = {name: Tensor([t.size[axis]], t.channels, [t.maps[axis]] if t.maps else []) for name, t in inputs.items()}
+    return (dataclasses.replace(graph, inputs=specs, nodes=nodes), tensors,
+            {name: [sizes[axis]] for name, sizes in raw_sizes.items()})
 
 
 def _mirrors(inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], rank: int, axis: int) -> bool:
@@ -159,7 +190,7 @@ class _Axis:
                 if (name, a) == (self.first, self.axis) or (type(mine) is str and raw == mine):
                     out.setdefault(name, []).append(a)
                 elif type(value) is not int:
-                    raise _NoForm(f"the size of input {name!r} on axis {a} ({raw}) is another free symbol: valid "
+                    raise _OtherSymbol(f"the size of input {name!r} on axis {a} ({raw}) is another free symbol: valid "
                                   "sizes need every other size numeric")
         return out
 
@@ -325,7 +356,7 @@ class _Axis:
             for n in range(1, start):
                 self._row(rows, n)
         if bounded:
-            end = self._scan_bounded(rows, start, period)
+            end = self._scan_bounded(rows, start, period, ratios)
         elif self._one_period(ratios, probe):
             end = self._scan_periodic(rows, start, stable + period, period, confirm=False)
         else:
@@ -447,19 +478,37 @@ class _Axis:
             return True
         return apart
 
-    def _scan_bounded(self, rows: dict[int, Any], start: int, period: int) -> int:
-        """A fixing node (a linear head, a fixed output_size) on a growing map: the members lie in a bounded
-        range, since the fixed quantity grows with the input. Scan until two periods of non-members follow the
-        last member (or, before any member, a long stretch)."""
+    def _scan_bounded(self, rows: dict[int, Any], start: int, period: int, ratios: dict[str, Fraction]) -> int:
+        """A fixing node (a linear head, a fixed output_size, a constant operand) on a growing map: the members
+        lie in a bounded range, since the fixed quantity grows with the input. Where a node says which input
+        sizes it accepts (``OpModel.accepted_sizes``: a constant operand's 1 or its size, which leave a gap
+        between), the scan ends once such a node's input, growing, is past them: every larger size is
+        refused there. Otherwise: once two periods of non-members follow the last member (or, before any
+        member, a long stretch)."""
+        a = self.axis
+        bounds = [(node.inputs[0], max(accepted)) for node in self.scan.full.nodes
+                  if (accepted := node.op.accepted_sizes(a)) is not None and ratios.get(node.inputs[0], 0) > 0]
+
+        def past(n: int) -> bool:
+            result = self._run(n, lenient=True)
+            for name, bound in bounds:
+                if result is not None and (name in result.inputs or self.scan.reached(name, result)):
+                    size = self.scan.output_size(name, result)
+                    if size and size[a] > bound:
+                        return True
+            return False
+
         n, last = start, None
         quiet = 2 * max(period, 8)
         while True:
             if self._row(rows, n)[0]:
                 last = n
             n += 1
-            if last is not None and n - last > quiet:
-                return n
-            if last is None and n - start > max(4 * period, 4096):
+            if bounds:
+                if past(n - 1):
+                    return n
+                continue
+            if (last is not None and n - last > quiet) or (last is None and n - start > max(4 * period, 4096)):
                 return n
 
     def _reduce(self, rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]], start: int, end: int, period: int,

@@ -202,6 +202,10 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
         channels = [first.channels] if len(ins) == 1 else [t.channels for t in ins]
         merge = None
         try:
+            if not first.size and not op.reads_features:
+                ctx.fail("it needs spatial axes, but its input has none: it follows a flatten (on the (N, F) "
+                         "features PyTorch's 2-d and 3-d layers refuse, and its 1-d ones would take the batch "
+                         "for channels); put it before the flatten", type="value_error.rank")
             if op.merges and len(ins) > 1:
                 rank = ctx.rank
                 for k, t in enumerate(ins[1:], start=1):

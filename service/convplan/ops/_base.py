@@ -99,6 +99,10 @@ class OpModel(LayerModel):
     periodic_map: ClassVar[bool] = False
     #: False when the op leaves no spatial axes (flatten, linear).
     spatial_output: ClassVar[bool] = True
+    #: Whether it runs on flattened features (an ``(N, F)`` tensor, no spatial axes), as torch.nn's
+    #: activations, dropout, BatchNorm1d, GroupNorm, LayerNorm, Linear and the merges do. The others (conv,
+    #: pools, resizes, pads, InstanceNorm, LocalResponseNorm) are refused there, as PyTorch refuses a 2-D input.
+    reads_features: ClassVar[bool] = False
     #: The fields that give a value per spatial axis (a scalar or a list), when the op otherwise treats every
     #: axis alike (``axis_symmetric``); None where it does not, or where no one has checked.
     axis_fields: ClassVar[tuple[str, ...] | None] = None
@@ -168,11 +172,24 @@ class OpModel(LayerModel):
         rank overrides this with a 1-D layer of the same size rule and coordinate map."""
         data = self.model_dump(mode="python", exclude_unset=True)
         data["op"] = self.op
-        for name in _PER_AXIS:
+        for name in {*_PER_AXIS, *(self.axis_fields or ())}:
             value = data.get(name)
             if isinstance(value, list):
                 data[name] = [value[axis]]
         return type(self).model_validate(data)
+
+    def accepted_sizes(self, axis: int) -> tuple[int, ...] | None:
+        """The only input sizes this op accepts on ``axis``, where it fixes them to a few numbers (a constant
+        operand's); None where it takes a range or says nothing."""
+        return None
+
+    def separable(self, training: bool) -> bool:
+        """Whether this op on one spatial axis, its sizes, refusals and channels, depends on that axis's size
+        and per-axis fields alone (``axis_fields``), so that ``along_axis`` is exact: a graph of such ops is
+        solved on each axis's 1-D slice whatever the other axes' sizes are (a free symbol, say). Not so for
+        ops with unchecked fields, nor where a refusal reads every axis (a norm's one-element statistics),
+        nor where the channels follow the rank (pixel shuffles)."""
+        return self.axis_fields is not None
 
     def drops_rows(self, shape: LayerShape, axis: int) -> bool:
         """Whether the layer discards input rows that a window would read (the valid-size ``clean`` rule;

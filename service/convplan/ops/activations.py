@@ -59,6 +59,7 @@ class Elu(ShapeNeutral):
     """``torch.nn.ELU`` and ``CELU``."""
 
     names = ("elu", "celu")
+    checks_parameters_only = True
 
     op: Literal["elu", "celu"]
     alpha: Number = 1.0
@@ -74,6 +75,7 @@ class Rrelu(ShapeNeutral):
     """``torch.nn.RReLU`` (random slopes in training, their mean in eval)."""
 
     names = ("rrelu",)
+    checks_parameters_only = True
 
     op: Literal["rrelu"]
     lower: Number = 1.0 / 8
@@ -90,6 +92,7 @@ class Prelu(ShapeNeutral):
     """``torch.nn.PReLU``: ``num_parameters`` learnable slopes, 1 or one per channel."""
 
     names = ("prelu",)
+    checks_parameters_only = True
 
     op: Literal["prelu"]
     num_parameters: Scalar = Field(1, description="1 (one shared slope) or the number of channels.")

@@ -27,6 +27,7 @@ class Flatten(OpModel):
 
     names = ("flatten",)
     spatial_output = False
+    reads_features = True
 
     op: Literal["flatten"]
 
@@ -50,6 +51,7 @@ class Linear(OpModel):
 
     names = ("linear",)
     spatial_output = False
+    reads_features = True
 
     op: Literal["linear"]
     in_features: Scalar

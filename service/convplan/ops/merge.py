@@ -35,6 +35,7 @@ def _identity_shape(ctx: LayerContext, out: list[Value], channels: Value | None)
 class _Merge(OpModel):
     max_inputs: ClassVar[int | None] = None
     merges: ClassVar[bool] = True
+    reads_features: ClassVar[bool] = True  # features concatenated, added or multiplied
     periodic_map: ClassVar[bool] = True  # the identity, or none where input 0 was broadcast
     axis_fields: ClassVar[tuple[str, ...] | None] = ()
     #: Whether a size-1 axis is stretched to the others' size (elementwise ops), not compared.
@@ -158,6 +159,12 @@ class Elementwise(_Merge):
         if self.fixed_input_reason(axis) is not None:
             return None  # the output is the constant's size, whatever the input
         return super().size_ratio(shape, axis, in_size)
+
+    def accepted_sizes(self, axis: int) -> tuple[int, ...] | None:
+        if self.fixed_input_reason(axis) is None:
+            return None
+        size = self.other_size[axis] if isinstance(self.other_size, list) else self.other_size
+        return (1, size) if type(size) is int else None  # broadcast from 1, or equal
 
     def fixed_input_reason(self, axis: int | None = None) -> str | None:
         if self.other_size is None:

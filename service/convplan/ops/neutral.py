@@ -31,6 +31,9 @@ class ShapeNeutral(OpModel):
     axis_fields: ClassVar[tuple[str, ...] | None] = ()
     shape_neutral: ClassVar[bool] = True
     periodic_map: ClassVar[bool] = True  # the identity
+    reads_features: ClassVar[bool] = True  # pointwise or per channel; the norms that need spatial axes say no
+    #: Whether ``check`` reads parameters and channels only, never the sizes (``separable``).
+    checks_parameters_only: ClassVar[bool] = False
 
     def params(self, ctx: LayerContext, channels: Value | None) -> Value | None:
         """Learnable parameters (None where they need an unknown channel count)."""
@@ -54,6 +57,11 @@ class ShapeNeutral(OpModel):
 
     def rf_window(self, shape: LayerShape, axis: int, in_size: Value) -> Window | None:
         return Window.identity()  # pointwise: each output reads its own pixel
+
+    def separable(self, training: bool) -> bool:
+        # A refusal (``check``) may read every axis (the norms' statistics): only one that refuses nothing here is
+        # known not to; ops whose checks read parameters and channels alone say so
+        return self.transparent(training) or type(self).checks_parameters_only
 
 
 @register

@@ -91,6 +91,7 @@ class InstanceNorm(_StatisticsNorm):
     """``torch.nn.InstanceNorm1d/2d/3d`` (PyTorch's defaults: no affine parameters, no running statistics)."""
 
     names = ("instance_norm",)
+    reads_features = False  # statistics over spatial elements, which flattened features have none of
     # F.instance_norm: use_input_stats = training or not track_running_stats.
     refusal = "Expected more than 1 spatial element when training (spatial size {size}; {when})"
     refused_when = ("in training", "without running statistics, in eval too")
@@ -181,6 +182,8 @@ class LocalResponseNorm(ShapeNeutral):
     """``torch.nn.LocalResponseNorm`` (across channels; no parameters)."""
 
     names = ("local_response_norm",)
+    reads_features = False  # PyTorch: "Expected 3D or higher dimensionality input"
+    checks_parameters_only = True
 
     op: Literal["local_response_norm"]
     size: Scalar = Field(description="Neighbouring channels used for normalisation.")

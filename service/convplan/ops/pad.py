@@ -43,6 +43,9 @@ class _FitToSize:
     def axis_symmetric(self) -> bool:
         return self.axes is None and super().axis_symmetric()  # type: ignore[misc, no-any-return]
 
+    def separable(self, training: bool) -> bool:
+        return self.axes is None and super().separable(training)  # type: ignore[misc, no-any-return]
+
     def given_or_fitted_pairs(self, ctx: LayerContext, size: list[Value], field: str, *,
                               grow: bool) -> list[tuple[Value, Value]]:
         """Per axis ``(before, after)``: the amounts ``field`` gives, or those fitting ``size`` to ``size_of``
