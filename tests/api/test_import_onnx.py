@@ -73,6 +73,18 @@ class TestImportOnnx:
         body = problem(await post(api_client, example_model(), "?input=1x1x6.4x2"), 422, "invalid-request")
         assert body["errors"][0]["loc"] == ["query", "input", 0]
 
+    @pytest.mark.parametrize(("query", "detail"), [
+        ("?input=1x3x32x32", "input 'x': channels 3 differs from the model's 1"),
+        ("?input=1x1x32", "input 'x' has rank 4, the shape given 3"),
+        ("?input=2x1x32x32", "input 'x': batch 2 differs from the model's 1"),
+        ("?input=1x1x8x8&input=y:1x1x32x32", "the model has no input 'y' (its inputs: 'x')")])
+    async def test_a_shape_the_model_cannot_take_is_the_requests_fault(self, api_client: httpx.AsyncClient,
+                                                                        query: str, detail: str) -> None:
+        # the model is fine: the query is wrong (it said invalid-model)
+        body = problem(await post(api_client, example_model(), query), 422, "invalid-request")
+        assert body["detail"] == detail
+        assert body["errors"][0]["loc"] == ["query", "input", query.count("&")]
+
     async def test_json_body_is_415(self, api_client: httpx.AsyncClient) -> None:
         response = await api_client.post("/v1/import/onnx", json={"model": "x"})
         problem(response, 415, "unsupported-media-type")

@@ -9,7 +9,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from convplan.errors import InvalidModel, UnsupportedModel
+from convplan.errors import InvalidModel, InvalidRequest, UnsupportedModel
 from convplan.frontends.onnx import import_onnx
 from convplan.graph.schema import GraphRequest
 from convplan.ops import OPS
@@ -478,9 +478,9 @@ class TestInputsAndNames:
         data = model([node("Relu", ["x"], ["y"])])
         assert import_onnx(data, inputs=["1x3x64x48"]).graph["inputs"][0]["size"] == [64, 48]
         assert import_onnx(data, inputs=["x:1x3xAxB"]).graph["inputs"][0]["size"] == ["A", "B"]
-        with pytest.raises(InvalidModel, match="channels 4 differs"):
+        with pytest.raises(InvalidRequest, match="channels 4 differs"):  # the request's fault, not the model's
             import_onnx(data, inputs=["1x4x64x64"])
-        with pytest.raises(InvalidModel, match="rank"):
+        with pytest.raises(InvalidRequest, match="rank"):
             import_onnx(data, inputs=["1x3x64"])
 
     @pytest.mark.parametrize("shape", [(1, 3), (1, 3, 2, 2, 2, 2)])

@@ -59,7 +59,7 @@ def import_onnx(
     importer = Importer(model, limits.max_size, HANDLERS)
     importer.prepare()
     for index, text in enumerate(inputs):
-        importer.set_input_shape(*parse_input_option(text, index))
+        importer.set_input_shape(*parse_input_option(text, index), index)
     importer.walk()
     graph_inputs = []
     for info in importer.inputs:

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from convplan.errors import ErrorItem, InvalidModel, UnsupportedModel
+from convplan.errors import ErrorItem, InvalidModel, InvalidRequest, UnsupportedModel
 from convplan.frontends.onnx._declared import DeclaredSizes
 from convplan.frontends.onnx._names import NameSpace
 from convplan.frontends.onnx._shapes import Item, Leaf, leaf, leaves, print_expr, sample_worlds
@@ -394,22 +394,25 @@ class Importer:
         perm = self.attr(readers[0], "perm")
         return perm is not None and list(perm) == [0, rank - 1, *range(1, rank - 1)]
 
-    def set_input_shape(self, key: str | None, shape: list[int | str]) -> None:
-        """Apply a ``--input``/``input=`` override: ``key`` an ONNX input name or None for the first."""
+    def set_input_shape(self, key: str | None, shape: list[int | str], index: int = 0) -> None:
+        """Apply a ``--input``/``input=`` override (the ``index``-th): ``key`` an ONNX input name or None for the
+        first. A shape the model cannot take is the request's fault, not the model's: invalid-request."""
         info = self.inputs[0] if key is None else next((i for i in self.inputs if key in (i.onnx_name, i.name)),
                                                      None)
-        where = ("query", "input")
+        where = ("query", "input", index)
         if info is None:
-            raise InvalidModel(f"the model has no input {key!r}", [ErrorItem(where, f"no input {key!r}", "input")])
+            names = ", ".join(repr(i.onnx_name) for i in self.inputs)
+            raise InvalidRequest(f"the model has no input {key!r} (its inputs: {names})",
+                                 [ErrorItem(where, f"no input {key!r}", "input")])
         if len(shape) != len(info.shape):
-            raise InvalidModel(f"input {info.onnx_name!r} has rank {len(info.shape)}, the shape given {len(shape)}",
+            raise InvalidRequest(f"input {info.onnx_name!r} has rank {len(info.shape)}, the shape given {len(shape)}",
                                [ErrorItem(where, "rank differs from the model's", "input")])
         fixed = [0, len(shape) - 1] if info.nhwc else [0, 1]
         for axis in fixed:
             declared = info.shape[axis]
             if isinstance(declared, int) and isinstance(shape[axis], int) and declared != shape[axis]:
                 what = "batch" if axis == 0 else "channels"
-                raise InvalidModel(f"input {info.onnx_name!r}: {what} {shape[axis]} differs from the model's "
+                raise InvalidRequest(f"input {info.onnx_name!r}: {what} {shape[axis]} differs from the model's "
                                    f"{declared}", [ErrorItem(where, f"{what} differs from the model's", "input")])
         spatial = list(range(1, len(shape) - 1)) if info.nhwc else list(range(2, len(shape)))
         info.size = [shape[a] if isinstance(shape[a], int) else self.symbols.name(str(shape[a])) for a in spatial]
