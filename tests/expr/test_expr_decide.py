@@ -84,6 +84,8 @@ def test_plain_ints_and_latex() -> None:
     H = T.symbol("H")
     assert decide(3, ">=", 2, T) == Decision(True, None, None)
     assert decide(H, ">=", 6, T).condition_latex == r"H \geq 6"
+    odd = parse_expression("__import__", SymbolTable())
+    assert decide(odd, ">=", 6, SymbolTable()).condition_latex == r"\mathrm{\_\_import\_\_} \geq 6"
     assert decide(H, "!=", 6, T).condition_latex == r"H \neq 6"
     with pytest.raises(ValueError):
         decide(H, "=>", 6, T)

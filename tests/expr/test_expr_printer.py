@@ -99,6 +99,16 @@ def test_latex() -> None:
     assert "lceil" in to_latex(parse_expression("ceil(H/2)", T))
 
 
+@pytest.mark.parametrize(("name", "latex"), [
+    ("H_in", "H_{in}"), ("k_1", "k_{1}"), ("alpha", r"\alpha"), ("W2", "W_{2}"),
+    # SymPy's sub/superscript convention mangles these ("__import^{}"): upright, underscores as written
+    ("__import__", r"\mathrm{\_\_import\_\_}"), ("_k", r"\mathrm{\_k}"), ("H__2", r"\mathrm{H\_\_2}"),
+    ("a_", r"\mathrm{a\_}")])
+def test_latex_of_a_name(name: str, latex: str) -> None:
+    assert to_latex(parse_expression(name, T)) == latex
+    assert to_latex(parse_expression(f"{name} + 1", T)) == f"{latex} + 1"
+
+
 def test_printer_never_uses_sympy_str() -> None:
     # SymPy would print 'Mod(H, 2)', 'ceiling(...)', 'Min(...)': none of those is in our grammar.
     text = to_text(parse_expression("min(H%2, ceil(H/3)) + max(W, 2)", T))

@@ -29,7 +29,7 @@ from sympy import Add, Max, Min, ceiling, floor
 
 from ._bounds import interval
 from ._build import as_fraction, int_valued, rebuild, to_sympy
-from ._printer import to_text
+from ._printer import latex_text, to_text
 from ._simplify import canonicalize, size
 from ._symbols import SymbolTable
 
@@ -316,7 +316,7 @@ def decide(
         return Decision(value, None, None)
     left, op, right = _sides(reduced, reduced_rel, less=relation in ("<=", "<"))
     text = f"{to_text(left)} {op} {to_text(right)}"
-    latex = f"{sympy.latex(left)} {_LATEX[op]} {sympy.latex(right)}"
+    latex = f"{latex_text(left)} {_LATEX[op]} {latex_text(right)}"
     return Decision(None, text, latex)
 
 

@@ -184,4 +184,19 @@ def to_latex(value: int | Fraction | sympy.Expr) -> str | None:
         value = sympy.Rational(value.numerator, value.denominator)
     if not isinstance(value, sympy.Expr):
         raise TypeError(f"not an expression value: {type(value).__name__}")
-    return str(sympy.latex(value))
+    return latex_text(value)
+
+
+def _plain(name: str) -> bool:
+    """A name SymPy typesets as intended: a letter, then letters and digits, "_" parts as subscripts (H_in:
+    H_{in}); no empty part (a leading, doubled or trailing "_")."""
+    return name[:1].isalpha() and all(part.isascii() and part.isalnum() for part in name.split("_"))
+
+
+def latex_text(value: sympy.Expr | int | Fraction) -> str:
+    """``sympy.latex``, but a name that its sub/superscript convention would mangle (``__import__`` became
+    ``__import^{}``: a leading, doubled or trailing "_") is set upright with its underscores as written."""
+    expr = sympy.Rational(value.numerator, value.denominator) if isinstance(value, (int, Fraction)) else value
+    odd = {s: r"\mathrm{" + s.name.replace("_", r"\_") + "}" for s in expr.free_symbols
+           if isinstance(s, sympy.Symbol) and not _plain(s.name)}
+    return str(sympy.latex(expr, symbol_names=odd) if odd else sympy.latex(expr))
