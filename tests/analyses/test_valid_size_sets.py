@@ -511,6 +511,25 @@ class TestGraphReceptiveFields:
         assert (field["jump"], field["period"], field["size"], field["size_min"]) == (1, 16, 204, 188)
         assert [m["rf_aligned"] for m in out["merges"]] == [True] * 4
 
+    def test_a_mismatch_under_align_none_still_says_rf_aligned(self) -> None:
+        # no fix applied: the residual's conv output is centred 1 pixel in, its shortcut 0 (it was null)
+        out = run_graph(GraphRequest.model_validate(body([8], [
+            {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3},
+            {"id": "m", "op": "add", "inputs": ["a", "x"]}], valid_sizes=False)), symbolic=False)
+        assert out["mismatch"]["node"] == "m" and out["merges"][0]["rf_aligned"] is False
+        assert "node m: the inputs' receptive fields are centred differently (rf_aligned false): the merge " \
+               "combines pixels that see different parts of the input" in out["warnings"]
+
+    def test_a_merge_shifted_by_half_a_pixel_is_warned(self) -> None:
+        # k2 centres its output between two input pixels: no crop or pad registers it (plan/skips.py says so too)
+        out = run_graph(GraphRequest.model_validate(body([8], [
+            {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 2},
+            {"id": "b", "op": "conv", "inputs": ["x"], "kernel_size": 1},
+            {"id": "m", "op": "add", "inputs": ["a", "b"]}], align="crop", valid_sizes=False)), symbolic=False)
+        assert out["merges"][0]["offset"] == [[0], [-0.5]]
+        assert "node m: input 1 (b), axis 0: the maps are shifted by a fraction of a pixel (offset -1/2); no crop " \
+               "or pad can register them" in out["warnings"]
+
 
 class TestOnePeriod:
     """The scan's shortcut (``_Axis._one_period``: one period beyond the settling size, no second one confirming

@@ -353,19 +353,26 @@ def graph_fields(result: Any, max_period: int = MAX_PERIOD) -> tuple[dict[str, l
             continue
         merge = record.merge
         if merge is not None:
-            per_axis: list[ReceptiveField | None] = []
-            verdicts: list[bool | None] = []
-            for a in range(rank):
-                kept = [k for k in range(len(ins)) if not merge.broadcast[k][a]]
-                axis_fields = [None if ins[k] is None else ins[k][a] for k in kept]  # type: ignore[index]
-                shifts = [merge.applied_pads[k][a][0] for k in kept]
-                shifted = [compose(f, translation(norm(-s)), max_period=max_period)
-                           for f, s in zip(axis_fields, shifts)]
-                per_axis.append(join(shifted, max_period=max_period))
-                verdicts.append(rf_aligned(axis_fields, [norm(s) for s in shifts]))
-            fields[node.id] = per_axis
-            aligned[node.id] = False if False in verdicts else (None if None in verdicts else True)
+            fields[node.id], aligned[node.id] = _merged(merge, ins, rank, max_period)
             continue
         windows = layer_windows(node.op, record.shape, record.input_sizes[0], rank)
         fields[node.id] = compose_axes(ins[0], windows, max_period=max_period)
+    stopped = result.mismatch  # a mismatch under align "none": no fix applied, but its inputs' fields are known
+    if stopped is not None and fields.get(stopped.inputs[0]) is not None:
+        aligned[stopped.node] = _merged(stopped, [fields.get(name) for name in stopped.inputs], rank, max_period)[1]
     return fields, aligned
+
+
+def _merged(merge: Any, ins: list[list[ReceptiveField | None] | None], rank: int,
+            max_period: int) -> tuple[list[ReceptiveField | None], bool | None]:
+    """A merge's fields per axis and its ``rf_aligned``."""
+    per_axis: list[ReceptiveField | None] = []
+    verdicts: list[bool | None] = []
+    for a in range(rank):
+        kept = [k for k in range(len(ins)) if not merge.broadcast[k][a]]
+        axis_fields = [None if ins[k] is None else ins[k][a] for k in kept]  # type: ignore[index]
+        shifts = [merge.applied_pads[k][a][0] for k in kept]
+        shifted = [compose(f, translation(norm(-s)), max_period=max_period) for f, s in zip(axis_fields, shifts)]
+        per_axis.append(join(shifted, max_period=max_period))
+        verdicts.append(rf_aligned(axis_fields, [norm(s) for s in shifts]))
+    return per_axis, False if False in verdicts else (None if None in verdicts else True)

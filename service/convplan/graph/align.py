@@ -95,6 +95,10 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
         rel = [relate(ins[k].maps[a], ins[0].maps[a]) for k in range(count)]
         for k in range(count):
             offset[k][a] = None if rel[k] is None else rel[k][1]
+            if k in compared and rel[k] is not None and rel[k][0] == 1 and type(rel[k][1]) is Fraction \
+                    and rel[k][1].denominator != 1:  # as plan/skips.py warns a decoder stage's skip
+                warnings.append(f"input {k} ({node.inputs[k]}), axis {a}: the maps are shifted by a fraction of a "
+                                f"pixel (offset {rel[k][1]}); no crop or pad can register them")
         smallest = _extreme(ctx, column, compared, a, largest=False)
         largest = _extreme(ctx, column, compared, a, largest=True)
         equal = _all_equal(ctx, column, compared, a, align)
