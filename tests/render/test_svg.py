@@ -113,6 +113,18 @@ class TestGraphSvg:
         assert response["mismatch"]["detail"] in merge.find(f"{NS}title").text
         assert groups(root, "data-node")["p1"].get("class") == "culprit"
 
+    def test_the_mismatch_is_written_under_the_title(self) -> None:
+        # not only in hover titles: a printed or embedded figure says what went wrong, and the stopped merge
+        # shows its inputs' sizes, not "?"
+        response = json.loads((FIXTURES / "graph_unet_mismatch.json").read_text())
+        root = parse(graph_svg(response))
+        problem = [t for t in root.iter(f"{NS}text") if t.get("class") == "problem"]
+        assert [t.text for t in problem] == [response["mismatch"]["detail"]]
+        merge = next(m for m in response["merges"] if m["node"] == "cat")
+        assert " vs ".join("x".join(map(str, s)) for s in merge["sizes"]) in texts(groups(root, "data-node")["cat"])
+        assert not [t for t in parse(graph_svg(json.loads((FIXTURES / "graph_residual.json").read_text())))
+                    .iter(f"{NS}text") if t.get("class") == "problem"]
+
     def test_applied_crop_is_labelled(self) -> None:
         root = parse(graph_svg(json.loads((FIXTURES / "graph_unet_cropped.json").read_text())))
         assert "crop [0, 1] x [0, 1]" in texts(groups(root, "data-merge")["cat"])

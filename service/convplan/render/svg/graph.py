@@ -34,10 +34,13 @@ _NODE_HEIGHT = 48.0
 _ROW = 96.0
 
 
-def _node_lines(node: dict[str, Any]) -> list[str]:
+def _node_lines(node: dict[str, Any], merge: dict[str, Any] | None = None) -> list[str]:
+    """Name and op, size, channels; a merge that stopped at a mismatch has no size: its inputs' instead."""
     channels = node.get("out_channels")
-    return [f"{node['id']} · {node.get('op', '?')}", fmt_size(node.get("output_size")),
-            f"{'?' if channels is None else channels} ch"]
+    size = fmt_size(node.get("output_size"))
+    if node.get("output_size") is None and merge is not None and isinstance(merge.get("sizes"), list):
+        size = " vs ".join(fmt_size(s) for s in merge["sizes"])
+    return [f"{node['id']} · {node.get('op', '?')}", size, f"{'?' if channels is None else channels} ch"]
 
 
 def _inputs_of(node: dict[str, Any]) -> list[str]:
@@ -72,6 +75,15 @@ def _reason(culprit: Any, detail: Any) -> str:
     return "; ".join(parts)
 
 
+def _problem(response: dict[str, Any]) -> str | None:
+    """The mismatch's or the refusal's detail, if any."""
+    for key in ("mismatch", "failure"):
+        item = response.get(key)
+        if isinstance(item, dict) and item.get("detail"):
+            return str(item["detail"])
+    return None
+
+
 def _edge_label(merge: dict[str, Any], k: int) -> str | None:
     applied = merge.get("applied")
     fixes = merge.get(applied) if isinstance(applied, str) else None
@@ -86,16 +98,19 @@ def graph_svg(response: dict[str, Any]) -> str:
     nodes = [n for n in response.get("nodes") or [] if isinstance(n, dict) and isinstance(n.get("id"), str)]
     everything = _graph_inputs(nodes) + nodes
     by_id = {n["id"]: n for n in everything}
-    widths = {n["id"]: max(110.0, *(text_width(t, 11) + 16 for t in _node_lines(n))) for n in everything}
+    merges = {m.get("node"): m for m in response.get("merges") or [] if isinstance(m, dict)}
+    widths = {n["id"]: max(110.0, *(text_width(t, 11) + 16 for t in _node_lines(n, merges.get(n["id"]))))
+              for n in everything}
     edges = [(u, n["id"]) for n in nodes for u in _inputs_of(n)]
     layout = layered_layout([n["id"] for n in everything], edges, widths)
-    top = 44.0
+    # What went wrong, in words under the title (the hover titles say it again at the nodes concerned)
+    problem = _problem(response)
+    top = 44.0 if problem is None else 64.0
 
     def centre(name: str) -> tuple[float, float]:
         return _MARGIN + layout.x[name], top + layout.layer[name] * _ROW + _NODE_HEIGHT / 2
 
     mismatch = response.get("mismatch") if isinstance(response.get("mismatch"), dict) else None
-    merges = {m.get("node"): m for m in response.get("merges") or [] if isinstance(m, dict)}
     blamed: dict[str, str] = {}
     bad_merges: dict[str, str] = {}
     for name, merge in merges.items():
@@ -116,10 +131,12 @@ def graph_svg(response: dict[str, Any]) -> str:
     outputs = response.get("outputs") or []
     title = "graph: " + ", ".join(f"{o.get('id')} {fmt_size(o.get('size'))}" for o in outputs if isinstance(o, dict))
     title += "" if ok else " (not ok)"
-    right = max(right, text_width(title, 14) + 2 * _MARGIN, 560.0)
+    right = max(right, text_width(title, 14) + 2 * _MARGIN, text_width(problem or "", 12) + 2 * _MARGIN, 560.0)
     doc = SvgDocument(right, 0, title=title)
     doc.add("rect", x=0, y=0, width="100%", height="100%", fill="white")
     doc.text(_MARGIN, 24, title, font_size=14, font_weight="bold", fill=None if ok else MISMATCH_RED)
+    if problem is not None:
+        doc.text(_MARGIN, 44, problem, font_size=12, fill=MISMATCH_RED, class_="problem")
     kinds: list[str] = []
     for node in nodes:
         target = node["id"]
@@ -159,7 +176,7 @@ def graph_svg(response: dict[str, Any]) -> str:
         stroke = MISMATCH_RED if red else KINDS[layer_kind(node)].colour
         doc.add("rect", x=x - widths[name] / 2, y=y - _NODE_HEIGHT / 2, width=widths[name], height=_NODE_HEIGHT,
                 rx=4, fill=fill, stroke=stroke, stroke_width=3 if red else 1)
-        head, size, channels = _node_lines(node)
+        head, size, channels = _node_lines(node, merges.get(name))
         doc.text(x, y - 9, head, text_anchor="middle", font_weight="bold", class_="op")
         doc.text(x, y + 5, size, text_anchor="middle", class_="size")
         doc.text(x, y + 18, channels, text_anchor="middle", font_size=10, fill="#555555", class_="channels")
