@@ -35,6 +35,11 @@ padding_resolved
 padding_resolved_latex
 params_latex
 unread_latex
+jump_latex
+phases_latex
+size_min_latex
+start_latex
+center_latex
 valid_input_sizes_reason
 zero_inserted
 

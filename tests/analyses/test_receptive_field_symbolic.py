@@ -25,7 +25,22 @@ def fields(layers: list[dict[str, Any]], size: list[Any] | None = None, channels
     request: dict[str, Any] = {"input_size": size or [256], "in_channels": channels, "layers": layers}
     if symbols:
         request["symbols"] = symbols
-    return [layer["receptive_field"][0] for layer in run_shapes(ShapesRequest.model_validate(request))["layers"]]
+    out = [layer["receptive_field"][0] for layer in run_shapes(ShapesRequest.model_validate(request))["layers"]]
+    return [None if f is None else _without_latex(f) for f in out]
+
+
+def _without_latex(field: dict[str, Any]) -> dict[str, Any]:
+    """The field without its ``_latex`` siblings, having checked that each stands beside an expression (a
+    string naming a symbol; rationals such as "1/3" are numbers) and only there."""
+    def symbolic(value: Any) -> bool:
+        return isinstance(value, str) and any(c.isalpha() for c in value)
+
+    for key in ("jump", "size", "size_min", "start", "center"):
+        if key + "_latex" in field:
+            assert (field[key + "_latex"] is not None) == symbolic(field[key]), (key, field)
+        else:
+            assert not symbolic(field[key]), (key, field)
+    return {k: v for k, v in field.items() if not k.endswith("_latex")}
 
 
 def conv(**params: Any) -> dict[str, Any]:
@@ -105,7 +120,7 @@ class TestNamedStacks:
                   "out_channels": 4},
                  {"id": "sum", "op": "add", "inputs": ["b", "x"]}]
         out = run_graph(GraphRequest.model_validate(body([32], nodes, channels=4)))
-        assert out["nodes"][-1]["receptive_field"][0] == {
+        assert _without_latex(out["nodes"][-1]["receptive_field"][0]) == {
             "jump": 1, "period": 1, "phases": [["-2*m", "2*m"]], "size": "4*m + 1", "size_min": "4*m + 1",
             "start": "-2*m", "center": 0}
         assert out["merges"][0]["rf_aligned"] is True

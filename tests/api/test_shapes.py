@@ -114,9 +114,13 @@ class TestShapes:
             {"op": "conv_transpose", "kernel_size": 3, "stride": "s"}]})
         assert r.status_code == 200, r.text
         fields = [layer["receptive_field"][0] for layer in r.json()["layers"]]
-        assert fields[1] == {"jump": "s1*s2", "period": 1, "phases": [[0, "k1 + k2*s1 - s1 - 1"]],
-                             "size": "k1 + k2*s1 - s1", "size_min": "k1 + k2*s1 - s1", "start": 0,
-                             "center": "(k1 + k2*s1 - s1 - 1)/2"}
+        assert {k: v for k, v in fields[1].items() if not k.endswith("_latex")} == {
+            "jump": "s1*s2", "period": 1, "phases": [[0, "k1 + k2*s1 - s1 - 1"]], "size": "k1 + k2*s1 - s1",
+            "size_min": "k1 + k2*s1 - s1", "start": 0, "center": "(k1 + k2*s1 - s1 - 1)/2"}
+        # each expression has its LaTeX sibling (contract section 1), null for the numbers
+        assert (fields[1]["jump_latex"], fields[1]["phases_latex"], fields[1]["start_latex"]) == (
+            "s_{1} s_{2}", [[None, "k_{1} + k_{2} s_{1} - s_{1} - 1"]], None)
+        assert fields[1]["size_latex"] == fields[1]["size_min_latex"] == "k_{1} + k_{2} s_{1} - s_{1}"
         # s phases: how many depends on s (null), as does whether some read nothing (size_min)
         assert (fields[2]["jump"], fields[2]["period"], fields[2]["phases"], fields[2]["size_min"]) == (
             "s1*s2/s", None, None, None)

@@ -23,6 +23,7 @@ from typing import Any
 from convplan.analyses._rf_field import ReceptiveField, Span, half
 from convplan.analyses._rf_symbolic import aligned_symbolic, compose_symbolic, join_symbolic
 from convplan.exact import Exact, exact, fraction_json
+from convplan.expr import to_latex
 from convplan.ops import LayerShape, OpModel, SymbolicWindow, Value, Window
 from convplan.ops._values import norm
 
@@ -282,11 +283,20 @@ def receptive_field_json(field: ReceptiveField | None) -> dict[str, Any] | None:
         _remember(_RENDERED, id(field), (field, rendered))
         return rendered
     j = fraction_json
-    return {"jump": j(field.jump), "period": field.period,
-            "phases": None if field.phases is None else [None if s is None else [j(s[0]), j(s[1])]
-                                                        for s in field.phases],
-            "size": j(field.size), "size_min": j(field.size_min), "start": j(field.start),
-            "center": j(field.center)}
+    phases = field.phases
+    return {"jump": j(field.jump), "jump_latex": _latex(field.jump), "period": field.period,
+            "phases": None if phases is None else [None if s is None else [j(s[0]), j(s[1])] for s in phases],
+            "phases_latex": None if phases is None else [None if s is None else [_latex(s[0]), _latex(s[1])]
+                                                         for s in phases],
+            "size": j(field.size), "size_latex": _latex(field.size), "size_min": j(field.size_min),
+            "size_min_latex": _latex(field.size_min), "start": j(field.start), "start_latex": _latex(field.start),
+            "center": j(field.center), "center_latex": _latex(field.center)}
+
+
+def _latex(value: Any) -> str | None:
+    """The ``_latex`` sibling of a symbolic field's value (contract section 1): null for numbers, rationals
+    included (they are exact numbers, not expressions)."""
+    return to_latex(value) if getattr(value, "free_symbols", None) else None
 
 
 #: ``receptive_field_json`` of numeric fields, by identity (as ``_COMPOSED``). The dicts are shared:

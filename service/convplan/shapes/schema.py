@@ -45,6 +45,16 @@ class ReceptiveFieldOut(BaseModel):
     size_min: SizeValue | None = Field(description="Min of `hi - lo + 1` over the phases (0 for an empty phase).")
     start: SizeValue | None = Field(description="`lo(0)`: minus Araujo et al.'s effective padding.")
     center: Exact | None = Field(description="`(lo(0) + hi(0))/2`.")
+    # The ``_latex`` siblings of symbolic values (contract section 1). Only in fields that hold an expression:
+    # a numeric field (every field of a numeric response) leaves them out, as their nulls would grow every
+    # layer of the hot path's answer for nothing.
+    jump_latex: str | None = Field(default=None, description="LaTeX of `jump` (symbolic fields only).")
+    phases_latex: list[list[str | None] | None] | None = Field(
+        default=None, description="LaTeX of `phases`, entry by entry (symbolic fields only; null per number).")
+    size_latex: str | None = Field(default=None, description="LaTeX of `size` (symbolic fields only).")
+    size_min_latex: str | None = Field(default=None, description="LaTeX of `size_min` (symbolic fields only).")
+    start_latex: str | None = Field(default=None, description="LaTeX of `start` (symbolic fields only).")
+    center_latex: str | None = Field(default=None, description="LaTeX of `center` (symbolic fields only).")
 
 
 class ConditionOut(BaseModel):

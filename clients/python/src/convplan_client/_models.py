@@ -162,6 +162,13 @@ class ReceptiveField(Model):
     size_min: int | str | None = None
     start: int | str | None = None
     center: int | float | str | None = None
+    #: LaTeX of the values that are expressions (symbolic fields only; null for numbers).
+    jump_latex: str | None = None
+    phases_latex: list[list[str | None] | None] | None = None
+    size_latex: str | None = None
+    size_min_latex: str | None = None
+    start_latex: str | None = None
+    center_latex: str | None = None
 
 
 class LayerResult(Model):
