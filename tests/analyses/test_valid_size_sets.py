@@ -310,6 +310,17 @@ class TestOtherAxesSymbolic:
                                         {**node, "other_size": 5} if node["id"] == "a" else node
                                         for node in self.NODES]))
 
+    def test_an_adaptive_pool_is_solved_per_axis(self) -> None:
+        # a classifier trunk on H x W: the pool fixes the map, so every size the convs take runs
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "stride": 2},
+                 {"id": "p", "op": "adaptive_avg_pool", "inputs": ["c"], "output_size": [1, None]}]
+        out = run_graph(GraphRequest.model_validate(body(["H", "W"], nodes)))
+        assert out["valid_input_sizes_reason"] == [None, None]
+        assert [(s["runs"]["min"], s["runs"]["residues"], s["clean"]["modulus"], s["clean"]["residues"])
+                for s in out["valid_input_sizes"]] == [(3, [0], 2, [1]), (3, [0], 2, [1])]
+        assert [s["runs"]["output_size"] for s in out["valid_input_sizes"]] == [
+            {"p": {"0": 1}}, {"p": {"0": "floor((i + 1)/2) - 1"}}]  # floor((i - 3)/2) + 1
+
     def test_a_norm_reading_every_axis_keeps_them_null(self) -> None:
         # GroupNorm refuses one value per group over all axes: an axis's sets depend on the other's size
         out = run_graph(GraphRequest.model_validate(body(["H", 32], [

@@ -190,8 +190,8 @@ class _Axis:
                 if (name, a) == (self.first, self.axis) or (type(mine) is str and raw == mine):
                     out.setdefault(name, []).append(a)
                 elif type(value) is not int:
-                    raise _OtherSymbol(f"the size of input {name!r} on axis {a} ({raw}) is another free symbol: valid "
-                                  "sizes need every other size numeric")
+                    raise _OtherSymbol(f"the size of input {name!r} on axis {a} ({raw}) is another free symbol: "
+                                       "valid sizes need every other size numeric")
         return out
 
     def _inputs_at(self, n: int) -> dict[str, Tensor]:

@@ -59,6 +59,9 @@ class AdaptivePool(OpModel):
     output_size: PerAxisOptional | None = Field(default=None, description="Required unless `size_of` is given.")
     size_of: NodeRef | None = None
 
+    def separable(self, training: bool) -> bool:
+        return True  # per axis its output_size entry (or the target's size) and nothing else
+
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
         if (self.output_size is None) == (self.size_of is None):
             ctx.fail("exactly one of output_size or size_of must be given", param="output_size",
