@@ -491,8 +491,10 @@ class _Axis:
 
         def past(n: int) -> bool:
             result = self._run(n, lenient=True)
+            if result is None:
+                return False
             for name, bound in bounds:
-                if result is not None and (name in result.inputs or self.scan.reached(name, result)):
+                if name in result.inputs or self.scan.reached(name, result):
                     size = self.scan.output_size(name, result)
                     if size and size[a] > bound:
                         return True

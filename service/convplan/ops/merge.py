@@ -13,7 +13,7 @@ operand such as a position embedding: not a merge, but its sizes other than
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -161,20 +161,21 @@ class Elementwise(_Merge):
         return super().size_ratio(shape, axis, in_size)
 
     def accepted_sizes(self, axis: int) -> tuple[int, ...] | None:
-        if self.fixed_input_reason(axis) is None:
-            return None
-        size = self.other_size[axis] if isinstance(self.other_size, list) else self.other_size
+        size = self._constant_sizes(axis)[0] if self.fixed_input_reason(axis) is not None else None
         return (1, size) if type(size) is int else None  # broadcast from 1, or equal
 
     def fixed_input_reason(self, axis: int | None = None) -> str | None:
-        if self.other_size is None:
-            return None
-        sizes = self.other_size if isinstance(self.other_size, list) else [self.other_size]
-        if axis is not None and isinstance(self.other_size, list):
-            sizes = sizes[axis:axis + 1]
-        if all(size == 1 for size in sizes):
+        if all(size == 1 for size in self._constant_sizes(axis)):
             return None
         return "its other_size fixes the size (the input must be 1, broadcast, or the operand's size)"
+
+    def _constant_sizes(self, axis: int | None) -> list[Any]:
+        """The constant operand's sizes on ``axis`` (None: on every axis given); none without one."""
+        if self.other_size is None:
+            return []
+        if not isinstance(self.other_size, list):
+            return [self.other_size]
+        return self.other_size if axis is None else self.other_size[axis:axis + 1]
 
 
 def _broadcast(ctx: LayerContext, a_size: Value, b_size: Value, k: int, axis: int, kind: str) -> Value:

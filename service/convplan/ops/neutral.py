@@ -61,7 +61,7 @@ class ShapeNeutral(OpModel):
     def separable(self, training: bool) -> bool:
         # A refusal (``check``) may read every axis (the norms' statistics): only one that refuses nothing here is
         # known not to; ops whose checks read parameters and channels alone say so
-        return self.transparent(training) or type(self).checks_parameters_only
+        return super().separable(training) and (self.transparent(training) or type(self).checks_parameters_only)
 
 
 @register

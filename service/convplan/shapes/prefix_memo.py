@@ -113,9 +113,9 @@ class PrefixMemo:
         result = infer(layers[start:], size, channels, resolver, first_index=start)
         if resolver.saw_symbol:
             raise _Symbolic
+        # At the input's rank: after a flatten the sizes have no axes left
         period = MAX_PERIOD if rf_period is None else rf_period
-        per_layer = stack_fields(result.records, len(request.input_size), period, initial=fields)  # the input's
-        # rank: after a flatten the sizes have none
+        per_layer = stack_fields(result.records, len(request.input_size), period, initial=fields)
         keep = len(result.records) <= self.max_entries
         if len(self._entries) + len(result.records) > self.max_entries:
             self._entries.clear()
