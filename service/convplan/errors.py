@@ -29,12 +29,14 @@ __all__ = [
     "WorkerCrashed",
 ]
 
+#: Where in the request document the domain was given: ``("layers", 3, "padding", 1)``, ``()`` for all of it.
+#: The edge says where that document is in the HTTP request (``convplan.api.locations``: mostly the body).
 Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class ErrorItem:
-    """One reason a request was refused, pointing into the body."""
+    """One reason a request was refused, located in the request document."""
 
     loc: Loc
     msg: str
@@ -127,7 +129,7 @@ class OverBudget(ConvplanError):
     @classmethod
     def after(cls, elapsed: float, seconds: float) -> OverBudget:
         msg = f"{cls.what} stopped after {elapsed:.1f} s (budget {seconds:g} s); {cls.advice}"
-        return cls(msg, [ErrorItem(("body",), f"{cls.what} over its time budget", cls.item_type)],
+        return cls(msg, [ErrorItem((), f"{cls.what} over its time budget", cls.item_type)],
                    extra={"budget_seconds": seconds})
 
 

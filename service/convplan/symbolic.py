@@ -134,7 +134,7 @@ def _spawn() -> _Worker:
     if ready != "ready":
         status = worker.kill()
         raise WorkerCrashed(f"a worker process did not start ({_died_text(status)})",
-                            [errors.ErrorItem(("body",), "worker process did not start", "worker_crashed")],
+                            [errors.ErrorItem((), "worker process did not start", "worker_crashed")],
                             retry_after=1)
     return worker
 
@@ -244,7 +244,7 @@ class SymbolicPool:
                     raise WorkerCrashed(
                         f"the worker process running this request died ({_died_text(statuses[0])}), and so did "
                         f"the one it was retried on ({_died_text(statuses[1])})",
-                        [errors.ErrorItem(("body",), "worker process died", "worker_crashed")],
+                        [errors.ErrorItem((), "worker process died", "worker_crashed")],
                         retry_after=1,
                     ) from None
                 continue  # the retry spawns its worker in _take

@@ -47,7 +47,7 @@ class TestGraphEndpoint:
         assert response.status_code == 200
         out = response.json()
         assert out["ok"] is False and out["failure"]["node"] == "c"
-        assert out["failure"]["errors"][0]["loc"] == ["body", "nodes", 0, "kernel_size"]
+        assert out["failure"]["errors"][0]["loc"] == ["nodes", 0, "kernel_size"]  # in the graph, as layers[].loc
         assert [n["output_size"] for n in out["nodes"]] == [None, None]
         assert out["valid_input_sizes"][0]["runs"]["min"] == 5
 

@@ -59,7 +59,7 @@ def build_test_app(settings: Settings) -> FastAPI:
     async def raise_domain_error(kind: str, request: StackRequest) -> None:
         if kind == "layer":
             raise LayerError.at(
-                "kernel wider than the padded input", loc=("body", "layers", 1, "kernel_size", 0), layer=1, axis=0
+                "kernel wider than the padded input", loc=("layers", 1, "kernel_size", 0), layer=1, axis=0
             )
         if kind == "partial":
             raise LayerError("layer 2: size below 1", extra={"layers": [{"index": 0}, {"index": 1}], "status": 999})

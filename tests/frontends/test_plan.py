@@ -42,7 +42,7 @@ def test_every_layer_agrees_with_the_plan(body: dict[str, Any]) -> None:
     out = run_plan(PlanRequest.model_validate(body))
     result = _evaluate(body)
     layers = [r for r in result.results if not r.node.op.merges]
-    assert [(r.node.index, list(r.node.loc[1:])) for r in layers] == [
+    assert [(r.node.index, list(r.node.loc)) for r in layers] == [
         (k, layer["loc"]) for k, layer in enumerate(_plan_layers(out))]
     assert [r.shape.output_size for r in layers] == [layer["output_size"] for layer in _plan_layers(out)]
     assert result.ok and result.by_id[result.graph.outputs[0]].shape.output_size == out["output_size"]

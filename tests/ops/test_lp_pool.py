@@ -56,7 +56,7 @@ class TestShapes:
         with pytest.raises(ConvplanError, match="norm_type must not be 0") as info:
             run_shapes(ShapesRequest.model_validate({"input_size": [8], "layers": [
                 {"op": "lp_pool", "norm_type": 0, "kernel_size": 2}]}))
-        assert info.value.errors[0].loc == ("body", "layers", 0, "norm_type")
+        assert info.value.errors[0].loc == ("layers", 0, "norm_type")
 
     def test_symbolic_input(self) -> None:
         result = run_shapes(ShapesRequest.model_validate({"input_size": ["H"], "layers": [

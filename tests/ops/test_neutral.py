@@ -68,7 +68,7 @@ class TestRefusals:
     def test_instance_norm_refuses_one_pixel_in_eval(self) -> None:
         with pytest.raises(ConvplanError, match="more than 1 spatial element") as info:
             _shapes([{"op": "conv", "kernel_size": 3, "padding": 1}, {"op": "instance_norm"}], [1, 1])
-        assert info.value.errors[0].loc == ("body", "layers", 1)
+        assert info.value.errors[0].loc == ("layers", 1)
         assert info.value.status == 422
 
     def test_instance_norm_with_running_stats_runs_in_eval_only(self) -> None:
@@ -91,7 +91,7 @@ class TestRefusals:
     def test_group_norm_groups_must_divide_channels(self) -> None:
         with pytest.raises(ConvplanError, match=r"num_channels \(8\) must be divisible by num_groups \(3\)") as info:
             _shapes([{"op": "group_norm", "num_groups": 3}], [4])
-        assert info.value.errors[0].loc == ("body", "layers", 0, "num_groups")
+        assert info.value.errors[0].loc == ("layers", 0, "num_groups")
 
     def test_unknown_channels_skip_the_groups_check_with_a_warning(self) -> None:
         result = _shapes([{"op": "group_norm", "num_groups": 3}], [4], channels=None)

@@ -63,7 +63,7 @@ def _cases(draw: st.DrawFn) -> tuple[dict[str, Any], list[int], int | None]:
 
 
 def _run(layer: Any, size: list[int], channels: int | None) -> tuple[str, Any]:
-    ctx = LayerContext(make_resolver(None, symbolic=False), 0, layer.op, len(size), ("body", "layers", 0))
+    ctx = LayerContext(make_resolver(None, symbolic=False), 0, layer.op, len(size), ("layers", 0))
     try:
         shape = layer.infer(ctx, size, channels)
     except ConvplanError as exc:
@@ -98,7 +98,7 @@ def test_the_fast_path_is_the_general_rule(case: tuple[dict[str, Any], list[int]
 def test_the_fast_path_answers_plain_layers(data: dict[str, Any], size: list[int], channels: int | None) -> None:
     layer = OPS[data["op"]].model_validate(data)
     plain = layer._plain_infer if isinstance(layer, (Conv, ConvTranspose)) else None
-    ctx = LayerContext(make_resolver(None, symbolic=False), 0, layer.op, len(size), ("body",))
+    ctx = LayerContext(make_resolver(None, symbolic=False), 0, layer.op, len(size), ())
     if plain is not None:
         assert plain(ctx, size, channels) is not None
     else:

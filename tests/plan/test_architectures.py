@@ -29,7 +29,7 @@ class TestSegNet:
         body["decoder"][0]["up"][0]["kernel_size"] = 3
         with pytest.raises(LayerError) as info:
             plan(body)
-        assert info.value.errors[0].loc == ("body", "decoder", 0, "up", 0, "kernel_size")
+        assert info.value.errors[0].loc == ("decoder", 0, "up", 0, "kernel_size")
 
     def test_default_x2_unpool_then_indices_of_another_size_is_refused(self) -> None:
         import pytest
@@ -40,7 +40,7 @@ class TestSegNet:
         body["decoder"][0]["up"][0] = {"op": "max_unpool", "kernel_size": 2}  # 12 -> 24, not 23
         with pytest.raises(LayerError) as info:
             plan(body)
-        assert info.value.errors[0].loc == ("body", "decoder", 1, "up", 0)
+        assert info.value.errors[0].loc == ("decoder", 1, "up", 0)
         assert "23" in info.value.detail and "24" in info.value.detail
 
 
@@ -78,7 +78,7 @@ class TestFpn:
         assert out["ok"] is False
         assert out["mismatch"]["encoder_stage"] == 1
         assert out["skips"][1]["decoder_size"] == [168] and out["skips"][1]["encoder_size"] == [167]
-        assert out["mismatch"]["layer"]["loc"] == ["body", "encoder", 2, "layers", 0]  # 167 -> 84 (ceil)
+        assert out["mismatch"]["layer"]["loc"] == ["encoder", 2, "layers", 0]  # 167 -> 84 (ceil)
 
     def test_1344_works(self) -> None:
         out = plan(fpn(1344))

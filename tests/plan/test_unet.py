@@ -81,7 +81,7 @@ class TestOriginalUnetOtherSizes:
         mismatch = out["mismatch"]
         assert mismatch["skip"] == 0 and mismatch["decoder_stage"] == 0 and mismatch["encoder_stage"] == 3
         assert mismatch["layer"]["op"] == "conv" and mismatch["layer"]["reason"] == "border"
-        assert mismatch["layer"]["loc"] == ["body", "encoder", 4, "layers", 1]
+        assert mismatch["layer"]["loc"] == ["encoder", 4, "layers", 1]
         assert mismatch["layer"]["input_size"] == 32
         assert out["decoder"][1]["output_size"] is None and out["decoder"][1]["layers"] == []
 
@@ -170,7 +170,7 @@ class TestStridedConvUnet:
         out = plan({"input_size": [101], "template": STRIDED, "align": "none"})
         assert out["mismatch"]["layer"]["reason"] == "output_padding"
         assert out["mismatch"]["layer"]["op"] == "conv_transpose"
-        assert out["mismatch"]["layer"]["loc"][:3] == ["body", "decoder", 0]
+        assert out["mismatch"]["layer"]["loc"][:2] == ["decoder", 0]
 
     def test_half_pixel_with_k2_up(self) -> None:
         up = {"op": "conv_transpose", "kernel_size": 2, "stride": 2}

@@ -77,7 +77,7 @@ class TestConvTranspose:
         assert sizes([3], convt(kernel_size=3, stride=2, padding=1, output_size=6)) == [6]
         err = refused([3], convt(kernel_size=3, stride=2, padding=1, output_size=[7]))
         assert "valid sizes range from 5 to 6" in err.detail
-        assert err.errors[0].loc == ("body", "layers", 0, "output_size", 0)
+        assert err.errors[0].loc == ("layers", 0, "output_size", 0)
         assert refused([3], convt(kernel_size=3, stride=2, padding=1, output_size=[4])).status == 422
 
     def test_14_output_size_window_uses_stride_only(self):
@@ -187,7 +187,7 @@ class TestCircularCrop:
     @pytest.mark.parametrize(("n", "before", "after"), [(3, 3, -4), (3, 2, -4), (3, -4, 3), (4, 2, -5), (5, -6, 4)])
     def test_refused_where_the_copies_differ(self, n, before, after):
         err = refused([n], self.pad(before, after))
-        assert err.errors[0].loc == ("body", "layers", 0, "padding", 0) and err.errors[0].axis == 0
+        assert err.errors[0].loc == ("layers", 0, "padding", 0) and err.errors[0].axis == 0
         assert "crops more rows than the input has" in err.detail
 
     @pytest.mark.parametrize(("n", "before", "after", "out"), [(2, -3, 2, 1), (3, -4, 2, 1), (3, -5, 3, 1),
@@ -211,11 +211,11 @@ class TestErrors:
     def test_refusal_carries_the_layers_before_it(self):
         err = refused([8], conv(kernel_size=3), conv(kernel_size=3), conv(kernel_size=9))
         assert [layer["output_size"] for layer in err.extra["layers"]] == [[6], [4]]
-        assert err.errors[0].layer == 2 and err.errors[0].loc[:3] == ("body", "layers", 2)
+        assert err.errors[0].layer == 2 and err.errors[0].loc[:2] == ("layers", 2)
 
     def test_per_axis_list_of_wrong_length(self):
         err = refused([8, 8], conv(kernel_size=[3, 3, 3]))
-        assert err.errors[0].loc == ("body", "layers", 0, "kernel_size")
+        assert err.errors[0].loc == ("layers", 0, "kernel_size")
 
     @pytest.mark.parametrize("bad", [0, -1])
     def test_non_positive_stride(self, bad):
@@ -226,4 +226,4 @@ class TestErrors:
     )
     def test_mode_names_where_only_amounts_fit_are_refused_not_symbols(self, layer):
         err = refused([8], layer)
-        assert err.errors[0].loc == ("body", "layers", 0, "padding") and "not available" in err.detail
+        assert err.errors[0].loc == ("layers", 0, "padding") and "not available" in err.detail

@@ -62,4 +62,4 @@ def test_symbolic_plans_with_symbolic_offsets_do_not_crash(body):
 
 def test_indices_from_outside_a_plan_is_refused():
     err = refused([8], {"op": "max_unpool", "kernel_size": 2, "indices_from": 0})
-    assert err.errors[0].loc == ("body", "layers", 0, "indices_from")
+    assert err.errors[0].loc == ("layers", 0, "indices_from")

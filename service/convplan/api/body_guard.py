@@ -36,6 +36,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convplan.api.asgi_io import announces_body, content_length, header, read_body, replay
+from convplan.api.locations import HttpErrorItem
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.errors import ErrorItem, InvalidRequest, LimitExceeded
 
@@ -136,7 +137,7 @@ def check_json_body(body: bytes, max_depth: int) -> Any:
     if _depth_exceeds(blanked, max_depth):
         raise LimitExceeded(
             f"JSON nesting deeper than {max_depth} levels",
-            [ErrorItem(("body",), f"nesting deeper than {max_depth} levels", "json_depth")],
+            [HttpErrorItem(("body",), f"nesting deeper than {max_depth} levels", "json_depth")],
             extra={"limit": "max_json_depth", "value": max_depth},
         )
     try:
@@ -157,7 +158,7 @@ def _stdlib_parse(body: bytes, **hooks: Any) -> Any:
         return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float, **hooks)
     except _NonFinite as exc:
         msg = f"non-finite number {exc.token!r}: only finite numbers are accepted"
-        raise InvalidRequest(msg, [ErrorItem(("body",), msg, "finite_number")]) from None
+        raise InvalidRequest(msg, [HttpErrorItem(("body",), msg, "finite_number")]) from None
     except UnicodeDecodeError as exc:
         raise _Malformed(f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:

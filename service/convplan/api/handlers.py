@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from convplan.api.locations import route_parts
 from convplan.api.problems import domain_problem_response, problem_response
 from convplan.api.responses import ProblemResponse
 from convplan.errors import ConvplanError, InvalidRequest
@@ -113,7 +114,7 @@ def validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _on_domain_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, ConvplanError)
-    return domain_problem_response(exc)
+    return domain_problem_response(exc, route_parts(request.scope))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> ProblemResponse:

@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from convplan import errors
+from convplan.api.locations import Parts, http_items
 from convplan.api.responses import ProblemResponse
 
 __all__ = [
@@ -192,13 +193,15 @@ def problem_response(
     return ProblemResponse(problem_document(status, detail, **kwargs), status_code=status, headers=headers)
 
 
-def domain_problem_response(exc: errors.ConvplanError) -> ProblemResponse:
+def domain_problem_response(exc: errors.ConvplanError, parts: Parts | None = None) -> ProblemResponse:
+    """The problem document of a domain refusal; ``parts`` says where the route's request parts are
+    (``convplan.api.locations``): its locations are the domain's, relative to the request document."""
     return problem_response(
         exc.status,
         exc.detail,
         slug=exc.slug,
         title=exc.title,
-        error_items=[item.as_dict() for item in exc.errors],
+        error_items=[item.as_dict() for item in http_items(exc.errors, parts or {})],
         extra=exc.extra,
         headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.Unavailable) else None,
     )

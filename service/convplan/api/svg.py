@@ -17,7 +17,8 @@ import anyio.to_thread
 from fastapi import Request
 from starlette.responses import Response
 
-from convplan.errors import ErrorItem, InvalidRequest
+from convplan.api.locations import HttpErrorItem
+from convplan.errors import InvalidRequest
 from convplan.render.svg import SVG_MEDIA_TYPE, conv_transpose_svg, graph_svg, plan_svg
 from convplan.settings import Settings
 
@@ -71,7 +72,7 @@ def wants_svg(request: Request) -> bool:
     if value is not None:
         if value not in ("json", "svg"):
             raise InvalidRequest(f"format must be json or svg, got {value!r}",
-                                 [ErrorItem(("query", "format"), "format must be json or svg", "enum")])
+                                 [HttpErrorItem(("query", "format"), "format must be json or svg", "enum")])
         return value == "svg"
     accept = request.headers.get("accept")
     return bool(accept) and _quality(accept, SVG_MEDIA_TYPE) > _quality(accept, _JSON)

@@ -26,10 +26,10 @@ from starlette.responses import Response
 from starlette.types import Receive
 
 from convplan import budget
+from convplan.api.locations import HttpErrorItem
 from convplan.api.responses import DataResponse
 from convplan.errors import (
     BudgetExhausted,
-    ErrorItem,
     OverBudget,
     ServiceBusy,
     SymbolicTimeout,
@@ -173,7 +173,7 @@ class _WorkQueue:
 
     def _busy(self, why: str, limit: str, value: float) -> ServiceBusy:
         return ServiceBusy(f"{why}; retry after {self.retry_after} s",
-                           [ErrorItem(("body",), why, "service_busy")], retry_after=self.retry_after,
+                           [HttpErrorItem(("body",), why, "service_busy")], retry_after=self.retry_after,
                            extra={"limit": limit, "value": value})
 
 

@@ -80,7 +80,7 @@ class CompareResult:
 
 
 def _invalid(loc: tuple[str | int, ...], msg: str, kind: str = "value_error.shape") -> InvalidRequest:
-    return InvalidRequest(msg, [ErrorItem(("body", *loc), msg, kind)])
+    return InvalidRequest(msg, [ErrorItem(loc, msg, kind)])
 
 
 def bilinear_kernel(f: int) -> np.ndarray:
@@ -120,7 +120,7 @@ def _tensors(request: CompareUpsamplersRequest, limit: int) -> dict[str, Measure
         if value is None:
             out[name] = None
             continue
-        measured = measure(value, ("body", name), budget=limit - used, limit=limit)
+        measured = measure(value, (name,), budget=limit - used, limit=limit)
         used += measured.size
         out[name] = measured
     return out
@@ -137,11 +137,11 @@ def _check_weight(shape: tuple[int, ...], x: tuple[int, ...], f: int) -> tuple[l
         if p < 0:
             msg = (f"kernel size {k} on axis {a} is too small for scale factor {f}: the padding ceil((k - f)/2) = "
                    f"{p} would be negative, which PyTorch refuses (k >= f - 1 is needed)")
-            raise InvalidRequest(msg, [ErrorItem(("body", "weight"), msg, "value_error.kernel_size", None, a)])
+            raise InvalidRequest(msg, [ErrorItem(("weight",), msg, "value_error.kernel_size", None, a)])
         if op >= f:
             msg = (f"kernel size {k} on axis {a} with scale factor {f} needs output_padding {op}, but PyTorch "
                    f"requires output_padding < stride ({f}); use a kernel of odd size")
-            raise InvalidRequest(msg, [ErrorItem(("body", "weight"), msg, "value_error.kernel_size", None, a)])
+            raise InvalidRequest(msg, [ErrorItem(("weight",), msg, "value_error.kernel_size", None, a)])
         pads.append(p)
         ops.append(op)
     return kernel, pads, ops
@@ -162,7 +162,7 @@ def _check_limits(settings: Any, methods: list[Method], x: tuple[int, ...], f: i
     count = out * (len(methods) + ("conv_transpose" in methods))  # the coverage map is output-shaped
     if count > settings.max_output_elements:
         raise LimitExceeded(f"the response: {count} elements, over the limit of {settings.max_output_elements}",
-                            [ErrorItem(("body",), f"{count} elements over the limit {settings.max_output_elements}",
+                            [ErrorItem((), f"{count} elements over the limit {settings.max_output_elements}",
                                        "limit.max_output_elements")],
                             extra={"limit": "max_output_elements", "value": settings.max_output_elements})
     work = 0
@@ -177,7 +177,7 @@ def _check_limits(settings: Any, methods: list[Method], x: tuple[int, ...], f: i
             work += prod(pooled) + prod(x)
     if work > settings.max_compute_work:
         raise LimitExceeded(f"about {work} multiply-adds, over the limit of {settings.max_compute_work} for one "
-                            "request", [ErrorItem(("body",), f"over {settings.max_compute_work} multiply-adds",
+                            "request", [ErrorItem((), f"over {settings.max_compute_work} multiply-adds",
                                                   "limit.compute_work")],
                             extra={"limit": "max_compute_work", "value": settings.max_compute_work})
 

@@ -47,11 +47,11 @@ def _tensors(op: str, body: Mapping[str, Any], limit: int) -> dict[str, Measured
         value = body.get(name)
         if value is None:
             if required:
-                raise InvalidRequest(f"body.{name}: field required",
-                                     [ErrorItem(("body", name), "Field required", "missing")])
+                raise InvalidRequest(f"{name}: field required",
+                                     [ErrorItem((name,), "Field required", "missing")])
             out[name] = None
             continue
-        measured = measure(value, ("body", name), budget=limit - used, limit=limit, integer=integer)
+        measured = measure(value, (name,), budget=limit - used, limit=limit, integer=integer)
         used += measured.size
         out[name] = measured
     return out
@@ -62,20 +62,20 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
     """The response as a dict of NumPy arrays and plain values (JSON via orjson)."""
     if op not in PARAMS:
         message = unknown_op_message(op, PARAMS, "compute ops")
-        raise UnknownOp(message, [ErrorItem(("path", "op"), message, "unknown_op")])
+        raise UnknownOp(message, [ErrorItem(("op",), message, "unknown_op")])
     if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object",
-                             [ErrorItem(("body",), "must be a JSON object", "model_type")])
+        raise InvalidRequest("the request must be a JSON object",
+                             [ErrorItem((), "must be a JSON object", "model_type")])
     measured = _tensors(op, body, settings.max_input_elements)
     raw = {k: v for k, v in body.items() if k not in measured}
     try:
         params = PARAMS[op].model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, ("body",), raw) from None
+        raise validation_error(exc, (), raw) from None
     model = COMPUTE_OPS[op]
     if params.explain and not model.explainable:
         msg = f"explain is only available for {', '.join(o for o, m in COMPUTE_OPS.items() if m.explainable)}"
-        raise InvalidRequest(msg, [ErrorItem(("body", "explain"), msg, "value_error.explain")])
+        raise InvalidRequest(msg, [ErrorItem(("explain",), msg, "value_error.explain")])
     values = params.model_dump(exclude={"spatial_rank", "explain"})
     shapes = {k: (None if v is None else v.shape) for k, v in measured.items()}
     plan = make_plan(op, shapes, values, spatial_rank=params.spatial_rank)
@@ -96,12 +96,12 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
             matrix = True
             count += sizes["conv_matrix"]
     if count > settings.max_output_elements:
-        raise _limit("the response", count, settings.max_output_elements, "max_output_elements", ("body",))
+        raise _limit("the response", count, settings.max_output_elements, "max_output_elements", ())
     work = plan.model.compute_work(plan.shape, shapes, plan.output_elements)
     max_work = getattr(settings, "max_compute_work", MAX_WORK)
     if work > max_work:
         raise LimitExceeded(f"about {work} multiply-adds, over the limit of {max_work} for one request",
-                            [ErrorItem(("body",), f"over {max_work} multiply-adds", "limit.compute_work")],
+                            [ErrorItem((), f"over {max_work} multiply-adds", "limit.compute_work")],
                             extra={"limit": "max_compute_work", "value": max_work})
 
     arrays = {k: (None if v is None else build(v, integer=k == "indices")) for k, v in measured.items()}
@@ -117,5 +117,5 @@ def run_compute(op: str, body: Any, settings: Any) -> dict[str, Any]:
                                                omitted=omitted)
     if not np.isfinite(outputs["output"]).all():
         msg = "the result overflows float64 (a value is infinite or NaN)"
-        raise InvalidRequest(msg, [ErrorItem(("body", "input"), msg, "value_error.overflow")])
+        raise InvalidRequest(msg, [ErrorItem(("input",), msg, "value_error.overflow")])
     return response

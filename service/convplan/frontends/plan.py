@@ -2,7 +2,7 @@
 
 Layers keep the plan's global walk order for ids and ``layer`` numbers (every
 encoder layer, then per decoder stage ``up``, ``skip_layers``, ``layers``, then
-the head) and their locations in the request (``("body", "decoder", 2, "up",
+the head) and their locations in the request (``("decoder", 2, "up",
 0)``). A skip is a merge node reading the skip map first and the decoder map
 second, so its ``offset`` is the decoder map's first pixel in the skip's grid
 (the plan's ``offset``) and the merged map takes the skip's grid, as the plan
@@ -115,12 +115,12 @@ def plan_graph(program: Program, rank: int, *, indices: bool = True) -> PlanGrap
     sources = []
     for j, layers in enumerate(program.encoder):
         start = current
-        current, ids = b.block(layers, current, ("body", "encoder", j, "layers"), stage=j)
+        current, ids = b.block(layers, current, ("encoder", j, "layers"), stage=j)
         stages.append(StageNodes("encoder", j, start, current, tuple(ids)))
         sources.append(current)
         b.done = j + 1
     for t, spec in enumerate(program.decoder):
-        base = ("body", "decoder", t)
+        base = ("decoder", t)
         start = current
         current, up = b.block(spec.up, current, (*base, "up"))
         skip_ids: list[str] = []
@@ -140,8 +140,8 @@ def plan_graph(program: Program, rank: int, *, indices: bool = True) -> PlanGrap
         stages.append(StageNodes("decoder", t, start, current, (*up, *skip_ids, *ids), tuple(up), merge,
                                   spec.skip, spec.merge))
     start = current
-    current, ids = b.block(program.head, current, ("body", "head"))
+    current, ids = b.block(program.head, current, ("head",))
     stages.append(StageNodes("head", None, start, current, tuple(ids)))
-    spec = GraphInputSpec(INPUT, [1] * rank, None, ("body", "input_size"))
+    spec = GraphInputSpec(INPUT, [1] * rank, None, ("input_size",))
     graph = build_graph([spec], b.nodes, [current] if current != INPUT else [], align=program.align)
     return PlanGraph(graph, tuple(stages), b.unpools)

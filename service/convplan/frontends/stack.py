@@ -20,7 +20,7 @@ INPUT = "@input"
 
 
 def stack_graph(layers: Sequence[OpModel], loc: tuple[Any, ...], *, first_index: int = 0, offset: int = 0,
-                input_loc: tuple[Any, ...] = ("body",)) -> Graph:
+                input_loc: tuple[Any, ...] = ()) -> Graph:
     """``first_index`` numbers the layers (``layer`` in errors); ``offset`` is the first one's position under
     ``loc`` (a block run in segments)."""
     nodes = []

@@ -30,7 +30,7 @@ class Node:
     id: str
     op: OpModel
     inputs: tuple[str, ...]
-    #: Where the node sits in what the user sent, e.g. ``("body", "nodes", 3)``.
+    #: Where the node sits in what the user sent, e.g. ``("nodes", 3)``.
     loc: tuple[Any, ...]
     #: Its number in errors and conditions (``layer``): the request's node or layer index.
     index: int

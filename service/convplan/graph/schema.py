@@ -171,9 +171,9 @@ class GraphRequest(BaseModel):
 def check_graph_limits(nodes: int, edges: int, inputs: int, limits: Any) -> None:
     if limits is None:
         return
-    for count, limit, what, loc in ((nodes, limits.max_graph_nodes, "nodes", ("body", "nodes")),
-                                    (edges, limits.max_graph_edges, "edges (node inputs)", ("body", "nodes")),
-                                    (inputs, limits.max_graph_inputs, "inputs", ("body", "inputs"))):
+    for count, limit, what, loc in ((nodes, limits.max_graph_nodes, "nodes", ("nodes",)),
+                                    (edges, limits.max_graph_edges, "edges (node inputs)", ("nodes",)),
+                                    (inputs, limits.max_graph_inputs, "inputs", ("inputs",))):
         if count > limit:
             raise LimitExceeded(f"{count} {what} is over the limit {limit}",
                                 [ErrorItem(loc, f"at most {limit} {what}", f"limit.graph_{what.split()[0]}")])

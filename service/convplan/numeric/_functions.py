@@ -45,7 +45,7 @@ def _float(name: str, value: Any) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.number)):
         raise InvalidRequest(f"{name} must be numeric, got {array.dtype}",
-                             [ErrorItem(("body", name), f"{name} must be numeric", "value_error.dtype")])
+                             [ErrorItem((name,), f"{name} must be numeric", "value_error.dtype")])
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -59,7 +59,7 @@ def _plan(op: str, tensors: dict[str, Any], params: dict[str, Any], spatial_rank
             array = np.asarray(value)
             if not np.issubdtype(array.dtype, np.integer):
                 raise InvalidRequest("indices must be integers",
-                                     [ErrorItem(("body", "indices"), "indices must be integers", "value_error.dtype")])
+                                     [ErrorItem(("indices",), "indices must be integers", "value_error.dtype")])
             arrays[name] = np.ascontiguousarray(array, dtype=np.int64)
         else:
             arrays[name] = _float(name, value)

@@ -51,8 +51,9 @@ def validation_error(exc: ValidationError, loc: Loc, payload: Mapping[str, Any] 
         items.append(ErrorItem((*loc, *where), str(error.get("msg", "")), str(error.get("type", "")),
                                None, _axis_of(where)))
     first = items[0]
-    detail = f"{len(items)} validation error{'s' if len(items) != 1 else ''}; first at " \
-             f"{'.'.join(map(str, first.loc))}: {first.msg}"
+    where = ".".join(map(str, first.loc))
+    detail = f"{len(items)} validation error{'s' if len(items) != 1 else ''}; first" \
+             f"{f' at {where}' if where else ''}: {first.msg}"
     return InvalidRequest(detail, items)
 
 
@@ -137,14 +138,14 @@ def make_plan(
     params: Mapping[str, Any],
     *,
     spatial_rank: int | None = None,
-    loc: Loc = ("body",),
+    loc: Loc = (),
 ) -> Plan:
     """Check shapes and parameters, run the op's size rule, and lay out the result."""
     op_model = OPS.get(op)
     if op_model is None or op_model.compute_params is None:
         message = unknown_op_message(op, [name for name, model in OPS.items() if model.compute_params is not None],
                                      "compute ops")
-        raise UnknownOp(message, [ErrorItem(("path", "op"), message, "unknown_op")])
+        raise UnknownOp(message, [ErrorItem(("op",), message, "unknown_op")])
     x = shapes["input"]
     assert x is not None
     weight = shapes.get("weight")

@@ -1,5 +1,5 @@
 """What a size rule needs while it runs: parameter resolution, checks and
-bookkeeping, with error locations pointing into the request body.
+bookkeeping, with error locations pointing into the request document.
 
 A check on numbers is decided at once; a check on symbols is decided by
 ``convplan.expr.decide``: proven true passes, proven false is a 422, and
@@ -134,7 +134,7 @@ def _where(layer: int | None, axis: int | None) -> str:
 
 @dataclass(slots=True)
 class LayerContext:
-    """One layer's view: its index, op, rank and where it sits in the body."""
+    """One layer's view: its index, op, rank and where it sits in the request document."""
 
     resolver: Resolver
     index: int | None

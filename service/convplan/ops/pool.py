@@ -238,7 +238,7 @@ class MaxPool(_PoolFamily):
             axis, window = found
             msg = (f"max_pool window {window} on axis {axis} covers only padding (no input element): PyTorch gives "
                    "-inf there, which JSON cannot carry; use less padding or dilation")
-            raise InvalidRequest(msg, [ErrorItem(("body", "padding"), msg, "value_error.padding_only_window",
+            raise InvalidRequest(msg, [ErrorItem(("padding",), msg, "value_error.padding_only_window",
                                                  axis=axis)])
         pool = prepare_max_pool(x, kernel=resolved_ints(shape, "kernel_size"), stride=resolved_ints(shape, "stride"),
                                 dilation=resolved_ints(shape, "dilation"), pads=pad_pairs(shape),

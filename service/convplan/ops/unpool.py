@@ -139,7 +139,7 @@ class MaxUnpool(OptionalOutputSize, OpModel):
                 where = first if batched else first[1:]
                 reason = (f"Found an invalid max index: {int(idx[first])} (output volumes are of size "
                           f"{'x'.join(map(str, out))})")
-                raise LayerError(reason, [ErrorItem(("body", "indices", *where), reason, "value_error.indices")])
+                raise LayerError(reason, [ErrorItem(("indices", *where), reason, "value_error.indices")])
             return {"output": max_unpool_nd(x, idx, out)}
 
         return run

@@ -36,7 +36,7 @@ def mismatch_of(result: GraphResult, merge: MergeResult, skip_index: int, skip: 
         layer = {"index": culprit.index, "op": culprit.op, "loc": list(loc),
                  "input_size": text(culprit.input_size[axis]), "unread": text(culprit.unread[axis]),
                  "overhang": text(culprit.overhang[axis]), "reason": culprit.reason}
-        why = (f"layer {culprit.index} ({culprit.op}, {'/'.join(map(str, loc[1:]))}) on one path only: "
+        why = (f"layer {culprit.index} ({culprit.op}, {'/'.join(map(str, loc))}) on one path only: "
                f"{_REASONS[culprit.reason]} (input {layer['input_size']} on axis {axis}, {layer['unread']} row(s) "
                f"unread, overhang {layer['overhang']})")
     else:

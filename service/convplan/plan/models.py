@@ -181,5 +181,5 @@ def check_volume(encoder_stages: int, decoder_stages: int, layers: LayerCount, l
     for name, count in (("encoder", encoder_stages), ("decoder", decoder_stages)):
         if count > limits.max_stages:
             raise LimitExceeded(f"{count} {name} stages is over the limit {limits.max_stages}",
-                                [ErrorItem(("body", name), f"at most {limits.max_stages} stages", "limit.stages")])
-    check_layer_count(layers, limits, ("body",))
+                                [ErrorItem((name,), f"at most {limits.max_stages} stages", "limit.stages")])
+    check_layer_count(layers, limits, ())

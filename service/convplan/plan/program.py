@@ -54,7 +54,7 @@ def build_program(request: PlanRequest, limits: Any = None) -> tuple[Program, di
         if given:
             msg = "a template cannot be combined with explicit stages"
             raise InvalidRequest(f"{msg} ({', '.join(given)})",
-                                 [ErrorItem(("body", name), msg, "value_error.template") for name in given])
+                                 [ErrorItem((name,), msg, "value_error.template") for name in given])
         expanded = expand_template(request.template)
         try:
             encoder = _ENCODER.validate_python(expanded["encoder"])
@@ -62,12 +62,12 @@ def build_program(request: PlanRequest, limits: Any = None) -> tuple[Program, di
         except ValidationError as exc:  # only a user-supplied down/up layer can fail here
             first = exc.errors()[0]
             msg = f"template expands to an invalid layer: {first['msg']}"
-            raise InvalidRequest(msg, [ErrorItem(("body", "template"), msg, "value_error.template")]) from None
+            raise InvalidRequest(msg, [ErrorItem(("template",), msg, "value_error.template")]) from None
         head = list(_head(expanded["head"]))
     else:
         if request.encoder is None:
             msg = "give `encoder` stages (explicit form) or a `template`"
-            raise InvalidRequest(msg, [ErrorItem(("body", "encoder"), msg, "missing")])
+            raise InvalidRequest(msg, [ErrorItem(("encoder",), msg, "missing")])
         encoder, decoder, head = request.encoder, request.decoder or [], list(request.head)
     program = Program(
         [list(s.layers) for s in encoder],

@@ -47,7 +47,7 @@ def _stage(done: PlanResult, stage: StageNodes, sym: bool) -> dict[str, Any]:
         if record is None:
             continue
         layer = render_layer(record, sym, done.fields.get(node_id))
-        layer["loc"] = list(done.result.by_id[node_id].node.loc[1:])  # e.g. ["decoder", 2, "up", 0]
+        layer["loc"] = list(done.result.by_id[node_id].node.loc)  # e.g. ["decoder", 2, "up", 0]
         layers.append(layer)
     out["layers"] = layers
     return out

@@ -94,7 +94,8 @@ class ValidSizesOut(BaseModel):
 class MismatchLayer(_Out):
     index: int
     op: str
-    loc: list[str | int]
+    loc: list[str | int] = Field(description='Where the layer sits in the request, as in `layers[].loc`, e.g. '
+                                             '["encoder", 3, "layers", 0].')
     reason: Literal["drops_rows", "overhang", "output_padding", "border", "scale"] = Field(
         description="Why it is the culprit (contract section 7): it drops rows a window would read, a ceil-mode "
                     "window overhangs, its output_padding would fit, its size is not its input over its scale, or "

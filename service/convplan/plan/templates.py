@@ -36,7 +36,7 @@ def _per_level(value: Any, depth: int, what: str) -> list[Json]:
             from convplan.errors import ErrorItem, InvalidRequest
 
             msg = f"{what} lists {len(value)} layers but depth is {depth}"
-            raise InvalidRequest(msg, [ErrorItem(("body", "template", what), msg, "value_error.template")])
+            raise InvalidRequest(msg, [ErrorItem(("template", what), msg, "value_error.template")])
         return [_as_json(v) for v in value]
     return [_as_json(value)] * depth
 

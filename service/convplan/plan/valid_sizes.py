@@ -203,7 +203,7 @@ def _ratios(plan: PlanGraph, probe: GraphResult) -> tuple[int, Fraction]:
         if node.op.merges and len(node.inputs) > 1:  # a stage's merge (a layer's add of a constant is a layer)
             r_skip, r_dec = ratio[node.inputs[0]], ratio[node.inputs[1]]
             if r_skip != r_dec:
-                raise _NotPeriodic(f"decoder stage {node.loc[2]} merges maps at different scales (the skip grows by "
+                raise _NotPeriodic(f"decoder stage {node.loc[1]} merges maps at different scales (the skip grows by "
                                    f"{r_skip}, the decoder map by {r_dec} per input row): only finitely many sizes "
                                    "line up")
             ratio[node.id] = r_dec

@@ -118,7 +118,9 @@ class OutputOut(_Open):
 class FailureOut(_Open):
     node: str
     detail: str
-    errors: list[dict[str, object]]
+    errors: list[dict[str, object]] = Field(
+        description='Its located errors, as in a problem document but located in the graph (`["nodes", 0, '
+                    '"kernel_size"]`, with no `"body"` in front): for an imported model, in the answer\'s `graph`.')
 
 
 class GraphResponse(_Open):

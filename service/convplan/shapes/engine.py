@@ -56,7 +56,7 @@ def make_resolver(symbols: dict[str, Any] | None, limits: Any = None, *, symboli
     for name in specs:  # a well-formed name can still be reserved ("True", "floor"): a 422, located
         problem = name_problem(name)
         if problem is not None:
-            raise InvalidRequest(problem, [ErrorItem(("body", "symbols", name), problem, "expression.syntax")])
+            raise InvalidRequest(problem, [ErrorItem(("symbols", name), problem, "expression.syntax")])
     if limits is None:
         return Resolver(SymbolTable(specs), symbolic=symbolic)
     table = SymbolTable(specs, _expr_limits(limits.max_expression_length, limits.max_exponent,
@@ -74,7 +74,7 @@ def _expr_limits(max_length: int, max_exponent: int, max_depth: int, max_nodes: 
 
 
 def resolve_input(
-    resolver: Resolver, input_size: Sequence[Any], in_channels: Any, loc: tuple = ("body",)
+    resolver: Resolver, input_size: Sequence[Any], in_channels: Any, loc: tuple = ()
 ) -> tuple[list[Value], Value | None]:
     size = []
     for a, v in enumerate(input_size):
@@ -94,7 +94,7 @@ def infer_stack(
     channels: Value | None,
     resolver: Resolver,
     *,
-    loc: tuple = ("body", "layers"),
+    loc: tuple = ("layers",),
     first_index: int = 0,
     done: list[LayerRecord] | None = None,
 ) -> StackResult:
@@ -120,7 +120,7 @@ def _records(result: GraphResult) -> list[LayerRecord]:
             for r in result.results]
 
 
-def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, loc: tuple = ("body",),
+def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, loc: tuple = (),
                 resolver: Resolver | None = None) -> LayerShape:
     """One layer outside a stack (the compute endpoint): errors point at ``loc + (param,)``."""
     resolver = resolver or make_resolver(None, symbolic=False)
@@ -136,11 +136,11 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     service can move the request under its symbolic time budget. ``memo``: layers answered before on the
     same input and the same layers before them (``shapes/prefix_memo.py``; its entries are shared: the
     response must not be changed)."""
-    check_layer_count(count_layers(request.layers), limits, ("body", "layers"))
+    check_layer_count(count_layers(request.layers), limits, ("layers",))
     for index, layer in enumerate(request.layers):
         if layer.__dict__.get("indices_from") is not None:  # only a plan has stages to point at
             raise LayerError.at("max_unpool: indices_from names an encoder stage; it is only meaningful in "
-                                "/v1/plan", loc=("body", "layers", index, "indices_from"), layer=index)
+                                "/v1/plan", loc=("layers", index, "indices_from"), layer=index)
     resolver = make_resolver(request.symbols, limits, symbolic=symbolic)
     resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)

@@ -89,7 +89,7 @@ class ShapesRequest(BaseModel):
         """The layer limit on the parsed JSON, before any layer is validated: a body of a million
         layers is a 413 in microseconds, not after seconds of validation."""
         if isinstance(raw, dict):
-            check_layer_count(count_raw_layers(raw.get("layers")), limits, ("body", "layers"))
+            check_layer_count(count_raw_layers(raw.get("layers")), limits, ("layers",))
 
 
 def raw_count(items: Any) -> int:
@@ -137,7 +137,7 @@ def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> N
     weight = _exact_weight(limits.neutral_layer_weight)
     if full + (neutral - light) + light * weight <= limits.max_layers:
         return
-    what = "layers" if loc == ("body", "layers") else "layers (over all stages)"
+    what = "layers" if loc == ("layers",) else "layers (over all stages)"
     counted = (f"{full + neutral} {what}" if not light else
                f"{full + neutral} {what}, {light} of them shape-neutral counting {weight} each,")
     raise LimitExceeded(f"{counted} is over the limit {limits.max_layers}",

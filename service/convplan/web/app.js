@@ -201,7 +201,7 @@
 
   function showResult(result) {
     const rows = result.nodes || planRows(result);
-    const culprit = result.mismatch && (result.mismatch.layer ? result.mismatch.layer.loc.slice(1).join("/")
+    const culprit = result.mismatch && (result.mismatch.layer ? result.mismatch.layer.loc.join("/")
       : result.mismatch.culprit && result.mismatch.culprit.node);
     showTable(rows, culprit);
     showSkips(result);

@@ -454,7 +454,8 @@ class GraphValidSizes(Model):
 
 
 class GraphFailure(Model):
-    """The node PyTorch would refuse at these sizes: its id, why, and the located errors."""
+    """The node PyTorch would refuse at these sizes: its id, why, and its errors, located in the graph
+    (``["nodes", 0, "kernel_size"]``; an imported model's in the answer's ``graph``)."""
 
     node: str
     detail: str = ""

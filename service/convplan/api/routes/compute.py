@@ -20,11 +20,12 @@ from pydantic import BaseModel, Field
 from convplan.api.body_guard import PARSED_BODY
 from convplan.api.deps import SettingsDep
 from convplan.api.examples import COMPUTE_EXAMPLES, openapi_examples
+from convplan.api.locations import HttpErrorItem
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import array_response
 from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
 from convplan.compute import REQUESTS, run_compute
-from convplan.errors import ErrorItem, InvalidRequest
+from convplan.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1", tags=["compute"])
 
@@ -97,12 +98,12 @@ async def compute(
                 body = json.loads(raw)  # what only the stdlib takes, e.g. a lone surrogate in a string
             except ValueError as exc:
                 return problem_response(400, f"malformed JSON: {exc}",
-                                        error_items=[ErrorItem(("body",), str(exc), "json_invalid").as_dict()])
+                                        error_items=[HttpErrorItem(("body",), str(exc), "json_invalid").as_dict()])
     svg = wants_svg(request)
     if svg:
         if op != "conv_transpose" and op in REQUESTS:  # an unknown op stays a 404
             raise InvalidRequest(f"format svg draws conv_transpose only, not {op!r}",
-                                 [ErrorItem(("query", "format"), "svg is drawn for conv_transpose only", "enum")])
+                                 [HttpErrorItem(("query", "format"), "svg is drawn for conv_transpose only", "enum")])
         if isinstance(body, dict):
             body = {**body, "explain": True}
     result = await anyio.to_thread.run_sync(run_compute, op, body, settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,11 +9,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from convplan.api.locations import HttpErrorItem
 from convplan.api.problems import problem_response, problem_responses
 from convplan.api.responses import DataResponse, dumps
 from convplan.api.svg import FORMAT_PARAMETER, SVG_CONTENT, render_svg, wants_svg
 from convplan.api.symbolic import CLIENT_GONE, numeric_first_result
-from convplan.errors import ConvplanError, ErrorItem, InvalidRequest, NotOnnx
+from convplan.errors import InvalidRequest, NotOnnx
 from convplan.frontends.onnx import ModelLimits, OnnxImport, import_onnx
 from convplan.frontends.onnx.example import example_model
 from convplan.graph.schema import GraphRequest
@@ -68,12 +68,12 @@ async def _model_bytes(request: Request, settings: Settings) -> bytes | Response
             form = await request.form(max_files=1, max_fields=8, max_part_size=settings.max_model_bytes)
         except Exception as exc:
             raise NotOnnx(f"malformed multipart body: {exc}",
-                          [ErrorItem(("body",), "malformed multipart", "multipart")]) from None
+                          [HttpErrorItem(("body",), "malformed multipart", "multipart")]) from None
         try:
             upload = form.get("model")
             if upload is None or isinstance(upload, str):
                 raise NotOnnx("multipart body without a file in field `model`",
-                              [ErrorItem(("body", "model"), "missing file", "missing")])
+                              [HttpErrorItem(("body", "model"), "missing file", "missing")])
             return await upload.read()
         finally:
             await form.close()  # the spooled temporary files
@@ -89,7 +89,7 @@ def _graph_request(graph: dict[str, Any]) -> GraphRequest:
     try:
         return GraphRequest.model_validate(graph)
     except ValidationError as exc:
-        items = [ErrorItem(("graph", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        items = [HttpErrorItem(("graph", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
         raise InvalidRequest(f"the imported graph is not a valid /v1/graph body: {items[0].msg}", items) from None
 
 
@@ -151,13 +151,10 @@ async def import_onnx_model(
     data = await _model_bytes(request, settings)
     if isinstance(data, Response):
         return data
-    try:
-        result = await run_in_threadpool(import_onnx, data, limits=_limits(settings), inputs=input or (),
-                                         align=align, training=training)
-    except ConvplanError as exc:
-        # The frontend locates errors in the model (``["model", "graph", "node", name]``); the model is the body.
-        exc.errors = [replace(e, loc=("body", *e.loc[1:])) if e.loc[:1] == ("model",) else e for e in exc.errors]
-        raise
+    # The frontend locates errors in the model (``["model", "graph", "node", name]``) and the ``input``
+    # shapes: ``ROUTE_PARTS`` places them in the body and the query.
+    result = await run_in_threadpool(import_onnx, data, limits=_limits(settings), inputs=input or (),
+                                     align=align, training=training)
     svg = wants_svg(request)
     analysis = await _analyse(request, result.graph, settings, svg=svg) if analyse or svg else None
     if (analyse or svg) and analysis is None:

@@ -35,7 +35,7 @@ def parse_input_option(text: str, index: int = 0) -> tuple[str | None, list[int 
     """``SHAPE`` or ``NAME:SHAPE``, SHAPE ``x``-separated integers or names (``1x3xHxW``)."""
     name, _, shape = text.rpartition(":")
     tokens = shape.split("x") if shape else []
-    loc = ("query", "input", index)
+    loc = ("input", index)
     if not tokens or not all(_TOKEN.fullmatch(t) for t in tokens):
         msg = f"input {text!r}: expected SHAPE or NAME:SHAPE, SHAPE like 1x3xHxW (integers or names)"
         raise InvalidRequest(msg, [ErrorItem(loc, msg, "input_shape")])

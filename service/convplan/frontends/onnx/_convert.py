@@ -399,7 +399,7 @@ class Importer:
         first. A shape the model cannot take is the request's fault, not the model's: invalid-request."""
         info = self.inputs[0] if key is None else next((i for i in self.inputs if key in (i.onnx_name, i.name)),
                                                      None)
-        where = ("query", "input", index)
+        where = ("input", index)
         if info is None:
             names = ", ".join(repr(i.onnx_name) for i in self.inputs)
             raise InvalidRequest(f"the model has no input {key!r} (its inputs: {names})",

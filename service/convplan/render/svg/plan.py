@@ -92,10 +92,7 @@ class _Map:
 
 
 def _loc(loc: Any) -> str:
-    parts = list(loc or [])
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    return "/".join(str(p) for p in parts)
+    return "/".join(str(p) for p in loc or [])
 
 
 def _spec(source: dict[str, Any] | None, loc: list[Any]) -> dict[str, Any] | None:
