@@ -103,7 +103,7 @@ def parts(request: ShapesRequest, settings: Settings, repeat: int) -> None:
     it) and in C (``orjson.loads`` of its bytes). A machine's speed cancels out of the ratios to them."""
     resolver = make_resolver(request.symbols, settings, symbolic=False)
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
-    graph = stack_graph(request.layers, ("body", "layers"))
+    graph = stack_graph(request.layers, ("layers",))
     evaluated = cpu_us(lambda: evaluate(graph, make_resolver(None, settings, symbolic=False),
                                         {INPUT: Tensor(size, channels, [])}, strict=True, maps=False), repeat)
     stack = infer_stack(request.layers, size, channels, resolver)
