@@ -11,19 +11,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from convplan.ops import OPS, OpModel, TensorField
+from convplan.ops import COMPUTE_OPS, TensorField
 
 __all__ = ["COMPUTE_OPS", "PARAMS", "REQUESTS", "TENSOR_FIELDS"]
-
-
-def _order(item: tuple[str, type[OpModel]]) -> tuple[int, int]:
-    name, model = item
-    return model.compute_order, model.names.index(name)
-
-
-#: Every compute op's model, in listing order.
-COMPUTE_OPS: dict[str, type[OpModel]] = dict(sorted(
-    ((name, model) for name, model in OPS.items() if model.compute_params is not None), key=_order))
 
 PARAMS: dict[str, type[BaseModel]] = {op: model.compute_params for op, model in COMPUTE_OPS.items()}  # type: ignore[misc]
 REQUESTS: dict[str, type[BaseModel]] = {op: model.compute_request for op, model in COMPUTE_OPS.items()}  # type: ignore[misc]

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from convplan.errors import ErrorItem, InvalidRequest, UnknownOp
-from convplan.ops import COMPUTE_ONLY, OPS, LayerShape, OpModel, unknown_op_message
+from convplan.ops import COMPUTE_ONLY, COMPUTE_OPS, LayerShape, OpModel, unknown_op_message
 from convplan.shapes.engine import infer_layer
 
 __all__ = ["Plan", "make_plan", "validation_error"]
@@ -141,10 +141,9 @@ def make_plan(
     loc: Loc = (),
 ) -> Plan:
     """Check shapes and parameters, run the op's size rule, and lay out the result."""
-    op_model = OPS.get(op)
-    if op_model is None or op_model.compute_params is None:
-        message = unknown_op_message(op, [name for name, model in OPS.items() if model.compute_params is not None],
-                                     "compute ops")
+    op_model = COMPUTE_OPS.get(op)
+    if op_model is None:
+        message = unknown_op_message(op, list(COMPUTE_OPS), "compute ops")
         raise UnknownOp(message, [ErrorItem(("op",), message, "unknown_op")])
     x = shapes["input"]
     assert x is not None

@@ -26,6 +26,7 @@ from convplan.ops._window import SymbolicWindow, Window, window_of_taps
 
 __all__ = [
     "COMPUTE_ONLY",
+    "COMPUTE_OPS",
     "OPS",
     "AxisOverlap",
     "Condition",
@@ -54,5 +55,15 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.na
     importlib.import_module(f"{__name__}.{_module}")
 
 _MODELS = tuple(dict.fromkeys(OPS.values()))
+
+
+def _compute_order(item: tuple[str, type[OpModel]]) -> tuple[int, int]:
+    name, model = item
+    return model.compute_order, model.names.index(name)
+
+
+#: Every op ``POST /v1/compute/{op}`` runs, in listing order (``compute_order``, then the model's own names).
+COMPUTE_OPS: dict[str, type[OpModel]] = dict(sorted(
+    ((name, model) for name, model in OPS.items() if model.compute_params is not None), key=_compute_order))
 
 Layer = Annotated[Union[_MODELS], Field(discriminator="op")]  # noqa: UP007 - built from the registry
