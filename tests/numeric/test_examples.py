@@ -184,6 +184,15 @@ class TestUpsample:
         with pytest.raises(LayerError, match="Anti-alias"):
             cn.upsample(np.arange(8.0).reshape(1, 1, 8), 4, mode="linear", antialias=True)
 
+    def test_antialias_to_one_column_repeats_row_0_as_torch_does(self) -> None:
+        # torch 2.13: F.interpolate(x, size=[3, 1], mode="bilinear", antialias=True) on this 5 x 4 map answers
+        # 4.2143 three times; resized as the transposed map (to [1, 3]) the three rows are 4.2143, 10.5, 16.7857
+        x = np.arange(1.0, 21.0).reshape(1, 1, 5, 4)
+        assert row(cn.upsample(x, (3, 1), mode="bilinear", antialias=True)) == [4.2143] * 3
+        assert row(cn.upsample(x.transpose(0, 1, 3, 2), (1, 3), mode="bilinear", antialias=True)) == [
+            4.2143, 10.5, 16.7857]
+        assert row(cn.upsample(x, (3, 1), mode="bilinear")) == [3.8333, 10.5, 17.1667]  # no antialias: three rows
+
     def test_refusals(self) -> None:
         with pytest.raises(LayerError, match="align_corners"):
             cn.upsample(a(1, 2), 4, align_corners=True)

@@ -2,10 +2,8 @@
 ``tests/fixtures/make_numeric_fixtures.py``) against ``convplan.numeric``,
 without torch: relative 1e-9, absolute 1e-12 x max|output|, indices exact.
 
-Not in the fixtures, on purpose: ``antialias=True`` with an output width of
-1 while the height changes. torch 2.13's separable antialias kernel gives
-values there that no filter explains (6x6 -> 17x1 bilinear: every row 2.5,
-the first row's mean); we compute the filter as for every other size.
+They include ``antialias=True`` with an output one column wide while the height changes, where torch 2.13's
+kernel repeats row 0 (``kernels/interp.py``): that is reproduced as well.
 """
 
 from __future__ import annotations

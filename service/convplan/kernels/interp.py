@@ -19,7 +19,8 @@ cpu/UpSampleKernel.cpp), including where they are not plain float64:
 - ``antialias`` (``_upsample_bilinear2d_aa`` / ``_upsample_bicubic2d_aa``):
   PIL-style filters (triangle; cubic with ``A = -0.5``) whose support is
   stretched by the scale when downsampling, normalised weights
-  (``_compute_index_ranges_weights``).
+  (``_compute_index_ranges_weights``); an output one column wide repeats
+  row 0, as ATen's kernel does.
 """
 
 from __future__ import annotations
@@ -163,6 +164,12 @@ def prepare_interpolate(
             continue  # the separable aa kernel skips axes whose size is unchanged
         index, weight = axis_weights(mode, i, o, align_corners=align_corners, scale=scale, antialias=antialias,
                                      rank=len(out))
+        if antialias and axis == ndim - 2 and out[-1] == 1:
+            # ATen's aa kernel (2.13, CPU) gives every output row row 0's taps when the output is one column
+            # wide: F.interpolate((1, 1, 5, 4), size=(3, 1), mode="bilinear", antialias=True) answers row 0
+            # three times, while the transposed problem gives three rows. PyTorch is the reference, so its
+            # values are reproduced (tests/numeric/test_examples.py; the golden fixtures hold such cases).
+            index, weight = np.repeat(index[:1], o, axis=0), np.repeat(weight[:1], o, axis=0)
         wshape = (-1,) + (1,) * (ndim - axis - 1)
         columns = [np.ascontiguousarray(index[:, t]) for t in range(index.shape[1])]
         weights = None if weight is None else [weight[:, t].reshape(wshape).copy() for t in range(index.shape[1])]
