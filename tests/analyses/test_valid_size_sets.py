@@ -257,6 +257,55 @@ def _random_graph(rng: random.Random, *, neutral: bool = False, divisible: bool 
                 training=neutral and rng.random() < 0.3)
 
 
+def _with_fits(rng: random.Random) -> dict[str, Any]:
+    """A random graph with crops and pads to another node's size (``size_of``), some merged with it."""
+    request = _random_graph(rng)
+    nodes = request["nodes"]
+    ids = ["x"] + [node["id"] for node in nodes]
+    for k in range(rng.randint(1, 2)):
+        source, target = rng.sample(ids, 2)
+        nodes.append({"id": f"f{k}", "op": rng.choice(["crop", "pad"]), "inputs": [source], "size_of": target,
+                      "anchor": rng.choice(["center", "start", "end"])})
+        ids.append(f"f{k}")
+        if rng.random() < 0.5:
+            nodes.append({"id": f"j{k}", "op": rng.choice(["add", "concat"]), "inputs": [f"f{k}", target]})
+            ids.append(f"j{k}")
+    return request
+
+
+class TestFitsToAnotherSize:
+    """A crop (pad) to ``size_of`` refuses an input smaller (larger) than its target: where the two grow at
+    different rates it fits at a few sizes only, so its refusal is not monotone in the size and the scans'
+    lenient run fits as far as it goes instead (``Crop.monotone``)."""
+
+    def test_a_crop_that_fits_at_one_size_only(self) -> None:
+        # floor((n - 5)/2) + 1 >= n - 4 at n = 5 alone; the bisection for the first size that runs found none
+        nodes = [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 5},
+                 {"id": "b", "op": "max_pool", "inputs": ["a"], "kernel_size": 1, "stride": 2},
+                 {"id": "c", "op": "crop", "inputs": ["b"], "size_of": "a"}]
+        runs = _sets(body([5], nodes))["runs"]
+        assert runs["extra"] == [5] and runs["residues"] == []
+
+    def test_a_crop_of_two_branches_keeps_its_smallest_size(self) -> None:
+        # 19 runs; the bisection landed past it, on 23
+        nodes = [{"id": "p", "inputs": ["x"], "op": "avg_pool", "kernel_size": 2, "stride": 2, "padding": 1},
+                 {"id": "q", "inputs": ["p"], "op": "avg_pool", "kernel_size": 4, "stride": 3, "padding": 2,
+                  "ceil_mode": True},
+                 {"id": "c1", "inputs": ["x"], "op": "conv", "kernel_size": 5, "stride": 2, "padding": 1,
+                  "dilation": 2},
+                 {"id": "c2", "inputs": ["c1"], "op": "conv", "kernel_size": 3, "stride": 2, "padding": 2,
+                  "dilation": 2},
+                 {"id": "crop", "inputs": ["c2"], "op": "crop", "size_of": "q", "anchor": "start"}]
+        request = body([19], nodes)
+        runs = _sets(request)["runs"]
+        assert (runs["extra"], runs["min"], runs["modulus"]) == ([19, 23, 24, 25], 27, 1)
+        _assert_brute_force(request)
+
+    @pytest.mark.parametrize("seed", [*range(20), 134, 187])  # 134 and 187 (of 200) left sizes out before
+    def test_random_graphs_with_fits_equal_brute_force(self, seed: int) -> None:
+        _assert_brute_force(_with_fits(random.Random(seed)))
+
+
 class TestConstantOperands:
     """``other_size``: a constant of size 1 is broadcast (every size); of any other size it fixes the map's
     (PyTorch broadcasting: the map must be 1 or that size), so the sets are finite."""

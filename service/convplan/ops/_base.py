@@ -156,8 +156,9 @@ class OpModel(LayerModel):
     def monotone(self) -> OpModel:
         """This layer for the valid-size scans' lenient run, whose refusals must be monotone in the input size
         (refusing a size, it refuses every smaller one: the smallest size that runs is found by bisection).
-        An op with a refusal that is not (a divisibility) returns a twin of the same sizes, channels and
-        coordinate map that does not make it; the scan itself still runs the layer as it is."""
+        An op with a refusal that is not (a divisibility; a fit to another tensor's size, ``size_of``) returns a
+        twin that does not make it, of the same sizes, channels and coordinate map wherever the layer runs; the
+        scan itself still runs the layer as it is."""
         return self
 
     def transparent(self, training: bool) -> bool:

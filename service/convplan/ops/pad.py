@@ -39,12 +39,25 @@ class _FitToSize:
     size_of: str | None
     axes: list[int] | None
     anchor: str
+    #: The valid-size scans' lenient twin (``monotone``): an input on the wrong side of its target is fitted as
+    #: far as it goes (difference 0), not refused.
+    clamped: ClassVar[bool] = False
 
     def axis_symmetric(self) -> bool:
         return self.axes is None and super().axis_symmetric()  # type: ignore[misc, no-any-return]
 
     def separable(self, training: bool) -> bool:
         return self.axes is None and super().separable(training)  # type: ignore[misc, no-any-return]
+
+    def monotone(self) -> OpModel:
+        # Fitting to size_of compares two sizes, as a merge does: a crop of a map growing at half the rate of
+        # its target fits at some sizes and at none above them (x[5] -> conv k5 -> max_pool k1 s2, cropped to
+        # the conv's size, runs at 5 alone), so its refusal is not monotone in the input size. The lenient
+        # run fits as far as it goes, as it crops a merge's inputs to the smallest.
+        if self.size_of is None:
+            return self  # type: ignore[return-value]
+        twin = next(clamped for base, clamped in _CLAMPED.items() if isinstance(self, base))
+        return twin.model_construct(**self.__dict__)  # type: ignore[attr-defined, no-any-return]
 
     def given_or_fitted_pairs(self, ctx: LayerContext, size: list[Value], field: str, *,
                               grow: bool) -> list[tuple[Value, Value]]:
@@ -64,6 +77,8 @@ class _FitToSize:
                 ctx.fail(f"axes names axis {a}, but the input has {ctx.rank} spatial axes", param="axes",
                          type="value_error.rank")
             difference = norm(target[a] - size[a]) if grow else norm(size[a] - target[a])
+            if self.clamped and type(difference) is int:
+                difference = max(difference, 0)
             ctx.require(difference, ">=", 0, lambda a=a: f"{'pad' if grow else 'crop'} to size_of: the input size "
                         f"{show(size[a])} is {'larger' if grow else 'smaller'} than the target {show(target[a])}",
                         axis=a, param="size_of", listed=False)
@@ -172,3 +187,18 @@ class Crop(_FitToSize, _ShiftsRows, OpModel):
         shape.out_channels = channels
         return shape
 
+
+
+class _ClampedPad(Pad):
+    """``Pad.monotone`` with ``size_of`` (not registered: only the valid-size scans' lenient run makes it)."""
+
+    clamped = True
+
+
+class _ClampedCrop(Crop):
+    """``Crop.monotone`` with ``size_of`` (not registered: only the valid-size scans' lenient run makes it)."""
+
+    clamped = True
+
+
+_CLAMPED: dict[type, type] = {Pad: _ClampedPad, Crop: _ClampedCrop}
