@@ -370,6 +370,25 @@ class TestOtherAxesSymbolic:
         assert [s["runs"]["output_size"] for s in out["valid_input_sizes"]] == [
             {"p": {"0": 1}}, {"p": {"0": "floor((i + 1)/2) - 1"}}]  # floor((i - 3)/2) + 1
 
+    def test_crops_of_one_axis_each_are_solved_per_axis(self) -> None:
+        # As ONNX imports write a U-Net's skip crops: a Slice per axis (``axes``). Such a crop was taken to read
+        # every axis, so both axes were null; on an axis it leaves alone it passes its input on.
+        nodes = [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1},
+                 {"id": "p", "op": "max_pool", "inputs": ["a"], "kernel_size": [2, 3]},
+                 {"id": "u", "op": "conv_transpose", "inputs": ["p"], "kernel_size": [2, 3], "stride": [2, 3]},
+                 {"id": "c0", "op": "crop", "inputs": ["a"], "size_of": "u", "axes": [0]},
+                 {"id": "c1", "op": "crop", "inputs": ["c0"], "size_of": "u", "axes": [1]},
+                 {"id": "m", "op": "concat", "inputs": ["c1", "u"]}]
+        symbolic = run_graph(GraphRequest.model_validate(body(["H", "W"], nodes)))
+        assert symbolic["valid_input_sizes_reason"] == [None, None]
+        numeric = run_graph(GraphRequest.model_validate(body([13, 33], nodes)), symbolic=False)
+        for axis in range(2):
+            for kind in ("runs", "clean", "same_size"):
+                assert symbolic["valid_input_sizes"][axis][kind] | {"nearest": None} == \
+                    numeric["valid_input_sizes"][axis][kind] | {"nearest": None}
+        assert [s["runs"]["output_size"] for s in symbolic["valid_input_sizes"]] == [
+            {"m": {"0": "2*floor(i/2)"}}, {"m": {"0": "3*floor(i/3)"}}]
+
     def test_a_norm_reading_every_axis_keeps_them_null(self) -> None:
         # GroupNorm refuses one value per group over all axes: an axis's sets depend on the other's size
         out = run_graph(GraphRequest.model_validate(body(["H", 32], [

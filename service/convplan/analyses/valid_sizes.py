@@ -141,7 +141,8 @@ def _slice(graph: Graph, inputs: dict[str, Tensor], raw_sizes: dict[str, list[An
     mixing = next((node for node in graph.nodes if not node.op.separable(training)), None)
     if mixing is not None:
         return f"node {mixing.id!r} ({mixing.op.op}) reads more than one axis"
-    nodes = tuple(dataclasses.replace(node, op=node.op.along_axis(axis)) for node in graph.nodes)
+    nodes = tuple(dataclasses.replace(node, op=(op := node.op.along_axis(axis)), size_of=op.size_of_target())
+                  for node in graph.nodes)
     specs = tuple(dataclasses.replace(spec, size=[spec.size[axis]]) for spec in graph.inputs)
     tensors = {name: Tensor([t.size[axis]], t.channels, [t.maps[axis]] if t.maps else []) for name, t in inputs.items()}
     return (dataclasses.replace(graph, inputs=specs, nodes=nodes), tensors,

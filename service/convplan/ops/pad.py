@@ -46,8 +46,16 @@ class _FitToSize:
     def axis_symmetric(self) -> bool:
         return self.axes is None and super().axis_symmetric()  # type: ignore[misc, no-any-return]
 
-    def separable(self, training: bool) -> bool:
-        return self.axes is None and super().separable(training)  # type: ignore[misc, no-any-return]
+    def along_axis(self, axis: int) -> OpModel:
+        # ``axes`` names the axes fitted: on one of them the 1-D layer fits its one axis; on another it passes
+        # its input on, so no size is compared there (and none is taken from ``size_of``).
+        layer: OpModel = super().along_axis(axis)  # type: ignore[misc]
+        if self.axes is None:
+            return layer
+        if axis in self.axes:
+            return layer.model_copy(update={"axes": None})
+        field = "padding" if self.op == "pad" else "crop"  # type: ignore[attr-defined]
+        return layer.model_copy(update={"axes": None, "size_of": None, field: [[0, 0]]})
 
     def monotone(self) -> OpModel:
         # Fitting to size_of compares two sizes, as a merge does: a crop of a map growing at half the rate of
