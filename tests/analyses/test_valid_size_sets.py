@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import pytest
 
 from convplan.analyses import valid_sizes
+from convplan.expr import SymbolTable, parse_expression, substitute
 from convplan.graph.schema import GraphRequest
 from convplan.run.graph import run_graph
 from tests.graph.networks import basic_unet, body, resnet_fpn, unet
@@ -306,6 +308,38 @@ class TestFitsToAnotherSize:
         _assert_brute_force(_with_fits(random.Random(seed)))
 
 
+class TestOutputExpressions:
+    """``output_size``: one expression in ``i`` per residue, exact at every member (``_assert_brute_force``
+    checks them all); null only where no expression of the forms ``fit_expression`` tries fits."""
+
+    def test_a_transposed_conv_before_a_ceil_mode_pool_of_another_stride(self) -> None:
+        # 2i rows pooled by 3 with ceil_mode: floor(2i/3) + 1, no K*floor((i + b)/3) + C (it was null)
+        request = body([64], [{"id": "t", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 2, "stride": 2},
+                              {"id": "p", "op": "max_pool", "inputs": ["t"], "kernel_size": 3, "stride": 3,
+                               "padding": 1, "ceil_mode": True}])
+        assert _sets(request)["runs"]["output_size"] == {"p": {"0": "floor(2*i/3) + 1"}}
+        _assert_brute_force(request)
+
+    def test_three_strided_layers_give_a_floor_of_a_floor(self) -> None:
+        # ceil(2*floor(i/3)/3): the steps come 3 and 6 sizes apart, which no single floor of i gives
+        request = body([60], [{"id": "q", "op": "max_pool", "inputs": ["x"], "kernel_size": 3},
+                              {"id": "t", "op": "conv_transpose", "inputs": ["q"], "kernel_size": 4, "stride": 2,
+                               "padding": 1},
+                              {"id": "p", "op": "max_pool", "inputs": ["t"], "kernel_size": 3, "ceil_mode": True}])
+        assert _sets(request)["runs"]["output_size"] == {"p": {"0": "floor((2*floor(i/3) + 2)/3)"}}
+        _assert_brute_force(request)
+
+    def test_a_form_with_a_common_factor_is_written_reduced(self) -> None:
+        # 2*floor(3*i/9) is 2*floor(i/3)
+        points = [(n, 2 * (n // 3)) for n in range(9, 36)]
+        assert valid_sizes.fit_expression(points, Fraction(2, 3), 9) == "2*floor(i/3)"
+
+    def test_an_output_that_is_a_minimum_has_none(self) -> None:
+        # min(floor(n/2), n - 8) (a concat cropped to its smaller input) is no floor of i from 9 on
+        points = [(n, min(n // 2, n - 8)) for n in range(9, 60)]
+        assert valid_sizes.fit_expression(points, Fraction(1), 2) is None
+
+
 class TestConstantOperands:
     """``other_size``: a constant of size 1 is broadcast (every size); of any other size it fixes the map's
     (PyTorch broadcasting: the map must be 1 or that size), so the sets are finite."""
@@ -495,6 +529,7 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
     sets = out["valid_input_sizes"][0]
     upto = 200
     brute: dict[str, list[int]] = {"runs": [], "clean": [], "same_size": []}
+    outputs: dict[int, dict[str, int]] = {}
     specs = {n["id"]: n for n in request["nodes"]}
     for n in range(1, upto):
         probe = dict(request, inputs=[dict(request["inputs"][0], size=[n])], valid_sizes=False)
@@ -508,8 +543,25 @@ def _assert_brute_force(request: dict[str, Any]) -> None:
         spatial = [o["size"] for o in res["outputs"] if o["size"]]  # a head's output has no spatial axes
         if spatial and all(size[0] == n for size in spatial):
             brute["same_size"].append(n)
+        outputs[n] = {o["id"]: o["size"][0] for o in res["outputs"] if o["size"]}
     for kind in brute:
         assert _members(sets[kind], upto) == brute[kind], (kind, request)
+        _assert_output_sizes(sets[kind], {n: outputs[n] for n in brute[kind]}, request)
+
+
+def _assert_output_sizes(sizes: dict[str, Any], outputs: dict[int, dict[str, int]], request: dict[str, Any]) -> None:
+    """Every output-size expression of a set (per residue; per member for a bounded set) gives the output's
+    size at every member the brute force ran."""
+    for name, per in sizes["output_size"].items():
+        for n, actual in outputs.items():
+            if sizes["residues"] and n < sizes["min"]:
+                continue  # an extra size below the periodic pattern: the expressions describe the pattern
+            given = per[str(n % sizes["modulus"]) if sizes["residues"] else str(n)]
+            if given is None:
+                continue  # no closed form: nothing claimed
+            value = given if type(given) is int else substitute(parse_expression(given, SymbolTable({"i": {}})),
+                                                                {"i": n})
+            assert value == actual[name], (name, n, given, request)
 
 
 @pytest.mark.parametrize("seed", range(12))
