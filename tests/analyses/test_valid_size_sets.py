@@ -340,6 +340,62 @@ class TestOutputExpressions:
         assert valid_sizes.fit_expression(points, Fraction(1), 2) is None
 
 
+class TestBroadcastRegistration:
+    """``clean`` needs every merge registered, and a broadcast input counts only if it is 1 at every input size
+    (contract section 7): a gate from a global pool, not a growing map that is 1 at the smallest sizes."""
+
+    @staticmethod
+    def _at(nodes: list[dict[str, Any]], n: int, **extra: Any) -> dict[str, Any]:
+        return run_graph(GraphRequest.model_validate(body([n], nodes, **extra)), symbolic=False)
+
+    def test_a_growing_map_broadcast_at_one_pixel_is_not_registered(self) -> None:
+        # x times its 2x upsampling runs at 1 alone, x's one pixel stretched over two: it was clean there
+        nodes = [{"id": "u", "op": "upsample", "inputs": ["x"], "scale_factor": 2, "mode": "linear"},
+                 {"id": "m", "op": "mul", "inputs": ["x", "u"]}]
+        out = self._at(nodes, 1)
+        assert out["ok"] and out["merges"][0]["broadcast"] == [[True], [False]]
+        assert out["merges"][0]["registered"] is False
+        sets = out["valid_input_sizes"][0]
+        assert sets["runs"]["extra"] == [1] and sets["clean"]["extra"] == [] and sets["clean"]["residues"] == []
+        _assert_brute_force(body([1], nodes))
+
+    def test_a_global_pools_gate_is_registered_at_every_size(self) -> None:
+        # squeeze-and-excitation: the pooled 1 is 1 whatever the input
+        nodes = [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1},
+                 {"id": "p", "op": "adaptive_avg_pool", "inputs": ["c"], "output_size": 1},
+                 {"id": "m", "op": "mul", "inputs": ["c", "p"]}]
+        out = self._at(nodes, 5)
+        assert out["merges"][0]["broadcast"] == [[False], [True]] and out["merges"][0]["registered"] is True
+        clean = out["valid_input_sizes"][0]["clean"]
+        assert (clean["min"], clean["modulus"], clean["residues"]) == (1, 1, [0])
+        _assert_brute_force(body([5], nodes))
+
+    def test_a_second_input_given_one_pixel_is_a_fixed_operand(self) -> None:
+        request = body([6], [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3},
+                             {"id": "m", "op": "mul", "inputs": ["c", "g"]}])
+        request["inputs"].append({"name": "g", "size": [1], "channels": 1})
+        out = run_graph(GraphRequest.model_validate(request), symbolic=False)
+        assert out["merges"][0]["registered"] is True
+
+    def test_a_concat_cropped_to_a_gate_is_a_gate(self) -> None:
+        # under align "crop" the concat is cropped to the pooled 1: 1 at every size
+        nodes = [{"id": "p", "op": "adaptive_max_pool", "inputs": ["x"], "output_size": 1},
+                 {"id": "a", "op": "concat", "inputs": ["p", "x"]},
+                 {"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 3, "padding": 1, "out_channels": 2},
+                 {"id": "m", "op": "mul", "inputs": ["c", "a"]}]
+        last = self._at(nodes, 7, align="crop")["merges"][-1]
+        assert last["broadcast"] == [[False], [True]] and last["registered"] is True
+
+    def test_an_add_broadcasting_a_gate_grows_with_its_other_input(self) -> None:
+        # add(gate, x) is x's size, 1 at size 1 alone: stretched over the 2x upsampling there
+        nodes = [{"id": "p", "op": "adaptive_max_pool", "inputs": ["x"], "output_size": 1},
+                 {"id": "a", "op": "add", "inputs": ["p", "x"]},
+                 {"id": "u", "op": "upsample", "inputs": ["x"], "scale_factor": 2},
+                 {"id": "m", "op": "mul", "inputs": ["u", "a"]}]
+        last = self._at(nodes, 1, align="crop")["merges"][-1]
+        assert last["broadcast"] == [[False], [True]] and last["registered"] is False
+
+
 class TestConstantOperands:
     """``other_size``: a constant of size 1 is broadcast (every size); of any other size it fixes the map's
     (PyTorch broadcasting: the map must be 1 or that size), so the sets are finite."""
@@ -586,7 +642,8 @@ def test_an_axis_with_other_parameters_is_solved_for_itself() -> None:
              {"id": "s", "op": "add", "inputs": ["u", "x"]}]
     out = run_graph(GraphRequest.model_validate(body([16, 16], nodes, align="crop")), symbolic=False)
     rows, cols = (axis["clean"] for axis in out["valid_input_sizes"])
-    assert (rows["modulus"], rows["residues"], rows["min"]) == (1, [0], 3)
+    # at 3 rows the conv's one row is broadcast over x's three: it grows, so that merge is not registered
+    assert (rows["modulus"], rows["residues"], rows["min"]) == (1, [0], 4)
     assert (cols["modulus"], cols["residues"], cols["min"]) == (2, [0], 2)
 
 

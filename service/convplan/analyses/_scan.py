@@ -180,7 +180,7 @@ class Blocks:
     def _stretch(self, nodes: tuple[Node, ...]) -> _Stretch:
         own = {node.id for node in nodes}
         reads = tuple(dict.fromkeys(name for node in nodes for name in _reads(node) if name not in own))
-        graph = Graph((), nodes, (), self.graph.align, {node.id: k for k, node in enumerate(nodes)})
+        graph = Graph((), nodes, (), self.graph.align, {node.id: k for k, node in enumerate(nodes)}, origin=self.graph)
         return _Stretch(graph, lenient_graph(graph, self.lenient.align), reads)
 
     def run(self, resolver: Resolver, inputs: dict[str, Tensor], *, lenient: bool) -> GraphResult:

@@ -13,6 +13,7 @@ says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -68,7 +69,10 @@ class MergeResult:
         return next((a for a, equal in enumerate(self.equal_axes) if not equal), None)
 
 
-def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) -> tuple[MergeResult, list[list[Value]]]:
+def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str, grows: Callable[[str, int], bool]
+                ) -> tuple[MergeResult, list[list[Value]]]:
+    """The merge of ``ins`` under ``align``; ``grows(name, axis)``: whether an input's size there follows the
+    network's input sizes (``Graph.grows``), which decides whether its broadcast is registered."""
     rank = ctx.rank
     count = len(ins)
     resolver = ctx.resolver
@@ -133,7 +137,7 @@ def align_merge(ctx: LayerContext, node: Node, ins: list[Tensor], align: str) ->
                         broadcast=broadcast, equal_axes=equal_axes, offset=offset, crop=crop, pad=pad,
                         applied="+".join(sorted(kinds)) or None, applied_pads=applied_pads, warnings=warnings)
     merge.stops = align == "none" and not merge.aligned
-    merge.registered = _registered(merge, ins, rank, resolver)
+    merge.registered = _registered(merge, ins, rank, resolver, grows)
     merge.first_maps = [m.shifted(applied_pads[0][a][0]) for a, m in enumerate(ins[0].maps)]
     ctx.warnings.extend(warnings)
     return merge, sizes
@@ -244,10 +248,16 @@ def _centred(total: Value) -> Pair:
     return [before, norm(total - before)]
 
 
-def _registered(merge: MergeResult, ins: list[Tensor], rank: int, resolver: Resolver) -> bool | None:
+def _registered(merge: MergeResult, ins: list[Tensor], rank: int, resolver: Resolver,
+                grows: Callable[[str, int], bool]) -> bool | None:
     """Each input not broadcast has input 0's scale and, after the applied fix, offset 0 in its grid (a symbolic
-    offset where that is decided: the same at every admissible size)."""
+    offset where that is decided: the same at every admissible size). A broadcast input counts only if it is 1
+    at every input size (contract section 7: a gate from a global pool); one that grows is 1 at this size
+    alone, its pixel stretched over the other's (x at 1 times its 2x upsampling): not registered."""
     unknown = False
+    for a in range(rank):
+        if any(merge.broadcast[k][a] and grows(merge.inputs[k], a) for k in range(len(ins))):
+            return False
     for k in range(1, len(ins)):
         for a in range(rank):
             if merge.broadcast[k][a] or merge.broadcast[0][a]:

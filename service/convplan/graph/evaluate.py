@@ -212,7 +212,7 @@ def _walk(graph: Graph, resolver: Resolver, inputs: dict[str, Tensor], result: G
                     if len(t.size) != rank:
                         ctx.fail(f"input {k} ({node.inputs[k]!r}) has {len(t.size)} spatial axes, input 0 has {rank}",
                                  param="inputs", type="value_error.rank")
-                merge, sizes = align_merge(ctx, node, ins, graph.align)
+                merge, sizes = align_merge(ctx, node, ins, graph.align, graph.grows)
                 result.merges.append(merge)
                 if merge.stops:
                     result.mismatch = merge

@@ -54,10 +54,44 @@ class Graph:
     align: str = "none"
     #: node id -> position in ``nodes``
     position: dict[str, int] = field(default_factory=dict)
+    #: The graph this one is a stretch of (the valid-size scans' blocks): it knows the tensors read from before.
+    origin: Graph | None = field(default=None, compare=False, repr=False)
+    _grows: dict[tuple[str, int], bool] = field(init=False, default_factory=dict, compare=False, repr=False)
 
     @property
     def first_input(self) -> GraphInputSpec:
         return self.inputs[0]
+
+    def grows(self, name: str, axis: int) -> bool:
+        """Whether tensor ``name``'s size on ``axis`` changes with the network's input sizes. Not so where the
+        parameters set it (a global pool's 1, a constant operand's size: ``OpModel.size_source``) or an input
+        other than the first is given a number there. A merge of several inputs grows where one does (its
+        output is the largest) or, a concat under align "crop", where all do (cropped to the smallest). A map of size 1
+        here that grows is broadcast at this size only: no registered merge (contract section 7)."""
+        key = (name, axis)
+        known = self._grows.get(key)
+        if known is None:
+            known = self._grows[key] = self._find_growth(name, axis)
+        return known
+
+    def _find_growth(self, name: str, axis: int) -> bool:
+        k = self.position.get(name)
+        if k is None:
+            spec = next((s for s in self.inputs if s.name == name), None)
+            if spec is None:
+                return self.origin.grows(name, axis) if self.origin is not None else True
+            return spec is self.inputs[0] or axis >= len(spec.size) or type(spec.size[axis]) is not int
+        node = self.nodes[k]
+        if node.op.merges and len(node.inputs) > 1:
+            each = [self.grows(i, axis) for i in node.inputs]
+            # Cropped to the smallest: fixed where one input is, but a broadcast 1 is stretched, never cropped to.
+            return all(each) if self.align == "crop" and not node.op.broadcasts else any(each)
+        source = node.op.size_source(axis)
+        if source == "parameters":
+            return False
+        if source == "size_of" and node.size_of is not None:
+            return self.grows(node.size_of, axis)
+        return self.grows(node.inputs[0], axis)
 
 
 def _fail(msg: str, loc: tuple[Any, ...], kind: str, index: int | None = None) -> InvalidRequest:

@@ -140,6 +140,13 @@ class OpModel(LayerModel):
         own = self.size_ratio(shape, axis, in_sizes[0][axis])
         return Fraction(0) if own is None else in_ratios[0] * own
 
+    def size_source(self, axis: int) -> str:
+        """Where this layer's output size on ``axis`` comes from: ``"input"`` (a rule of its input's size),
+        ``"parameters"`` (set by them whatever the input: a fixed ``output_size`` or ``size``, a constant
+        operand's size) or ``"size_of"`` (the target's). Merges of several inputs: from those
+        (``Graph.grows``)."""
+        return "input"
+
     def fixed_input_reason(self, axis: int | None = None) -> str | None:
         """Why only a bounded range of input sizes can fit this op on a growing input (on ``axis``; None:
         on any axis), or None."""
@@ -248,6 +255,9 @@ class OptionalOutputSize:
         if self.output_size is not None:
             return None
         return super().size_ratio(shape, axis, in_size)  # type: ignore[misc]
+
+    def size_source(self, axis: int) -> str:
+        return "input" if self.output_size is None else "parameters"
 
     def fixed_input_reason(self, axis: int | None = None) -> str | None:
         if self.output_size is None:

@@ -84,6 +84,11 @@ class AdaptivePool(OpModel):
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"output_size": out})
 
+    def size_source(self, axis: int) -> str:
+        if self.size_of is not None:
+            return "size_of"
+        return "input" if isinstance(self.output_size, list) and self.output_size[axis] is None else "parameters"
+
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         keeps = isinstance(self.output_size, list) and self.output_size[axis] is None
         return Fraction(1) if keeps else None  # PyTorch's None keeps that axis's input size

@@ -164,6 +164,9 @@ class Elementwise(_Merge):
         size = self._constant_sizes(axis)[0] if self.fixed_input_reason(axis) is not None else None
         return (1, size) if type(size) is int else None  # broadcast from 1, or equal
 
+    def size_source(self, axis: int) -> str:
+        return "input" if self.fixed_input_reason(axis) is None else "parameters"  # the constant's size
+
     def fixed_input_reason(self, axis: int | None = None) -> str | None:
         if all(size == 1 for size in self._constant_sizes(axis)):
             return None

@@ -57,6 +57,9 @@ class _FitToSize:
         field = "padding" if self.op == "pad" else "crop"  # type: ignore[attr-defined]
         return layer.model_copy(update={"axes": None, "size_of": None, field: [[0, 0]]})
 
+    def size_source(self, axis: int) -> str:
+        return "size_of" if self.size_of is not None and (self.axes is None or axis in self.axes) else "input"
+
     def monotone(self) -> OpModel:
         # Fitting to size_of compares two sizes, as a merge does: a crop of a map growing at half the rate of
         # its target fits at some sizes and at none above them (x[5] -> conv k5 -> max_pool k1 s2, cropped to

@@ -163,6 +163,9 @@ class Upsample(OpModel):
         a = 1 / Fraction(f) if by_factor else Fraction(in_size, out)  # type: ignore[arg-type]
         return a, (a - 1) / 2
 
+    def size_source(self, axis: int) -> str:
+        return "size_of" if self.size_of is not None else "parameters" if self.size is not None else "input"
+
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         f = shape.resolved["scale_factor"][axis]
         if f is None:

@@ -67,7 +67,10 @@ class MergeOut(_Open):
     aligned: bool = Field(description="Equal sizes, or a size-1 broadcast.")
     broadcast: list[list[bool]] = Field(description="Per input, per axis: stretched from size 1.")
     offset: list[list[Exact | None]] = Field(description="Per input, per axis: its pixel 0 in input 0's grid.")
-    registered: bool | None
+    registered: bool | None = Field(description="Every input not broadcast has input 0's scale and, after the "
+                                    "applied fix, offset 0. A broadcast input counts only if it is 1 at every "
+                                    "input size (a global pool's gate); a growing map that is 1 at this size alone "
+                                    "is stretched, so the merge is not registered. Null where a map is unknown.")
     rf_aligned: bool | None
     applied: str | None = Field(description="The fix `align` applied (`crop`, `pad`), or null.")
     applied_pads: list[list[list[SizeValue]]] = Field(description="Per input, per axis, as applied (negative = crop).")
