@@ -112,3 +112,39 @@ def test_an_applied_crop_that_registers_at_some_sizes_holds_where_it_does() -> N
     assert merge["registered"] is True
     numeric = _run([9], nodes, "crop")["merges"][0]
     assert numeric["crop"][0] == [[1, 0]] and numeric["registered"] is True
+
+
+class TestCropNodesAtSymbolicSizes:
+    """A crop or pad node with an amount in the symbols (``size_of`` centred on H, an ONNX Slice) moves the map
+    by that amount: merges after it relate their inputs exactly (offsets and ``registered`` were null)."""
+
+    @staticmethod
+    def _level(anchor: str, pool_kernel: int) -> list[dict[str, Any]]:
+        # a valid U-Net level: the skip cropped to the upsampled path, as the paper's x[..., d:d+n] does
+        return [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 3},
+                {"id": "p", "op": "max_pool", "inputs": ["a"], "kernel_size": pool_kernel},
+                {"id": "b", "op": "conv", "inputs": ["p"], "kernel_size": 3},
+                {"id": "u", "op": "conv_transpose", "inputs": ["b"], "kernel_size": pool_kernel,
+                 "stride": pool_kernel},
+                {"id": "c", "op": "crop", "inputs": ["a"], "size_of": "u", "anchor": anchor},
+                {"id": "cat", "op": "concat", "inputs": ["c", "u"]}]
+
+    def test_the_papers_centred_crop_registers_at_every_size(self) -> None:
+        merge = _run(["H"], self._level("center", 2), "none")["merges"][0]
+        assert merge["offset"] == [[0], [0]] and merge["registered"] is True
+        assert all(_run([n], self._level("center", 2), "none")["merges"][0]["registered"] for n in range(12, 40))
+
+    def test_offsets_and_registration_agree_with_every_numeric_size(self) -> None:
+        for anchor in ("center", "start", "end"):
+            for kernel in (2, 3):
+                nodes = self._level(anchor, kernel)
+                symbolic = _run(["H"], nodes, "none")["merges"][0]
+                numeric = [_run([n], nodes, "none")["merges"][0] for n in range(16, 52)]
+                offset = symbolic["offset"][1][0]
+                assert offset is not None, (anchor, kernel)
+                for n, merge in zip(range(16, 52), numeric, strict=True):
+                    value = offset if not isinstance(offset, str) else substitute(
+                        parse_expression(offset, SymbolTable()), {"H": n})
+                    assert value == merge["offset"][1][0], (anchor, kernel, n)
+                seen = {merge["registered"] for merge in numeric}
+                assert symbolic["registered"] == (seen.pop() if len(seen) == 1 else None), (anchor, kernel)

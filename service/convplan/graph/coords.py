@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from convplan.exact import Exact, exact
+from convplan.expr import canonicalize
 
 __all__ = ["AxisMap", "relate"]
 
@@ -86,7 +88,17 @@ def relate(decoder: AxisMap, skip: AxisMap) -> tuple[Fraction, Fraction] | None:
     None when the maps have no common anchor (no exact relation exists)."""
     if decoder.anchor != skip.anchor or skip.scale == 0:
         return None
-    return _rational(decoder.scale) / skip.scale, _rational(decoder.shift - skip.shift) / skip.scale
+    return _number(_rational(decoder.scale) / skip.scale), _number(_rational(decoder.shift - skip.shift) / skip.scale)
+
+
+def _number(value: Any) -> Any:
+    """A symbolic difference that cancels (two crops' shifts on H) as the number it is."""
+    if value.__class__ is int or value.__class__ is Fraction:
+        return value
+    value = canonicalize(value)  # floor(floor(H/2)/2) is floor(H/4): differences of equal maps cancel
+    if getattr(value, "is_Rational", False):
+        return Fraction(int(value.p), int(value.q))
+    return value
 
 
 def _rational(value: Exact) -> Exact:

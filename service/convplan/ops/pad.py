@@ -104,7 +104,8 @@ class _ShiftsRows:
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         before = shape.padding[axis][0]
-        return (Fraction(1), Fraction(-before)) if type(before) is int else None
+        # A symbolic amount (a centred crop to size_of on H) is a symbolic shift: merges relate it exactly.
+        return (Fraction(1), Fraction(-before)) if type(before) is int else (Fraction(1), norm(-before))
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
         return Fraction(1)
