@@ -129,6 +129,19 @@ class TestMapsMeetingOnce:
         sets = _sets(body([49], nodes))
         assert sets["runs"]["extra"] == [5] and sets["runs"]["residues"] == []
 
+    @pytest.mark.parametrize("align", ["none", "crop", "pad"])
+    def test_a_network_input_broadcast_at_one_pixel_is_a_threshold(self, align: str) -> None:
+        # add(x, conv k1 p1(x)): x of size 1 is broadcast over the conv's 3 at 1 alone; the pattern starts at 2
+        # (the scan took it from 1, where no growing node was 1, and answered every size)
+        request = body([18], [{"id": "c", "op": "conv", "inputs": ["x"], "kernel_size": 1, "padding": 1},
+                              {"id": "s", "op": "add", "inputs": ["x", "c"]}], align=align)
+        sets = _sets(request)
+        if align == "none":
+            assert sets["runs"]["extra"] == [1] and sets["runs"]["residues"] == []
+        else:
+            assert sets["clean"]["min"] == 2 and sets["clean"]["residues"] == [0]
+        _assert_brute_force(request)
+
     def test_an_output_growing_twice_as_fast_keeps_the_size_once(self) -> None:
         # 2n - 7 = n at 7 only
         nodes = [{"id": "t", "op": "conv_transpose", "inputs": ["x"], "kernel_size": 3, "stride": 2},
@@ -287,6 +300,8 @@ class TestFitsToAnotherSize:
                  {"id": "c", "op": "crop", "inputs": ["b"], "size_of": "a"}]
         runs = _sets(body([5], nodes))["runs"]
         assert runs["extra"] == [5] and runs["residues"] == []
+        assert runs["output_size"] == {"c": {"5": 1}}  # per member, as a bounded set's (was {})
+        _assert_brute_force(body([5], nodes))
 
     def test_a_crop_of_two_branches_keeps_its_smallest_size(self) -> None:
         # 19 runs; the bisection landed past it, on 23
@@ -478,6 +493,15 @@ class TestOtherAxesSymbolic:
                     numeric["valid_input_sizes"][axis][kind] | {"nearest": None}
         assert [s["runs"]["output_size"] for s in symbolic["valid_input_sizes"]] == [
             {"m": {"0": "2*floor(i/2)"}}, {"m": {"0": "3*floor(i/3)"}}]
+
+    def test_an_axis_a_crop_leaves_keeps_its_input_rate(self) -> None:
+        # the crop to a global pool's size on axis 0 passes axis 1 on: W grows there (its ratio was the pool's 0,
+        # so beside a number its output had no expression)
+        nodes = [{"id": "g", "op": "adaptive_avg_pool", "inputs": ["x"], "output_size": 1},
+                 {"id": "k", "op": "crop", "inputs": ["x"], "size_of": "g", "axes": [0]}]
+        for size in ([18, 48], ["H", "W"]):
+            out = run_graph(GraphRequest.model_validate(body(size, nodes)))
+            assert out["valid_input_sizes"][1]["runs"]["output_size"]["k"] == {"0": "i"}, size
 
     def test_a_norm_reading_every_axis_keeps_them_null(self) -> None:
         # GroupNorm refuses one value per group over all axes: an axis's sets depend on the other's size

@@ -282,7 +282,7 @@ class _Axis:
                     else Fraction(1)
             except NoClosedForm as exc:
                 raise _NoForm(f"node {node.id!r}: {exc}") from None
-            if node.size_of is not None:
+            if node.size_of is not None and node.op.size_source(a) == "size_of":  # not an axis a crop leaves
                 ratios[node.id] = ratios[node.size_of]
             else:
                 ratios[node.id] = node.op.output_ratio(record.shape, a, record.input_sizes, in_ratios,
@@ -340,14 +340,18 @@ class _Axis:
         ratios, period, bounded = self._ratios(probe)
         self.blocks = Blocks(self.graph, self.lenient, ratios, memo=self.memo, share=self.scan.share)
         scan = self.scan
-        growing = [node.id for node in scan.full.nodes if ratios.get(node.id, 0) > 0 and node.op.spatial_output
-                   and scan.output_size(node.id, probe)]
+        # The growing maps, the inputs among them: a merge reading x broadcasts it at x = 1 (add(x, conv(x)) with
+        # padding runs there alone), so the pattern starts after that.
+        growing = [spec.name for spec in scan.full.inputs if ratios.get(spec.name, 0) > 0] + [
+            node.id for node in scan.full.nodes if ratios.get(node.id, 0) > 0 and node.op.spatial_output
+            and scan.output_size(node.id, probe)]
 
         def settled(n: int) -> bool:
             result = self._run(n, lenient=True)
             if result is None:
                 return False
-            return all(scan.output_size(i, result)[self.axis] >= 2 for i in growing if scan.reached(i, result))
+            return all(scan.output_size(i, result)[self.axis] >= 2 for i in growing
+                       if i in result.inputs or scan.reached(i, result))
 
         stable = self._first(settled, start) or start
         rows: dict[int, tuple[bool, bool, bool, dict[str, Any]]] = {}
@@ -531,6 +535,8 @@ class _Axis:
         modulus = _minimal_period(residues_m, period)
         residues = tuple(sorted({r % modulus for r in residues_m}))
         minimum = next((n for n in range(low, low + period) if n % period in residues_m), None) if residues else None
+        if not residues:  # the extra sizes alone: their outputs per member, as a bounded set's
+            return self._finite(list(extra), rows, ratios)
         out = SizeSet(modulus=modulus, residues=residues, minimum=minimum, extra=extra)
         out.output_size = self._outputs(rows, member, modulus, residues, period, ratios, low)
         return out
