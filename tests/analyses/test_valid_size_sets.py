@@ -318,6 +318,17 @@ class TestFitsToAnotherSize:
         assert (runs["extra"], runs["min"], runs["modulus"]) == ([19, 23, 24, 25], 27, 1)
         _assert_brute_force(request)
 
+    def test_more_sizes_than_extra_lists_are_a_range(self) -> None:
+        # the stride-2 pool fits the k101 conv from 101 to 201: 101 sizes, over the 64 extra may list (it was null)
+        nodes = [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": 101},
+                 {"id": "b", "op": "max_pool", "inputs": ["x"], "kernel_size": 1, "stride": 2},
+                 {"id": "c", "op": "crop", "inputs": ["b"], "size_of": "a"}]
+        request = body([150], nodes)
+        runs = _sets(request)["runs"]
+        assert (runs["min"], runs["max"], runs["modulus"], runs["residues"], runs["extra"]) == (101, 201, 1, [0], [])
+        assert runs["output_size"]["c"] == {"0": "i - 100"}
+        _assert_brute_force(request)
+
     @pytest.mark.parametrize("seed", [*range(20), 134, 187])  # 134 and 187 (of 200) left sizes out before
     def test_random_graphs_with_fits_equal_brute_force(self, seed: int) -> None:
         _assert_brute_force(_with_fits(random.Random(seed)))

@@ -522,7 +522,7 @@ class _Axis:
                 ratios: dict[str, Fraction], kind: int, bounded: bool) -> SizeSet:
         member = {n for n, row in rows.items() if row[kind]}
         if bounded:
-            return self._finite(sorted(member), rows, ratios)
+            return self._finite(sorted(member), rows, ratios, period)
         tail = range(end - period, end)
         residues_m = {n % period for n in tail if n in member}
         # Lowest point from which the periodic pattern describes membership exactly.
@@ -530,20 +530,26 @@ class _Axis:
         while low - 1 >= start and ((low - 1) in member) == (((low - 1) % period) in residues_m):
             low -= 1
         extra = tuple(sorted(n for n in member if n < low))
+        if not residues_m:  # the extra sizes alone: a bounded set (conv k101 cropped to a stride-2 pool: 101..201)
+            return self._finite(list(extra), rows, ratios, period)
         if len(extra) > self.max_extra:
             raise _NoForm(f"{len(extra)} sizes outside the periodic pattern is over the limit {self.max_extra}")
         modulus = _minimal_period(residues_m, period)
         residues = tuple(sorted({r % modulus for r in residues_m}))
-        minimum = next((n for n in range(low, low + period) if n % period in residues_m), None) if residues else None
-        if not residues:  # the extra sizes alone: their outputs per member, as a bounded set's
-            return self._finite(list(extra), rows, ratios)
+        minimum = next((n for n in range(low, low + period) if n % period in residues_m), None)
         out = SizeSet(modulus=modulus, residues=residues, minimum=minimum, extra=extra)
         out.output_size = self._outputs(rows, member, modulus, residues, period, ratios, low)
         return out
 
-    def _finite(self, members: list[int], rows: dict[int, Any], ratios: dict[str, Fraction]) -> SizeSet:
+    def _finite(self, members: list[int], rows: dict[int, Any], ratios: dict[str, Fraction], period: int) -> SizeSet:
+        """Finitely many members: listed (``extra``, the outputs per member) up to the limit on ``extra``; more,
+        as ``min..max`` with a period where one describes them exactly, the outputs per residue."""
         if len(members) > self.max_extra:
-            raise _NoForm(f"{len(members)} valid sizes in a bounded range is over the limit {self.max_extra}")
+            ranged = self._range(members, rows, ratios, period)
+            if ranged is None:
+                raise _NoForm(f"{len(members)} valid sizes in a bounded range is over the limit {self.max_extra}, "
+                              "and no period describes them")
+            return ranged
         out = SizeSet(modulus=1, residues=(), minimum=None, extra=tuple(members))
         outputs: dict[str, dict[int, int | str | None]] = {}
         for n in members:
@@ -551,6 +557,20 @@ class _Axis:
                 outputs.setdefault(name, {})[n] = size
         out.output_size = outputs
         return out
+
+    def _range(self, members: list[int], rows: dict[int, Any], ratios: dict[str, Fraction], period: int
+               ) -> SizeSet | None:
+        """``members`` (sorted, more than ``extra`` may list) as ``{min <= i <= max : i mod m in residues}``
+        for the least divisor ``m`` of the period that describes them exactly, if one does."""
+        low, high = members[0], members[-1]
+        present = set(members)
+        for m in (d for d in range(1, period + 1) if period % d == 0):
+            residues = {n % m for n in members}
+            if all((n in present) == (n % m in residues) for n in range(low, high + 1)):
+                out = SizeSet(modulus=m, residues=tuple(sorted(residues)), minimum=low, maximum=high)
+                out.output_size = self._outputs(rows, present, m, out.residues, period, ratios, low)
+                return out
+        return None
 
     def _outputs(self, rows: dict[int, Any], member: set[int], modulus: int, residues: tuple[int, ...], period: int,
                  ratios: dict[str, Fraction], low: int) -> dict[str, dict[int, int | str | None]]:
