@@ -160,6 +160,20 @@ class TestPage:
         assert page.locator("#diagram svg g[data-node='b'].culprit").count() == 1
         page.screenshot(path=str(shots / "graph.png"), full_page=True)
 
+    def test_valid_sizes_say_their_extra_sizes_and_their_maximum(self, page: Any) -> None:
+        # the pool fits the conv at 5 alone, then from 101 to 201 for a k101 conv: the set's extra and max
+        def graph(kernel: int) -> str:
+            return json.dumps({"inputs": [{"name": "x", "size": [kernel], "channels": 1}], "nodes": [
+                {"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": kernel},
+                {"id": "b", "op": "max_pool", "inputs": ["x" if kernel > 5 else "a"], "kernel_size": 1, "stride": 2},
+                {"id": "c", "op": "crop", "inputs": ["b"], "size_of": "a"}]})
+        page.fill("#input-size", "5")
+        page.fill("#layers", graph(5))
+        wait_text(page, "#valid-sizes", "axis 0: i in {5}")
+        page.fill("#input-size", "150")
+        page.fill("#layers", graph(101))
+        wait_text(page, "#valid-sizes", "axis 0: i mod 1 in {0}, i >= 101, i <= 201")
+
     def test_an_onnx_file_is_uploaded(self, page: Any) -> None:
         page.set_input_files("#onnx-file", files=[{"name": "model.onnx", "mimeType": "application/octet-stream",
                                                    "buffer": b"\x08\x07not a real model"}])

@@ -166,13 +166,24 @@
     entries.forEach((entry, axis) => {
       if (!entry) { box.append(el("p", `axis ${axis}: no closed form`)); return; }
       const set = entry.clean || entry; // /v1/graph: runs / clean / same_size; /v1/plan: one set
-      const residues = (set.residues || []).join(", ");
-      let text = `axis ${axis}: i mod ${set.modulus} in {${residues}}, i >= ${set.min}`;
+      let text = `axis ${axis}: ${describeSet(set)}`;
       if (entry.nearest) text += `; nearest: ${entry.nearest.below} (below), ${entry.nearest.above} (above)`;
       if (typeof set.output_size === "string") text += `; output = ${set.output_size}`;
       box.append(el("p", text));
     });
     if (entries.includes(null)) for (const reason of reasons) box.append(el("p", reason, { class: "reason" }));
+  }
+
+  // A valid-size set, as the contract writes it: extra ∪ {min <= i <= max : i mod modulus in residues}.
+  function describeSet(set) {
+    const parts = [];
+    if (set.extra && set.extra.length) parts.push(`i in {${set.extra.join(", ")}}`);
+    if (set.residues && set.residues.length) {
+      let pattern = `i mod ${set.modulus} in {${set.residues.join(", ")}}, i >= ${set.min}`;
+      if (set.max !== null && set.max !== undefined) pattern += `, i <= ${set.max}`;
+      parts.push(pattern);
+    }
+    return parts.length ? parts.join(" or ") : "no size";
   }
 
   function showReceptiveFields(rows) {
