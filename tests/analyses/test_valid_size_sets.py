@@ -514,6 +514,16 @@ class TestOtherAxesSymbolic:
             out = run_graph(GraphRequest.model_validate(body(size, nodes)))
             assert out["valid_input_sizes"][1]["runs"]["output_size"]["k"] == {"0": "i"}, size
 
+    def test_an_axis_where_nothing_runs_empties_the_others(self) -> None:
+        # x is padded to the conv's size on W, which is 2 smaller: nothing runs, whatever H (axis 0 said every H,
+        # where every numeric W says none)
+        nodes = [{"id": "a", "op": "conv", "inputs": ["x"], "kernel_size": [1, 3]},
+                 {"id": "p", "op": "pad", "inputs": ["x"], "size_of": "a", "axes": [1]}]
+        for size in (["H", "W"], ["H", 10]):
+            sets = run_graph(GraphRequest.model_validate(body(size, nodes)))["valid_input_sizes"]
+            assert all(s[kind]["residues"] == [] and s[kind]["extra"] == [] for s in sets
+                       for kind in ("runs", "clean", "same_size")), size
+
     def test_a_norm_reading_every_axis_keeps_them_null(self) -> None:
         # GroupNorm refuses one value per group over all axes: an axis's sets depend on the other's size
         out = run_graph(GraphRequest.model_validate(body(["H", 32], [

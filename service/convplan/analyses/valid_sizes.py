@@ -109,10 +109,13 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
     symmetric = all(node.op.axis_symmetric() for node in graph.nodes)
     forms: list[AxisSets | None] = []
     reasons: list[str | None] = []
+    sliced_axes: list[int] = []
     for axis in range(rank):
         if axis and symmetric and forms[0] is not None and _mirrors(inputs, raw_sizes, rank, axis):
             forms.append(forms[0])
             reasons.append(None)
+            if 0 in sliced_axes:
+                sliced_axes.append(axis)
             continue
         try:
             try:
@@ -123,11 +126,34 @@ def valid_input_sizes(graph: Graph, resolver_factory: Any, inputs: dict[str, Ten
                     raise _NoForm(f"{exc}, and {sliced}") from None
                 forms.append(_Axis(ScanGraph.of(sliced[0], training), resolver_factory, *sliced[1:], 0,
                                    limits).solve())
+                sliced_axes.append(axis)
             reasons.append(None)
         except _NoForm as exc:
             forms.append(None)
             reasons.append(str(exc))
-    return forms, reasons
+    return _joined(forms, sliced_axes), reasons
+
+
+def _joined(forms: list[AxisSets | None], sliced_axes: list[int]) -> list[AxisSets | None]:
+    """The axes solved on their own slices hold together: the network runs (is clean) at a size exactly where
+    each axis's size is in that axis's set, so an axis whose set is empty empties the others' (a pad to a
+    smaller size on W: nothing runs, whatever H)."""
+    solved = [forms[a] for a in sliced_axes if forms[a] is not None]
+    never_runs = any(_empty(f.runs) for f in solved)  # type: ignore[union-attr]
+    never_clean = never_runs or any(_empty(f.clean) for f in solved)  # type: ignore[union-attr]
+    if not never_clean:
+        return forms
+    out = list(forms)
+    for a in sliced_axes:
+        form = forms[a]
+        if form is not None:
+            out[a] = AxisSets(runs=SizeSet() if never_runs else form.runs, clean=SizeSet(),
+                              same_size=SizeSet() if never_runs else form.same_size, requested=form.requested)
+    return out
+
+
+def _empty(sizes: SizeSet) -> bool:
+    return not sizes.residues and not sizes.extra
 
 
 def _slice(graph: Graph, inputs: dict[str, Tensor], raw_sizes: dict[str, list[Any]], axis: int, training: bool
