@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
@@ -21,7 +21,11 @@ from convplan.ops._overlap import AxisOverlap
 from convplan.ops._values import Value
 from convplan.ops._window import SymbolicWindow, Window
 
-__all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "OptionalOutputSize", "register"]
+__all__ = ["OPS", "LayerShape", "NoClosedForm", "OpModel", "OptionalOutputSize", "SizeSource", "register"]
+
+
+#: Where a layer's output size on an axis comes from (``OpModel.size_source``).
+SizeSource = Literal["input", "parameters", "size_of"]
 
 
 class NoClosedForm(Exception):
@@ -140,7 +144,7 @@ class OpModel(LayerModel):
         own = self.size_ratio(shape, axis, in_sizes[0][axis])
         return Fraction(0) if own is None else in_ratios[0] * own
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         """Where this layer's output size on ``axis`` comes from: ``"input"`` (a rule of its input's size),
         ``"parameters"`` (set by them whatever the input: a fixed ``output_size`` or ``size``, a constant
         operand's size) or ``"size_of"`` (the target's). Merges of several inputs: from those
@@ -256,7 +260,7 @@ class OptionalOutputSize:
             return None
         return super().size_ratio(shape, axis, in_size)  # type: ignore[misc]
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         return "input" if self.output_size is None else "parameters"
 
     def fixed_input_reason(self, axis: int | None = None) -> str | None:

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field, StrictInt
 
 from convplan.kernels.pool import adaptive_avg_pool_nd, adaptive_max_pool_nd
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, OpModel, SizeSource, register
 from convplan.ops._compute import (
     Arrays,
     ComputeParams,
@@ -84,7 +84,7 @@ class AdaptivePool(OpModel):
         zero = [0] * ctx.rank
         return LayerShape(out, channels, [(0, 0)] * ctx.rank, formula, zero, zero, 0, 0, {"output_size": out})
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         if self.size_of is not None:
             return "size_of"
         return "input" if isinstance(self.output_size, list) and self.output_size[axis] is None else "parameters"

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, OpModel, SizeSource, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PerAxis
 from convplan.ops._formula import affine
@@ -164,7 +164,7 @@ class Elementwise(_Merge):
         size = self._constant_sizes(axis)[0] if self.fixed_input_reason(axis) is not None else None
         return (1, size) if type(size) is int else None  # broadcast from 1, or equal
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         return "input" if self.fixed_input_reason(axis) is None else "parameters"  # the constant's size
 
     def fixed_input_reason(self, axis: int | None = None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from convplan.ops._base import LayerShape, OpModel, register
+from convplan.ops._base import LayerShape, OpModel, SizeSource, register
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import NodeRef, PadAmounts, Scalar
 from convplan.ops._formula import affine, symbolic_formula
@@ -57,7 +57,7 @@ class _FitToSize:
         field = "padding" if self.op == "pad" else "crop"  # type: ignore[attr-defined]
         return layer.model_copy(update={"axes": None, "size_of": None, field: [[0, 0]]})
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         return "size_of" if self.size_of is not None and (self.axes is None or axis in self.axes) else "input"
 
     def monotone(self) -> OpModel:

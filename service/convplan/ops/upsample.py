@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
 from convplan.kernels.interp import prepare_interpolate
-from convplan.ops._base import LayerShape, NoClosedForm, OpModel, register
+from convplan.ops._base import LayerShape, NoClosedForm, OpModel, SizeSource, register
 from convplan.ops._compute import (
     ComputeParams,
     IntPerAxis,
@@ -163,7 +163,7 @@ class Upsample(OpModel):
         a = 1 / Fraction(f) if by_factor else Fraction(in_size, out)  # type: ignore[arg-type]
         return a, (a - 1) / 2
 
-    def size_source(self, axis: int) -> str:
+    def size_source(self, axis: int) -> SizeSource:
         return "size_of" if self.size_of is not None else "parameters" if self.size is not None else "input"
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
