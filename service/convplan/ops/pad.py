@@ -200,7 +200,6 @@ class Crop(_FitToSize, _ShiftsRows, OpModel):
         return shape
 
 
-
 class _ClampedPad(Pad):
     """``Pad.monotone`` with ``size_of`` (not registered: only the valid-size scans' lenient run makes it)."""
 
