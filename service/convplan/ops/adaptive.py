@@ -90,8 +90,9 @@ class AdaptivePool(OpModel):
         return "input" if isinstance(self.output_size, list) and self.output_size[axis] is None else "parameters"
 
     def size_ratio(self, shape: LayerShape, axis: int, in_size: Value) -> Fraction | None:
-        keeps = isinstance(self.output_size, list) and self.output_size[axis] is None
-        return Fraction(1) if keeps else None  # PyTorch's None keeps that axis's input size
+        # PyTorch's None keeps that axis's input size; a given size or a target's does not follow the input
+        return Fraction(1) if self.size_source(axis) == "input" else None
+
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         out = output_ints(shape)
         if self.op == "adaptive_avg_pool":
