@@ -8,7 +8,8 @@ connections) with two workloads:
 - ``shapes``: numeric ``POST /v1/shapes`` (the "done when" figure);
 - ``shapes_unet23``: the issue's 23-layer U-Net; ``shapes_unet23_edits``: it re-sent with its last layer
   edited, in 64 variants (a design tool at work: with ``--response-cache-bytes 0`` only the shapes memo's
-  prefixes are reused; add ``--shapes-memo-layers 0`` for every layer computed);
+  prefixes are reused; add ``--shapes-memo-layers 0`` for every layer computed); ``shapes_unet23_sizes``:
+  it at 1024 input sizes in turn (the stack's template; ``--shapes-template-layers 0`` turns it off);
 - ``mix``: numeric and symbolic shapes, plan and compute requests in turn.
 
 The bare app answers each request with the response convplan gave for it, so
@@ -106,6 +107,12 @@ SHAPES_UNET23_EDITS = [
          {**SHAPES_UNET23.body, "layers": [*SHAPES_UNET23.body["layers"][:-1], {**_CONV3, "out_channels": c}]})
     for c in range(8, 72)
 ]
+# A design tool trying input sizes: the same U-Net at 1024 sizes in turn (more than the shapes memo keeps, so
+# only the stack's template is found again; ``--shapes-template-layers 0`` for every layer computed).
+SHAPES_UNET23_SIZES = [
+    Case(f"shapes_unet23_size{n}", "/v1/shapes", {**SHAPES_UNET23.body, "input_size": [n, n]})
+    for n in range(256, 1280)
+]
 SHAPES_SYMBOLIC = Case(
     "shapes_symbolic", "/v1/shapes", {"input_size": ["16*n", "H"], "in_channels": 3, "layers": _DOWN * 2}
 )
@@ -119,6 +126,7 @@ WORKLOADS: dict[str, list[Case]] = {
     "shapes_unet": [SHAPES_UNET],
     "shapes_unet23": [SHAPES_UNET23],
     "shapes_unet23_edits": SHAPES_UNET23_EDITS,
+    "shapes_unet23_sizes": SHAPES_UNET23_SIZES,
     # numeric requests dominate, as in a design tool; one symbolic in eight
     "mix": [SHAPES_NUMERIC, PLAN, SHAPES_NUMERIC, COMPUTE, SHAPES_UNET, SHAPES_NUMERIC, COMPUTE, SHAPES_SYMBOLIC],
 }
@@ -362,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shapes-memo-layers", type=int, default=None,
                         help="convplan's CONVPLAN_SHAPES_MEMO_LAYERS (0: every layer of every /v1/shapes stack "
                              "computed; default: the service's default)")
+    parser.add_argument("--shapes-template-layers", type=int, default=None,
+                        help="convplan's CONVPLAN_SHAPES_TEMPLATE_LAYERS (0: no stack answered from its template; "
+                             "default: the service's default)")
     parser.add_argument("--bare", choices=["fastapi", "starlette"], default="fastapi",
                         help="the baseline: a bare FastAPI app or Starlette alone (default %(default)s)")
     args = parser.parse_args(argv)
@@ -377,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {} if args.response_cache_bytes is None else {"CONVPLAN_RESPONSE_CACHE_BYTES": str(args.response_cache_bytes)}
     if args.shapes_memo_layers is not None:
         env["CONVPLAN_SHAPES_MEMO_LAYERS"] = str(args.shapes_memo_layers)
+    if args.shapes_template_layers is not None:
+        env["CONVPLAN_SHAPES_TEMPLATE_LAYERS"] = str(args.shapes_template_layers)
     with tempfile.TemporaryDirectory() as tmp, Server("convplan", env=env) as ours:
         for case in cases.values():  # warm-up, and the responses the bare app will give
             status, body = post(ours.url, case)

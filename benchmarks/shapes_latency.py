@@ -34,6 +34,7 @@ from convplan.shapes import ShapesRequest, run_shapes
 from convplan.shapes.engine import infer_stack, make_resolver, resolve_input
 from convplan.shapes.prefix_memo import PrefixMemo
 from convplan.shapes.render import render_result
+from convplan.shapes.templates import StackTemplates
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -66,7 +67,8 @@ async def http_case(client: httpx.AsyncClient, body: dict, repeat: int) -> list[
 
 
 async def main(repeat: int) -> None:
-    for overrides, label in (({"response_cache_bytes": 0, "shapes_memo_layers": 0}, "computed"),
+    for overrides, label in (({"response_cache_bytes": 0, "shapes_memo_layers": 0, "shapes_template_layers": 0},
+                              "computed"),
                              ({"response_cache_bytes": 0}, "re-sent, from the shapes memo"),
                              ({}, "repeated, from the response cache")):
         app = create_app(Settings.model_construct(**overrides))
@@ -155,9 +157,15 @@ def library(repeat: int, against: str | None) -> None:
              for n in range(400, 400 + repeat)]
     sizes = iter(sweep * 7)
     swept = cpu_us(lambda: run_shapes(next(sizes), settings), repeat)
+    templates = StackTemplates(settings.shapes_template_layers)
+    for warm in sweep[:2]:  # learned the second time the stack is asked for
+        run_shapes(warm, settings, templates=templates)
+    sizes = iter(sweep * 7)
+    templated = cpu_us(lambda: run_shapes(next(sizes), settings, templates=templates), repeat)
     hit = cpu_us(lambda: run_shapes(request, settings, memo=memo), repeat)
     print(f"run_shapes, 23-layer U-Net, every layer computed: {cold:8.1f} us CPU")
     print(f"  the same, a new input size at every call:       {swept:8.1f} us CPU")
+    print(f"  the same, from the stack's template:            {templated:8.1f} us CPU")
     print(f"run_shapes, 23-layer U-Net, re-sent (memo):       {hit:8.1f} us CPU")
     parts(request, settings, repeat)
     if against is None:

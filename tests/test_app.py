@@ -23,3 +23,8 @@ def test_fastapis_telemetry_follows_the_setting(on: bool) -> None:
 def test_the_shapes_memo_is_sized_by_its_setting() -> None:
     assert create_app(Settings.model_construct(shapes_memo_layers=5)).state.shapes_memo.max_entries == 5
     assert Settings().shapes_memo_layers == 8192
+
+
+def test_the_shapes_templates_are_sized_by_their_setting() -> None:
+    assert create_app(Settings.model_construct(shapes_template_layers=5)).state.shapes_templates.max_layers == 5
+    assert Settings().shapes_template_layers == 8192

@@ -23,6 +23,7 @@ from convplan.api.security_headers import SecurityHeadersMiddleware
 from convplan.api.symbolic import close_symbolic_pool, get_pool
 from convplan.settings import Settings, get_settings
 from convplan.shapes.prefix_memo import PrefixMemo
+from convplan.shapes.templates import StackTemplates
 
 __all__ = ["app", "create_app"]
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.shapes_memo = PrefixMemo(settings.shapes_memo_layers)
+    app.state.shapes_templates = StackTemplates(settings.shapes_template_layers)
     routers = load_routers()
     for router in routers:
         app.include_router(router)

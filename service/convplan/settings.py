@@ -61,6 +61,14 @@ class Settings(BaseSettings):
             "re-sent stack with its last layers edited computes only those; about 4 kB each); 0 turns the memo off."
         ),
     )
+    shapes_template_layers: int = Field(
+        8192, ge=0,
+        description=(
+            "Layers of numeric /v1/shapes stacks kept as templates, keyed by the layers alone (a stack asked for "
+            "a second time, at any input size, is answered by its layers' size rules alone, without the "
+            "evaluator; about 4 kB each); 0 turns the templates off."
+        ),
+    )
     telemetry: bool = Field(
         False,
         description=(

@@ -21,6 +21,7 @@ from convplan.ops._compute import COMPUTE_ONLY, Outputs, Runner, Shapes, TensorF
 from convplan.ops._context import Condition, LayerContext, NeedsSymbolic, Resolver
 from convplan.ops._names import suggest_op, unknown_op_message
 from convplan.ops._overlap import AxisOverlap, axis_overlap, checkerboard_warning
+from convplan.ops._plain import PlainRule
 from convplan.ops._values import Value
 from convplan.ops._window import SymbolicWindow, Window, window_of_taps
 
@@ -36,6 +37,7 @@ __all__ = [
     "NeedsSymbolic",
     "OpModel",
     "Outputs",
+    "PlainRule",
     "Resolver",
     "Runner",
     "Shapes",

@@ -18,6 +18,7 @@ from convplan.ops._compute import COMPUTE_ONLY, Runner, Shapes, TensorField
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
 from convplan.ops._overlap import AxisOverlap
+from convplan.ops._plain import PlainRule, remembered_rule
 from convplan.ops._values import Value
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -49,6 +50,19 @@ class LayerShape:
     resolved: dict[str, Any] = field(default_factory=dict)
     #: Per axis, how the windows of a scattering op (conv_transpose, max_unpool) overlap; None for other ops.
     overlap: list[AxisOverlap | None] | None = None
+
+
+def _frozen(value: Any) -> Any:
+    """A parameter value as part of a key (``OpModel.params_key``)."""
+    kind = value.__class__
+    if kind is list:
+        return tuple(_frozen(v) for v in value)
+    if kind is dict:
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return ("float", value) if kind is float else value
+
+
+_FROZEN = frozenset((list, float, dict))
 
 
 #: Parameters that may be given per spatial axis (a list of one entry per axis).
@@ -117,6 +131,26 @@ class OpModel(LayerModel):
     def infer_inputs(self, ctx: LayerContext, sizes: list[list[Value]], channels: list[Value | None]) -> LayerShape:
         """The size rule on all of a node's inputs; single-input ops take the first."""
         return self.infer(ctx, sizes[0], channels[0])
+
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        """``infer`` on plain-int sizes for these parameters and input channels, all but the sizes worked out
+        once (ops/_plain.py), or None where the op has none for them: a stack answered before is then run by
+        the evaluator again at a new size (shapes/templates.py). ``limit``: the service's ``max_size``.
+        Callers ask ``remembered_plain_rule``."""
+        return None
+
+    def remembered_plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        """``plain_rule``, built once per parameters, rank, channels and limit (``params_key``)."""
+        return remembered_rule((self.params_key(), rank, channels, limit),
+                               lambda: self.plain_rule(rank, channels, limit))
+
+    def params_key(self) -> tuple[Any, ...]:
+        """The op and its parameters as a hashable key: equal exactly where two layers are the same layer
+        (lists as tuples, a float apart from the int it equals)."""
+        values = self.__dict__.values()
+        if _FROZEN.isdisjoint(map(type, values)):  # most layers: ints, strings, bools and None, as they are
+            return (self.__class__, *values)
+        return (self.__class__, *[_frozen(v) for v in values])
 
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         """Output pixel ``y`` sits at input coordinate ``a*y + b`` (pixel centres; ``a`` and ``b`` exact

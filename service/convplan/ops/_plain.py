@@ -7,24 +7,63 @@ op first tries its rule on plain ints: the fast path returns None at the first t
 symbol, an expression, a mode name, a value out of range, a check that would refuse), and ``infer`` then runs
 the general rule, which words the refusal. tests/ops/test_plain_paths.py checks that both give the same
 ``LayerShape`` over random layers.
+
+The fast path is a ``PlainRule``: what does not depend on the size (the window, the padding, the formulas, the
+channels, parameters and warnings) is worked out once per parameters, rank and channels and remembered, and the
+rule then computes sizes alone. A stack answered before runs its layers' rules without the evaluator
+(shapes/templates.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from convplan.ops._values import Value, all_ints
+if TYPE_CHECKING:
+    from convplan.ops._base import LayerShape
 
-__all__ = ["plain_axis_ints", "plain_pads", "plain_window"]
+__all__ = ["PlainRule", "plain_axis_ints", "plain_pads", "plain_window_params", "remembered_rule"]
 
 
-def plain_window(layer: Any, size: list[Value], padding: Any, rank: int, limit: int, *,
-                 dilation: bool = True) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
+@dataclass(frozen=True, slots=True)
+class PlainRule:
+    """An op's fast path for fixed parameters, input rank and channels, everything but the sizes worked out
+    once (``OpModel.plain_rule``): ``shape(size)`` is the ``LayerShape`` its ``infer`` gives on the plain ints
+    ``size``, or None where that refuses or needs the general rule; ``warnings`` are what ``infer`` warns about
+    on every size ``shape`` answers. The op's ``infer`` runs it; a stack answered before at another size runs
+    it alone (shapes/templates.py), so nothing in the answer but the sizes may depend on the size. The shapes it
+    gives share their lists of parameters (padding, formulas, resolved values): a ``LayerShape``'s lists are
+    never changed in place."""
+
+    shape: Callable[[list[int]], LayerShape | None]
+    warnings: tuple[str, ...] = ()
+
+
+#: ``PlainRule`` by a layer's ``params_key`` and what else it was built from (``OpModel.remembered_plain_rule``);
+#: None for "no rule". Bounded: past ``_MAX_RULES`` it starts over (a rule is cheap to build again).
+_RULES: dict[tuple[Any, ...], PlainRule | None] = {}
+_MAX_RULES = 4096
+
+
+def remembered_rule(key: tuple[Any, ...], build: Callable[[], PlainRule | None]) -> PlainRule | None:
+    """``build()`` once per ``key`` (a layer's params_key and whatever else the rule is built from)."""
+    try:
+        return _RULES[key]
+    except KeyError:
+        pass
+    rule = build()
+    if len(_RULES) >= _MAX_RULES:
+        _RULES.clear()
+    _RULES[key] = rule
+    return rule
+
+
+def plain_window_params(layer: Any, padding: Any, rank: int, limit: int, *,
+                        dilation: bool = True) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
     """``window_params`` (ops/conv.py) and the padding pairs, for conv and the pools, on plain ints: kernel,
     stride (a pool's None: the kernel), dilation (1 where the op has none) and explicit padding; else None."""
-    if not all_ints(size):  # type: ignore[arg-type]
-        return None
     kernel = layer.kernel_size
     stride = layer.__dict__.get("stride", 1)  # a field's value (pools: None is "= kernel_size")
     dilated = layer.dilation if dilation else 1
@@ -43,7 +82,7 @@ def plain_window(layer: Any, size: list[Value], padding: Any, rank: int, limit: 
 @lru_cache(maxsize=1024)
 def _scalar_window(kernel: int, stride: int | None, dilation: int, padding: int, rank: int,
                    limit: int) -> tuple[list[int], list[int], list[int], list[tuple[int, int]]] | None:
-    """``plain_window`` of parameters given once for every axis, remembered (the lists are shared: the
+    """``plain_window_params`` of parameters given once for every axis, remembered (the lists are shared: the
     shapes built on them never change them)."""
     k = plain_axis_ints(kernel, rank, 1, limit)
     s = k if stride is None else plain_axis_ints(stride, rank, 1, limit)

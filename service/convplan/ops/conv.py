@@ -35,9 +35,9 @@ from convplan.ops._compute import (
 from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
-from convplan.ops._overlap import AxisOverlap, phase_overlap, with_overlap
+from convplan.ops._overlap import AxisOverlap, checkerboard_warning, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
-from convplan.ops._plain import plain_axis_ints, plain_window
+from convplan.ops._plain import PlainRule, plain_axis_ints, plain_window_params
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -162,11 +162,12 @@ class _ConvFamily(OpModel):
         params = norm(weights + (known_out if self.bias else 0))
         return known_out, params, norm(weights * vprod(macs_size)), groups
 
-    def _plain_channels(
-        self, ctx: LayerContext, channels: Value | None, kernel: list[int], macs_size: list[int], *, transposed: bool,
-    ) -> tuple[int | None, int | None, int | None, int] | None:
-        """``_channels`` on plain ints where nothing is refused or warned about (ops/_plain.py), else None."""
-        limit, groups, out = ctx.resolver.max_size, self.groups, self.out_channels
+    def _plain_channels(self, limit: int, channels: int | None, kernel: list[int], *,
+                        transposed: bool) -> tuple[int | None, int | None, int | None, int] | None:
+        """``_channels`` on plain ints where nothing is refused or warned about (ops/_plain.py), else None:
+        output channels, parameters, weights (MACs per output position of a conv, per input position of a
+        transposed one; None where a channel count is unknown) and groups."""
+        groups, out = self.groups, self.out_channels
         if groups.__class__ is not int or not 1 <= groups <= limit:
             return None
         if out is not None and (out.__class__ is not int or not 1 <= out <= limit):
@@ -178,7 +179,7 @@ class _ConvFamily(OpModel):
         if channels is None or out is None:
             return out, None, None, groups
         weights = (channels * (out // groups) if transposed else out * (channels // groups)) * prod(kernel)
-        return out, weights + (out if self.bias else 0), weights * prod(macs_size), groups
+        return out, weights + (out if self.bias else 0), weights, groups
 
     @classmethod
     def compute_fields(cls, op: str, params: Mapping[str, Any], shapes: Shapes, batched_input: tuple[int, ...],
@@ -245,29 +246,40 @@ class Conv(_ConvFamily):
 
     def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
         """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
+        if not all_ints(size) or (channels is not None and channels.__class__ is not int):
+            return None
+        rule = self.remembered_plain_rule(ctx.rank, channels, ctx.resolver.max_size)  # type: ignore[arg-type]
+        return None if rule is None else rule.shape(size)  # type: ignore[arg-type]
+
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
         if self.padding_mode != "zeros":
             return None  # F.pad's limits: the general rule
-        window = plain_window(self, size, self.padding, ctx.rank, ctx.resolver.max_size)
-        if window is None:
+        window = plain_window_params(self, self.padding, rank, limit)
+        channel_fields = self._plain_channels(limit, channels, [1] if window is None else window[0],
+                                              transposed=False)
+        if window is None or channel_fields is None:
             return None
         k, s, d, pads = window
-        out, unread, formula = [], [], []
-        for a, i in enumerate(size):
-            pl, pr = pads[a]
-            k_eff = d[a] * (k[a] - 1) + 1
-            span = i + pl + pr - k_eff
-            if span < 0:
-                return None  # the kernel is larger than the padded input
-            q, r = divmod(span, s[a])
-            out.append(q + 1)
-            unread.append(max(0, r - pr))
-            formula.append(floor_affine(pl + pr - k_eff, s[a], 1))
-        channel_fields = self._plain_channels(ctx, channels, k, out, transposed=False)
-        if channel_fields is None:
-            return None
-        known_out, params, macs, groups = channel_fields
-        return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,  # type: ignore[arg-type]
-                          {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
+        known_out, params, weights, groups = channel_fields
+        # Per axis: out = floor((i + c)/s) + 1 with c = pl + pr - k_eff, the rows a last window leaves
+        # unread max(0, (i + c) mod s - pr) (the rule of ``infer``)
+        steps = [(pl + pr - d[a] * (k[a] - 1) - 1, s[a], pr) for a, (pl, pr) in enumerate(pads)]
+        formula = [floor_affine(c, st, 1) for c, st, _ in steps]
+        resolved = {"kernel_size": k, "stride": s, "dilation": d, "groups": groups}
+        zeros = [0] * rank
+
+        def shape(size: list[int]) -> LayerShape | None:
+            out, unread = [], []
+            for i, (c, st, pr) in zip(size, steps):
+                q, r = divmod(i + c, st)
+                if q < 0:
+                    return None  # the kernel is larger than the padded input
+                out.append(q + 1)
+                unread.append(r - pr if r > pr else 0)
+            macs = None if weights is None else weights * prod(out)
+            return LayerShape(out, known_out, pads, formula, unread, zeros, params, macs, resolved)
+
+        return PlainRule(shape)
 
     def _check_padding_mode(self, ctx: LayerContext, a: int, i: Value, pl: Value, pr: Value, listed: bool) -> None:
         # F.pad limits (torch/nn/functional.py, aten ReflectionPad / PadNd).
@@ -368,31 +380,47 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
 
     def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
         """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
+        if not all_ints(size) or (channels is not None and channels.__class__ is not int):
+            return None
+        rule = self.remembered_plain_rule(ctx.rank, channels, ctx.resolver.max_size)  # type: ignore[arg-type]
+        shape = None if rule is None else rule.shape(size)  # type: ignore[arg-type]
+        if shape is not None:
+            for warning in rule.warnings:  # type: ignore[union-attr]
+                ctx.warn(warning)
+        return shape
+
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
         if self.output_size is not None:
             return None  # output_padding from the size: the general rule
-        window = plain_window(self, size, self.padding, ctx.rank, ctx.resolver.max_size)
-        op = plain_axis_ints(self.output_padding, ctx.rank, 0, ctx.resolver.max_size)
-        if window is None or op is None:
+        window = plain_window_params(self, self.padding, rank, limit)
+        op = plain_axis_ints(self.output_padding, rank, 0, limit)
+        channel_fields = self._plain_channels(limit, channels, [1] if window is None else window[0],
+                                              transposed=True)
+        if window is None or op is None or channel_fields is None:
             return None
         k, s, d, pads = window
-        out, formula = [], []
-        for a, i in enumerate(size):
-            pl, pr = pads[a]
-            if op[a] >= max(s[a], d[a]):
-                return None  # ATen's output_padding check
-            c = -s[a] - pl - pr + d[a] * (k[a] - 1) + 1 + op[a]
-            if i * s[a] + c < 1:
-                return None  # too small
-            out.append(i * s[a] + c)
-            formula.append(affine(s[a], c))
-        channel_fields = self._plain_channels(ctx, channels, k, size, transposed=True)  # type: ignore[arg-type]
-        if channel_fields is None:
-            return None
-        known_out, params, macs, groups = channel_fields
-        shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank,  # type: ignore[arg-type]
-                           params, macs,
-                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
-        return with_overlap(ctx, shape, self.overlap(shape))
+        if any(op[a] >= max(s[a], d[a]) for a in range(rank)):
+            return None  # ATen's output_padding check
+        known_out, params, weights, groups = channel_fields
+        # Per axis: out = i*s + c with c = -s - pl - pr + k_eff + output_padding (the rule of ``infer``)
+        steps = [(s[a], -s[a] - pl - pr + d[a] * (k[a] - 1) + 1 + op[a]) for a, (pl, pr) in enumerate(pads)]
+        formula = [affine(st, c) for st, c in steps]
+        resolved = {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op}
+        overlap = self.overlap(LayerShape([], None, pads, [], [], [], resolved=resolved))
+        warning = checkerboard_warning(overlap)
+        zeros = [0] * rank
+
+        def shape(size: list[int]) -> LayerShape | None:
+            out = []
+            for i, (st, c) in zip(size, steps):
+                o = i * st + c
+                if o < 1:
+                    return None  # too small
+                out.append(o)
+            macs = None if weights is None else weights * prod(size)
+            return LayerShape(out, known_out, pads, formula, zeros, zeros, params, macs, resolved, overlap)
+
+        return PlainRule(shape, () if warning is None else (warning,))
 
     def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
         return phase_overlap(shape.resolved, shape.padding)

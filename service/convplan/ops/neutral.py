@@ -8,7 +8,7 @@ and the input sizes PyTorch refuses, the two hooks of ``ShapeNeutral``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -16,6 +16,7 @@ from convplan.ops._base import LayerShape, OpModel, register
 from convplan.ops._context import LayerContext
 from convplan.ops._fields import Number
 from convplan.ops._formula import affine
+from convplan.ops._plain import PlainRule
 from convplan.ops._values import Value
 from convplan.ops._window import Window
 
@@ -48,6 +49,12 @@ class ShapeNeutral(OpModel):
         return LayerShape(list(size), channels, [(0, 0)] * ctx.rank, [affine(1, 0)] * ctx.rank, zero, zero,
                           self.params(ctx, channels), 0, {})
 
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        cls = type(self)
+        if cls.check is not ShapeNeutral.check or cls.params is not ShapeNeutral.params:
+            return None  # its refusals, or a parameter count read through the context: the general rule
+        return identity_rule(rank, channels)
+
     def coord_map(self, shape: LayerShape, axis: int, in_size: Value) -> tuple[Fraction, Fraction] | None:
         return _IDENTITY
 
@@ -62,6 +69,13 @@ class ShapeNeutral(OpModel):
         # A refusal (``check``) may read every axis (the norms' statistics): only one that refuses nothing here is
         # known not to; ops whose checks read parameters and channels alone say so
         return super().separable(training) and (self.transparent(training) or type(self).checks_parameters_only)
+
+
+def identity_rule(rank: int, channels: int | None) -> PlainRule:
+    """``ShapeNeutral.infer`` as a ``PlainRule``, for an op that refuses nothing and has no parameters."""
+    pads, formula, zeros = [(0, 0)] * rank, [affine(1, 0)] * rank, [0] * rank
+    resolved: dict[str, Any] = {}
+    return PlainRule(lambda size: LayerShape(list(size), channels, pads, formula, zeros, zeros, 0, 0, resolved))
 
 
 @register
@@ -99,3 +113,9 @@ class Dropout(ShapeNeutral):
                      f"expected, the input has {ctx.rank})")
         ctx.warn(f"{self.op} expects {rank} spatial axes but the input has {ctx.rank}: PyTorch does not drop "
                  "whole channels of (N, C, *spatial) here (it warns, or reads the tensor as unbatched)")
+
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        # ``check`` reads the probability and the rank alone: where it passes without a word, so does every size
+        if not 0 <= self.p <= 1 or _FEATURE_RANK.get(self.op, rank) != rank:
+            return None
+        return identity_rule(rank, channels)

@@ -38,8 +38,8 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
-from convplan.ops._plain import plain_window
-from convplan.ops._values import Value, cdiv, fdiv, norm, vmax, vmin
+from convplan.ops._plain import PlainRule, plain_window_params, remembered_rule
+from convplan.ops._values import Value, all_ints, cdiv, fdiv, norm, vmax, vmin
 from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
 
@@ -91,29 +91,44 @@ def pool_sizes(
 def _plain_pool_sizes(ctx: LayerContext, layer: OpModel, size: list[Value], *, dilation: bool,
                       padding: Padding) -> LayerShape | None:
     """``pool_sizes`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-    window = plain_window(layer, size, padding, ctx.rank, ctx.resolver.max_size, dilation=dilation)
+    if not all_ints(size):
+        return None
+    rank, limit = ctx.rank, ctx.resolver.max_size
+    rule = remembered_rule(("pool_sizes", layer.params_key(), rank, limit, dilation),
+                           lambda: plain_pool_rule(layer, rank, limit, dilation=dilation, padding=padding))
+    return None if rule is None else rule.shape(size)  # type: ignore[arg-type]
+
+
+def plain_pool_rule(layer: OpModel, rank: int, limit: int, *, dilation: bool, padding: Padding,
+                    channels: int | None = None) -> PlainRule | None:
+    """``pool_sizes`` as a ``PlainRule`` (output channels ``channels``), or None where the general rule runs."""
+    window = plain_window_params(layer, padding, rank, limit, dilation=dilation)
     if window is None:
         return None
     k, s, d, pads = window
+    if any(pl > k[a] // 2 or pr > k[a] // 2 for a, (pl, pr) in enumerate(pads)):
+        return None  # more than half the kernel
     ceil_mode = layer.ceil_mode  # type: ignore[attr-defined]
-    out, unread, overhang, formula = [], [], [], []
-    for a, i in enumerate(size):
-        pl, pr = pads[a]
-        if pl > k[a] // 2 or pr > k[a] // 2:
-            return None  # more than half the kernel
-        k_eff = d[a] * (k[a] - 1) + 1
-        span = i + pl + pr - k_eff
-        o = (min(-(-span // s[a]), (i + pl - 1) // s[a]) if ceil_mode else span // s[a]) + 1
-        if o < 1:
-            return None  # too small
-        out.append(o)
-        end = (o - 1) * s[a] - pl + k_eff
-        unread.append(max(0, i - end))
-        overhang.append(max(0, end - (i + pr)))
-        c = pl + pr - k_eff
-        formula.append(pool_ceil(c, pl - 1, s[a]) if ceil_mode else floor_affine(c, s[a], 1))
-    return LayerShape(out, None, pads, formula, unread, overhang, 0, 0,  # type: ignore[arg-type]
-                      {"kernel_size": k, "stride": s, "dilation": d})
+    # Per axis (the rule of ``pool_sizes``): stride, before, after, effective kernel
+    steps = [(s[a], pl, pr, d[a] * (k[a] - 1) + 1) for a, (pl, pr) in enumerate(pads)]
+    formula = [pool_ceil(pl + pr - ke, pl - 1, st) if ceil_mode else floor_affine(pl + pr - ke, st, 1)
+               for st, pl, pr, ke in steps]
+    resolved = {"kernel_size": k, "stride": s, "dilation": d}
+
+    def shape(size: list[int]) -> LayerShape | None:
+        out, unread, overhang = [], [], []
+        for i, (st, pl, pr, ke) in zip(size, steps):
+            span = i + pl + pr - ke
+            o = (min(-(-span // st), (i + pl - 1) // st) if ceil_mode else span // st) + 1
+            if o < 1:
+                return None  # too small
+            out.append(o)
+            end = (o - 1) * st - pl + ke
+            unread.append(i - end if i > end else 0)
+            overhang.append(end - i - pr if end > i + pr else 0)
+        return LayerShape(out, channels, pads, formula, unread, overhang, 0, 0, resolved)
+
+    return PlainRule(shape)
 
 
 def _pool_formula(pl: Value, pr: Value, k_eff: Value, s: Value, ceil_mode: bool) -> Value | str:
@@ -224,6 +239,9 @@ class MaxPool(_PoolFamily):
         shape.out_channels = channels
         return shape
 
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        return plain_pool_rule(self, rank, limit, dilation=True, padding=self.padding, channels=channels)
+
     @classmethod
     def returns_indices(cls, params: BaseModel) -> bool:
         return bool(params.return_indices)  # type: ignore[attr-defined]
@@ -278,6 +296,11 @@ class AvgPool(_PoolFamily):
             ctx.require(div, "!=", 0, "divisor must be not zero", param="divisor_override", listed=False)
         shape.out_channels = channels
         return shape
+
+    def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
+        if rank == 3 or self.divisor_override is not None:
+            return None  # the size checks of avg_pool3d (check_avg_pool3d) and of the divisor: the general rule
+        return plain_pool_rule(self, rank, limit, dilation=False, padding=self.padding, channels=channels)
 
     def kernel(self, shape: LayerShape, shapes: Shapes, batched: bool) -> Runner:
         x = shapes["input"]

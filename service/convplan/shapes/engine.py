@@ -22,6 +22,7 @@ from convplan.shapes.render import render_layer, render_result
 
 if TYPE_CHECKING:
     from convplan.shapes.prefix_memo import PrefixMemo
+    from convplan.shapes.templates import StackTemplates
 
 __all__ = [
     "LayerRecord", "StackResult", "infer_layer", "infer_stack", "make_resolver", "resolve_input",
@@ -128,14 +129,15 @@ def infer_layer(layer: OpModel, size: list[Value], channels: Value | None, *, lo
 
 
 def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = True,
-               memo: PrefixMemo | None = None) -> dict[str, Any]:
+               memo: PrefixMemo | None = None, templates: StackTemplates | None = None) -> dict[str, Any]:
     """`POST /v1/shapes` as a library call: a JSON-ready dict (its numeric `_latex` siblings are shared tuples
     of nulls, and its receptive fields shared dicts: serialise it, do not change it).
 
     With ``symbolic=False`` a symbolic value raises ``NeedsSymbolic`` so the
     service can move the request under its symbolic time budget. ``memo``: layers answered before on the
     same input and the same layers before them (``shapes/prefix_memo.py``; its entries are shared: the
-    response must not be changed)."""
+    response must not be changed). ``templates``: stacks answered before at another input size
+    (``shapes/templates.py``; shared as the memo's entries are)."""
     check_layer_count(count_layers(request.layers), limits, ("layers",))
     for index, layer in enumerate(request.layers):
         if layer.__dict__.get("indices_from") is not None:  # only a plan has stages to point at
@@ -145,11 +147,19 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     resolver.training = request.training
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     rf_period = None if limits is None else limits.rf_period
+    key = None
+    if templates is not None:
+        key, answer = templates.answer(request, size, channels, resolver.max_size, rf_period)
+        if answer is not None:
+            return answer
     if memo is not None and memo.max_entries:
-        return memo.run(request, resolver, rf_period, lambda: run_shapes(request, limits, symbolic=symbolic),
-                        infer_stack)
-    result = infer_stack(request.layers, size, channels, resolver)
-    return render_result(result, resolver, rf_period)
+        response = memo.run(request, resolver, rf_period, lambda: run_shapes(request, limits, symbolic=symbolic),
+                            infer_stack)
+    else:
+        response = render_result(infer_stack(request.layers, size, channels, resolver), resolver, rf_period)
+    if key is not None and not resolver.saw_symbol:
+        templates.learn(key, request, response, resolver.max_size)  # type: ignore[union-attr]
+    return response
 
 
 

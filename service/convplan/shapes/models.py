@@ -133,6 +133,8 @@ def check_layer_count(count: LayerCount, limits: Any, loc: tuple[str, ...]) -> N
     if limits is None:
         return
     full, neutral = count
+    if full + neutral <= limits.max_layers:
+        return  # every layer counting fully is within the limit (a weight is at most 1)
     light = min(neutral, NEUTRAL_PER_LAYER * full)
     weight = _exact_weight(limits.neutral_layer_weight)
     if full + (neutral - light) + light * weight <= limits.max_layers:

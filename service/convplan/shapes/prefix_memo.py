@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from convplan.analyses.receptive_field import MAX_PERIOD, ReceptiveField, identity
 from convplan.errors import ConvplanError
-from convplan.ops import OpModel, Resolver, Value
+from convplan.ops import Resolver, Value
 from convplan.ops._values import all_ints
 from convplan.shapes.models import ShapesRequest
 from convplan.shapes.render import render_layer, stack_fields
@@ -37,26 +37,6 @@ class _Entry(NamedTuple):
     params: int | None  # totals up to this layer (None once a layer's count is unknown)
     macs: int | None
     warnings: tuple[str, ...]  # this layer's, as the response lists them ("layer i: ...")
-
-
-def _frozen(value: Any) -> Any:
-    """A parameter value as part of a key: lists as tuples; a float apart from the int it equals."""
-    kind = value.__class__
-    if kind is list:
-        return tuple(_frozen(v) for v in value)
-    if kind is dict:
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    return ("float", value) if kind is float else value
-
-
-_FROZEN = frozenset((list, float, dict))
-
-
-def _layer_key(layer: OpModel) -> tuple[Any, ...]:
-    values = layer.__dict__.values()
-    if _FROZEN.isdisjoint(map(type, values)):  # most layers: ints, strings, bools and None, as they are
-        return (layer.__class__, *values)
-    return (layer.__class__, *[_frozen(v) for v in values])
 
 
 class PrefixMemo:
@@ -86,7 +66,7 @@ class PrefixMemo:
         if parent:
             entries = self._entries
             for layer in layers:
-                entry = entries.get((parent, _layer_key(layer)))
+                entry = entries.get((parent, layer.params_key()))
                 if entry is None:
                     break
                 found.append(entry)
@@ -135,7 +115,7 @@ class PrefixMemo:
                            tuple(f"layer {record.index}: {w}" for w in record.warnings))
             self._next_id += 1
             if keep:
-                self._entries[(parent, _layer_key(layer))] = entry
+                self._entries[(parent, layer.params_key())] = entry
             parent = entry.id
             out.append(entry)
         return out

@@ -34,5 +34,6 @@ _SYMBOLIC_ENTRY = "convplan.shapes.engine:run_shapes_json"
                **problem_responses(400, 413, 415, 422, 503)},
 )
 async def shapes(body: ShapesRequest, request: Request) -> Response:
-    run = partial(run_shapes, memo=request.app.state.shapes_memo)  # answered inline, on the event loop: one thread
+    # answered inline, on the event loop: one thread
+    run = partial(run_shapes, memo=request.app.state.shapes_memo, templates=request.app.state.shapes_templates)
     return await numeric_first(request, body, request.app.state.settings, run, _SYMBOLIC_ENTRY)
