@@ -180,6 +180,28 @@ class TestShapesMemo:
             assert r.json() == json.loads(json.dumps(engine))  # as sent (null siblings are shared tuples)
         assert len(uncached_client.app.state.shapes_memo) == len(stack["layers"]) + 1  # type: ignore[attr-defined]
 
+    async def test_a_stack_at_new_sizes_is_answered_from_its_template_as_the_engine_does(
+            self, uncached_client: httpx.AsyncClient) -> None:
+        from convplan.errors import ConvplanError
+        from convplan.settings import Settings
+        from convplan.shapes import ShapesRequest, run_shapes
+
+        refused = 0
+        for n in (96, 80, 77, 131, 3):
+            body = {"input_size": [n, n + 1], "in_channels": 3, "layers": UNET_DOWN * 3}
+            r = await post(uncached_client, body)
+            try:
+                engine = run_shapes(ShapesRequest.model_validate(body), Settings.model_construct())
+            except ConvplanError as exc:  # 3 is too small for three pools of two: the engine's refusal, as sent
+                assert r.status_code == 422 and r.json()["detail"] == exc.detail
+                refused += 1
+                continue
+            assert r.status_code == 200, r.text
+            assert r.json() == json.loads(json.dumps(engine))
+        templates = uncached_client.app.state.shapes_templates  # type: ignore[attr-defined]
+        assert refused == 1 and len(templates) == 1 and templates.answer(  # learned at 80, the second size
+            ShapesRequest.model_validate({**body, "input_size": [64, 64]}), [64, 64], 3, 10**9, 64)[1] is not None
+
 
 class TestSymbolicBudget:
     @pytest.fixture
