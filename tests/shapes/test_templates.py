@@ -76,6 +76,13 @@ class TestAnswers:
             request = _request(layers, [n, n + 2])
             assert _from_template(templates, request) == run_shapes(request, LIMITS)
 
+    def test_sizes_and_channels_given_as_strings_are_read_as_the_engine_reads_them(self) -> None:
+        templates = StackTemplates(1000)
+        for n in ("64", "40", "33"):
+            request = ShapesRequest.model_validate({"input_size": [n, "17"], "in_channels": "3", "layers": UNET})
+            assert run_shapes(request, LIMITS, templates=templates) == run_shapes(request, LIMITS)
+        assert _from_template(templates, request) is not None
+
     def test_unknown_channels_keep_unknown_counts(self) -> None:
         layers = [{"op": "conv", "kernel_size": 3}, POOL]  # no out_channels: params and MACs unknown
         templates = StackTemplates(1000)

@@ -158,7 +158,7 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     else:
         response = render_result(infer_stack(request.layers, size, channels, resolver), resolver, rf_period)
     if key is not None and not resolver.saw_symbol:
-        templates.learn(key, request, response, resolver.max_size)  # type: ignore[union-attr]
+        templates.learn(key, request, size, response, resolver.max_size)  # type: ignore[union-attr, arg-type]
     return response
 
 

@@ -70,11 +70,12 @@ class StackTemplates:
             self._store(key, _SEEN, 1)
         return (key if entry is _SEEN else None), None
 
-    def learn(self, key: tuple[Any, ...], request: ShapesRequest, response: dict[str, Any], limit: int) -> None:
-        """Keep ``response`` (the engine's, for ``request``) as the template for ``key``, where every layer has a
-        rule and the template gives ``response`` back."""
+    def learn(self, key: tuple[Any, ...], request: ShapesRequest, size: list[int], response: dict[str, Any],
+              limit: int) -> None:
+        """Keep ``response`` (the engine's, for ``request`` on the resolved input ``size``) as the template for
+        ``key``, where every layer has a rule and the template gives ``response`` back."""
         template = _template(request.layers, response, key[0], limit)
-        if template is not None and _fill(template, list(request.input_size)) != response:  # type: ignore[arg-type]
+        if template is not None and _fill(template, size) != response:
             template = None  # a rule that does not say what its op does: the engine answers this stack
         self._store(key, template, 1 if template is None else len(template.layers))
 
