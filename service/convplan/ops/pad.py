@@ -39,6 +39,8 @@ class _FitToSize:
     size_of: str | None
     axes: list[int] | None
     anchor: str
+    #: The field of the amounts, given where ``size_of`` is not (``padding``, ``crop``).
+    amounts_field: ClassVar[str]
     #: The valid-size scans' lenient twin (``monotone``): an input on the wrong side of its target is fitted as
     #: far as it goes (difference 0), not refused.
     clamped: ClassVar[bool] = False
@@ -54,8 +56,7 @@ class _FitToSize:
             return layer
         if axis in self.axes:
             return layer.model_copy(update={"axes": None})
-        field = "padding" if self.op == "pad" else "crop"  # type: ignore[attr-defined]
-        return layer.model_copy(update={"axes": None, "size_of": None, field: [[0, 0]]})
+        return layer.model_copy(update={"axes": None, "size_of": None, self.amounts_field: [[0, 0]]})
 
     def size_source(self, axis: int) -> SizeSource:
         return "size_of" if self.size_of is not None and (self.axes is None or axis in self.axes) else "input"
@@ -70,10 +71,10 @@ class _FitToSize:
         twin = next(clamped for base, clamped in _CLAMPED.items() if isinstance(self, base))
         return twin.model_construct(**self.__dict__)  # type: ignore[attr-defined, no-any-return]
 
-    def given_or_fitted_pairs(self, ctx: LayerContext, size: list[Value], field: str, *,
-                              grow: bool) -> list[tuple[Value, Value]]:
-        """Per axis ``(before, after)``: the amounts ``field`` gives, or those fitting ``size`` to ``size_of``
-        (exactly one of the two is given)."""
+    def given_or_fitted_pairs(self, ctx: LayerContext, size: list[Value], *, grow: bool) -> list[tuple[Value, Value]]:
+        """Per axis ``(before, after)``: the amounts ``amounts_field`` gives, or those fitting ``size`` to
+        ``size_of`` (exactly one of the two is given)."""
+        field = self.amounts_field
         given = getattr(self, field)
         if (given is None) == (self.size_of is None):
             ctx.fail(f"exactly one of {field} or size_of must be given", param=field, type="value_error.missing")
@@ -140,6 +141,7 @@ class Pad(_FitToSize, _ShiftsRows, OpModel):
     cli_main = "padding"
 
     axis_fields: ClassVar[tuple[str, ...] | None] = ("padding",)
+    amounts_field: ClassVar[str] = "padding"
 
     op: Literal["pad"]
     padding: PadAmounts | None = Field(default=None, description="Required unless `size_of` is given.")
@@ -149,7 +151,7 @@ class Pad(_FitToSize, _ShiftsRows, OpModel):
     anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        pairs = self.given_or_fitted_pairs(ctx, size, "padding", grow=True)
+        pairs = self.given_or_fitted_pairs(ctx, size, grow=True)
         listed = isinstance(self.padding, list)
         for a, (i, (before, after)) in enumerate(zip(size, pairs)):
             if self.mode == "constant":
@@ -182,6 +184,7 @@ class Crop(_FitToSize, _ShiftsRows, OpModel):
     cli_main = "crop"
 
     axis_fields: ClassVar[tuple[str, ...] | None] = ("crop",)
+    amounts_field: ClassVar[str] = "crop"
 
     op: Literal["crop"]
     crop: CropAmounts | None = None
@@ -190,7 +193,7 @@ class Crop(_FitToSize, _ShiftsRows, OpModel):
     anchor: Anchor = "center"
 
     def infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape:
-        pairs = self.given_or_fitted_pairs(ctx, size, "crop", grow=False)
+        pairs = self.given_or_fitted_pairs(ctx, size, grow=False)
         for a, (before, after) in enumerate(pairs):
             for p in {id(before): before, id(after): after}.values():
                 ctx.require(p, ">=", 0, "crop amounts must be non-negative (use pad to grow)", axis=a,
