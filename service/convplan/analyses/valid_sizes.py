@@ -30,7 +30,7 @@ from typing import Any
 from convplan.analyses._scan import Blocks, ScanGraph, lenient_graph
 from convplan.errors import ConvplanError
 from convplan.graph.evaluate import GraphResult, Tensor, evaluate
-from convplan.graph.ir import Graph
+from convplan.graph.ir import Graph, Node
 from convplan.ops import NeedsSymbolic, Resolver
 from convplan.ops._base import NoClosedForm
 
@@ -426,12 +426,16 @@ class _Axis:
         for node in scan.full.nodes:
             if not node.op.periodic_map:
                 return False
-            compared = [*node.inputs] if node.op.merges else []
-            if node.size_of is not None:
-                compared += [node.inputs[0], node.size_of]
-            if len({ratios.get(name) for name in compared}) > 1:
+            if len({ratios.get(name) for name in self._compared(node)}) > 1:
                 return False
         return all(ratios.get(name) == 1 for name in self.outputs)
+
+    def _compared(self, node: Node) -> list[str]:
+        """The tensors whose sizes ``node`` compares on this axis: its input and its ``size_of`` target where it
+        fits this axis to it (a crop with ``axes`` leaves the others alone), a merge's inputs, else none."""
+        if node.size_of is not None and node.op.size_source(self.axis) == "size_of":
+            return [node.inputs[0], node.size_of]
+        return [*node.inputs] if node.op.merges else []
 
     def _scan_periodic(self, rows: dict[int, Any], start: int, end: int, period: int, *, confirm: bool = True,
                        apart: Any = None) -> int:
@@ -463,9 +467,7 @@ class _Axis:
         diverging = False
         spatial = self.scan.spatial  # after a flatten there are no sizes to compare
         for node in self.scan.full.nodes:
-            compared = [*node.inputs] if node.op.merges else []
-            if node.size_of is not None:
-                compared = [node.inputs[0], node.size_of]
+            compared = self._compared(node)
             for other in compared[1:]:
                 if compared[0] in spatial and other in spatial:
                     pairs.append((compared[0], other))
