@@ -1,4 +1,4 @@
-"""The op registry and what a size rule returns.
+"""The op registry and the protocol every op follows (``OpModel``).
 
 Every op is one module in this package: a Pydantic model with PyTorch-named
 parameters (its request schema) whose ``infer`` is the size rule. Modules are
@@ -8,7 +8,6 @@ discovered automatically, so adding an op is adding a file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
@@ -19,6 +18,7 @@ from convplan.ops._context import LayerContext
 from convplan.ops._fields import LayerModel
 from convplan.ops._overlap import AxisOverlap
 from convplan.ops._plain import PlainRule, remembered_rule
+from convplan.ops._shape import LayerShape
 from convplan.ops._values import Value
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -31,25 +31,6 @@ SizeSource = Literal["input", "parameters", "size_of"]
 
 class NoClosedForm(Exception):
     """An op whose sizes follow no periodic rule (valid input sizes then have no closed form): why."""
-
-
-@dataclass(slots=True)
-class LayerShape:
-    """A layer's result: sizes per axis and what the response reports."""
-
-    output_size: list[Value]
-    out_channels: Value | None
-    padding: list[tuple[Value, Value]]
-    formula: list[Value | str]
-    unread: list[Value]
-    overhang: list[Value]
-    params: Value | None = 0
-    macs: Value | None = 0
-    # Resolved per-axis parameters (kernel, stride, dilation, output_padding, ...)
-    # for the numeric core and the coordinate maps.
-    resolved: dict[str, Any] = field(default_factory=dict)
-    #: Per axis, how the windows of a scattering op (conv_transpose, max_unpool) overlap; None for other ops.
-    overlap: list[AxisOverlap | None] | None = None
 
 
 def _frozen(value: Any) -> Any:

@@ -19,26 +19,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from convplan.ops._base import LayerShape
+from convplan.ops._shape import LayerShape
 
-__all__ = ["PlainRule", "plain_axis_ints", "plain_pads", "plain_window_params", "remembered_rule"]
+__all__ = ["PlainRule", "PlainSizes", "plain_axis_ints", "plain_pads", "plain_window_params", "remembered_rule"]
 
 
-@dataclass(frozen=True, slots=True)
+#: Per axis the output sizes, unread rows and overhang, and the MACs (None where a channel count is unknown).
+PlainSizes = tuple[list[int], list[int], list[int], "int | None"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlainRule:
-    """An op's fast path for fixed parameters, input rank and channels, everything but the sizes worked out
-    once (``OpModel.plain_rule``): ``shape(size)`` is the ``LayerShape`` its ``infer`` gives on the plain ints
-    ``size``, or None where that refuses or needs the general rule; ``warnings`` are what ``infer`` warns about
-    on every size ``shape`` answers. The op's ``infer`` runs it; a stack answered before at another size runs
-    it alone (shapes/templates.py), so nothing in the answer but the sizes may depend on the size. The shapes it
-    gives share their lists of parameters (padding, formulas, resolved values): a ``LayerShape``'s lists are
-    never changed in place."""
+    """An op's fast path for fixed parameters, input rank and channels (``OpModel.plain_rule``): what does not
+    depend on the size worked out once, and ``sizes(size)``, what does on the plain ints ``size``, or None where
+    ``infer`` refuses there or needs the general rule. ``warnings``: what ``infer`` warns about on every size
+    ``sizes`` answers. The op's ``infer`` runs it (``shape``); a stack answered before runs ``sizes`` alone
+    (shapes/templates.py), so nothing but ``sizes`` may depend on the size. The shapes share the rule's
+    lists (a ``LayerShape``'s lists are never changed in place)."""
 
-    shape: Callable[[list[int]], LayerShape | None]
+    sizes: Callable[[list[int]], PlainSizes | None]
+    out_channels: int | None
+    padding: list[tuple[int, int]]
+    formula: list[Any]
+    params: int | None
+    resolved: dict[str, Any]
+    overlap: list[Any] | None = None
     warnings: tuple[str, ...] = ()
+
+    def shape(self, size: list[int]) -> LayerShape | None:
+        """``infer``'s ``LayerShape`` on ``size``, or None."""
+        found = self.sizes(size)
+        if found is None:
+            return None
+        out, unread, overhang, macs = found
+        return LayerShape(out, self.out_channels, self.padding, self.formula, unread, overhang, self.params, macs,
+                          self.resolved, self.overlap)
 
 
 #: ``PlainRule`` by a layer's ``params_key`` and what else it was built from (``OpModel.remembered_plain_rule``);

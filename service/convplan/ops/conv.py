@@ -37,7 +37,7 @@ from convplan.ops._fields import PAD_MODES, Padding, PerAxis, Scalar
 from convplan.ops._formula import affine, floor_affine, symbolic_formula
 from convplan.ops._overlap import AxisOverlap, checkerboard_warning, phase_overlap, with_overlap
 from convplan.ops._padding import check_circular, resolve_padding, same_split
-from convplan.ops._plain import PlainRule, plain_axis_ints, plain_window_params
+from convplan.ops._plain import PlainRule, PlainSizes, plain_axis_ints, plain_window_params
 from convplan.ops._values import Value, all_ints, fdiv, norm, vmax, vmod, vprod
 from convplan.ops._window import SymbolicWindow, Window
 
@@ -265,10 +265,9 @@ class Conv(_ConvFamily):
         # unread max(0, (i + c) mod s - pr) (the rule of ``infer``)
         steps = [(pl + pr - d[a] * (k[a] - 1) - 1, s[a], pr) for a, (pl, pr) in enumerate(pads)]
         formula = [floor_affine(c, st, 1) for c, st, _ in steps]
-        resolved = {"kernel_size": k, "stride": s, "dilation": d, "groups": groups}
         zeros = [0] * rank
 
-        def shape(size: list[int]) -> LayerShape | None:
+        def sizes(size: list[int]) -> PlainSizes | None:
             out, unread = [], []
             for i, (c, st, pr) in zip(size, steps):
                 q, r = divmod(i + c, st)
@@ -276,10 +275,10 @@ class Conv(_ConvFamily):
                     return None  # the kernel is larger than the padded input
                 out.append(q + 1)
                 unread.append(r - pr if r > pr else 0)
-            macs = None if weights is None else weights * prod(out)
-            return LayerShape(out, known_out, pads, formula, unread, zeros, params, macs, resolved)
+            return out, unread, zeros, None if weights is None else weights * prod(out)
 
-        return PlainRule(shape)
+        return PlainRule(sizes=sizes, out_channels=known_out, padding=pads, formula=formula, params=params,
+                         resolved={"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
 
     def _check_padding_mode(self, ctx: LayerContext, a: int, i: Value, pl: Value, pr: Value, listed: bool) -> None:
         # F.pad limits (torch/nn/functional.py, aten ReflectionPad / PadNd).
@@ -410,17 +409,17 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
         warning = checkerboard_warning(overlap)
         zeros = [0] * rank
 
-        def shape(size: list[int]) -> LayerShape | None:
+        def sizes(size: list[int]) -> PlainSizes | None:
             out = []
             for i, (st, c) in zip(size, steps):
                 o = i * st + c
                 if o < 1:
                     return None  # too small
                 out.append(o)
-            macs = None if weights is None else weights * prod(size)
-            return LayerShape(out, known_out, pads, formula, zeros, zeros, params, macs, resolved, overlap)
+            return out, zeros, zeros, None if weights is None else weights * prod(size)
 
-        return PlainRule(shape, () if warning is None else (warning,))
+        return PlainRule(sizes=sizes, out_channels=known_out, padding=pads, formula=formula, params=params,
+                         resolved=resolved, overlap=overlap, warnings=() if warning is None else (warning,))
 
     def overlap(self, shape: LayerShape) -> list[AxisOverlap | None]:
         return phase_overlap(shape.resolved, shape.padding)

@@ -8,7 +8,7 @@ and the input sizes PyTorch refuses, the two hooks of ``ShapeNeutral``.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -73,9 +73,9 @@ class ShapeNeutral(OpModel):
 
 def identity_rule(rank: int, channels: int | None) -> PlainRule:
     """``ShapeNeutral.infer`` as a ``PlainRule``, for an op that refuses nothing and has no parameters."""
-    pads, formula, zeros = [(0, 0)] * rank, [affine(1, 0)] * rank, [0] * rank
-    resolved: dict[str, Any] = {}
-    return PlainRule(lambda size: LayerShape(list(size), channels, pads, formula, zeros, zeros, 0, 0, resolved))
+    zeros = [0] * rank
+    return PlainRule(sizes=lambda size: (list(size), zeros, zeros, 0), out_channels=channels,
+                     padding=[(0, 0)] * rank, formula=[affine(1, 0)] * rank, params=0, resolved={})
 
 
 @register

@@ -38,7 +38,7 @@ from convplan.ops._context import LayerContext, show
 from convplan.ops._fields import Padding, PerAxis, Scalar
 from convplan.ops._formula import floor_affine, pool_ceil, symbolic_formula
 from convplan.ops._padding import resolve_padding
-from convplan.ops._plain import PlainRule, plain_window_params, remembered_rule
+from convplan.ops._plain import PlainRule, PlainSizes, plain_window_params, remembered_rule
 from convplan.ops._values import Value, all_ints, cdiv, fdiv, norm, vmax, vmin
 from convplan.ops._window import SymbolicWindow, Window
 from convplan.ops.conv import _window_map, drops_rows, window_params, window_taps
@@ -113,9 +113,8 @@ def plain_pool_rule(layer: OpModel, rank: int, limit: int, *, dilation: bool, pa
     steps = [(s[a], pl, pr, d[a] * (k[a] - 1) + 1) for a, (pl, pr) in enumerate(pads)]
     formula = [pool_ceil(pl + pr - ke, pl - 1, st) if ceil_mode else floor_affine(pl + pr - ke, st, 1)
                for st, pl, pr, ke in steps]
-    resolved = {"kernel_size": k, "stride": s, "dilation": d}
 
-    def shape(size: list[int]) -> LayerShape | None:
+    def sizes(size: list[int]) -> PlainSizes | None:
         out, unread, overhang = [], [], []
         for i, (st, pl, pr, ke) in zip(size, steps):
             span = i + pl + pr - ke
@@ -126,9 +125,10 @@ def plain_pool_rule(layer: OpModel, rank: int, limit: int, *, dilation: bool, pa
             end = (o - 1) * st - pl + ke
             unread.append(i - end if i > end else 0)
             overhang.append(end - i - pr if end > i + pr else 0)
-        return LayerShape(out, channels, pads, formula, unread, overhang, 0, 0, resolved)
+        return out, unread, overhang, 0
 
-    return PlainRule(shape)
+    return PlainRule(sizes=sizes, out_channels=channels, padding=pads, formula=formula, params=0,
+                     resolved={"kernel_size": k, "stride": s, "dilation": d})
 
 
 def _pool_formula(pl: Value, pr: Value, k_eff: Value, s: Value, ceil_mode: bool) -> Value | str:

@@ -114,23 +114,23 @@ def _fill(template: _Template, size: list[int]) -> dict[str, Any] | None:
     macs: int | None = 0
     current = size
     for rule, document in template.layers:
-        shape = rule.shape(current)
-        if shape is None:
+        found = rule.sizes(current)
+        if found is None:
             return None
-        out = shape.output_size
+        out, unread, overhang, layer_macs = found
         for o in out:
             if o > limit:
                 return None
         layer = document.copy()
         layer["input_size"] = current
         layer["output_size"] = out
-        layer["unread"] = shape.unread
-        layer["overhang"] = shape.overhang
-        layer["macs"] = shape.macs
+        layer["unread"] = unread
+        layer["overhang"] = overhang
+        layer["macs"] = layer_macs
         if macs is not None:
-            macs = None if shape.macs is None else macs + shape.macs  # type: ignore[operator]
+            macs = None if layer_macs is None else macs + layer_macs
         layers.append(layer)
-        current = out  # type: ignore[assignment]
+        current = out
     head = template.head
     return {"output_size": list(current), "output_size_latex": head["output_size_latex"],
             "out_channels": head["out_channels"], "out_channels_latex": None, "params": head["params"],
