@@ -63,3 +63,14 @@ def test_symbolic_plans_with_symbolic_offsets_do_not_crash(body):
 def test_indices_from_outside_a_plan_is_refused():
     err = refused([8], {"op": "max_unpool", "kernel_size": 2, "indices_from": 0})
     assert err.errors[0].loc == ("layers", 0, "indices_from")
+
+
+@pytest.mark.parametrize("size", [[8, 8], ["H", 8]])
+def test_receptive_fields_before_and_after_a_flatten_are_per_input_axis(size):
+    """They were per axis of the stack's *output*: a stack ending in a head gave every layer `[]`, the conv
+    before the flatten included (and the shapes memo, per input axis, disagreed with the engine)."""
+    layers = [{"op": "conv", "kernel_size": 3}, {"op": "flatten"},
+              {"op": "linear", "in_features": 3 * 36, "out_features": 4}]
+    fields = [layer["receptive_field"] for layer in shapes(size, layers, in_channels=3)["layers"]]
+    assert [f["size"] for f in fields[0]] == [3, 3]
+    assert fields[1:] == [[None, None], [None, None]]

@@ -211,7 +211,9 @@ def render_result(result: StackResult, resolver: Resolver, rf_period: int | None
     put(out, "macs", total([r.shape.macs for r in result.records]), symbolic)
     out["conditions"] = [c.as_dict() for c in resolver.conditions]
     out["warnings"] = [f"layer {r.index}: {w}" for r in result.records for w in r.warnings]
-    rank = len(result.output_size)
+    # Per axis of the stack's input (contract section 9), a head's layers included: after a flatten every
+    # feature sees the whole input, so their fields are null (``layer_windows``)
+    rank = len(result.records[0].input_size) if result.records else 0
     fields = stack_fields(result.records, rank, MAX_PERIOD if rf_period is None else rf_period)
     if symbolic:
         rendered: dict[int, Any] = {}  # the fields stay alive in ``fields``: their ids are not reused meanwhile
