@@ -132,6 +132,15 @@ class TestAnswers:
         assert _from_template(templates, _request(UNET, [32, 32], training=True)) is None
         assert _from_template(templates, _request(UNET, [32, 32])) is not None
 
+    def test_beside_the_memo_an_input_seen_before_goes_to_the_memo_a_new_one_to_the_template(self) -> None:
+        templates, memo = StackTemplates(1000), PrefixMemo(1000)
+        edited = [*UNET[:-1], {**CONV, "out_channels": 16}]
+        for layers, size in ((UNET, [64, 64]), (UNET, [40, 40]), (UNET, [33, 33]), (edited, [64, 64])):
+            request = _request(layers, size)
+            assert run_shapes(request, LIMITS, memo=memo, templates=templates) == run_shapes(request, LIMITS)
+        assert not memo.knows_input(_request(UNET, [33, 33]))  # answered by the template learned at 40
+        assert memo.knows_input(_request(UNET, [64, 64])) and len(memo) == 2 * len(UNET) + 1  # the edit: one layer
+
     def test_symbolic_stacks_have_no_template(self) -> None:
         templates = StackTemplates(1000)
         for _ in range(2):

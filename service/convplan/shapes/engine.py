@@ -148,13 +148,16 @@ def run_shapes(request: ShapesRequest, limits: Any = None, *, symbolic: bool = T
     size, channels = resolve_input(resolver, request.input_size, request.in_channels)
     rf_period = None if limits is None else limits.rf_period
     key = None
-    if templates is not None:
+    memo_on = memo is not None and memo.max_entries
+    # A stack on an input seen before: the memo's trie, which reuses its prefix's answers as they are (a design
+    # tool's edits); else a template, which needs only the same layers (a design tool trying sizes)
+    if templates is not None and not (memo_on and memo.knows_input(request)):  # type: ignore[union-attr]
         key, answer = templates.answer(request, size, channels, resolver.max_size, rf_period)
         if answer is not None:
             return answer
-    if memo is not None and memo.max_entries:
-        response = memo.run(request, resolver, rf_period, lambda: run_shapes(request, limits, symbolic=symbolic),
-                            infer_stack)
+    if memo_on:
+        response = memo.run(request, resolver, rf_period,  # type: ignore[union-attr]
+                            lambda: run_shapes(request, limits, symbolic=symbolic), infer_stack)
     else:
         response = render_result(infer_stack(request.layers, size, channels, resolver), resolver, rf_period)
     if key is not None and not resolver.saw_symbol:

@@ -51,6 +51,10 @@ class PrefixMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def knows_input(self, request: ShapesRequest) -> bool:
+        """Whether a stack was answered on this input before: the trie then reuses what it can of it."""
+        return (tuple(request.input_size), request.in_channels, request.training) in self._roots
+
     def run(self, request: ShapesRequest, resolver: Resolver, rf_period: int | None,
             compute: Callable[[], dict[str, Any]], infer: Callable[..., Any]) -> dict[str, Any]:
         """The response for ``request``: from the memo as far as it matches, ``infer`` (``infer_stack``) for the
