@@ -68,6 +68,8 @@ class TestAnswers:
         [{"op": "conv_transpose", "kernel_size": 4, "stride": 2, "padding": 1, "output_padding": 1}],
         [{"op": "conv", "kernel_size": [1, 5], "padding": [[0, 0], [2, 1]], "stride": [1, 3], "bias": False}],
         [{"op": "relu"}, {"op": "identity"}, {"op": "sigmoid"}],
+        [CONV, CONV, CONV, POOL, CONV, CONV],  # one layer again on its own output: its sizes again
+        [{"op": "conv", "kernel_size": 1, "stride": 2}] * 3,  # again, but on a smaller input each time
         [],
     ])
     def test_each_op_with_a_rule_keeps_its_engine_answer(self, layers: list[dict[str, Any]]) -> None:

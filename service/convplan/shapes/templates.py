@@ -113,10 +113,15 @@ def _fill(template: _Template, size: list[int]) -> dict[str, Any] | None:
     layers = []
     macs: int | None = 0
     current = size
+    before: tuple[PlainRule | None, list[int], Any] = (None, [], None)  # the last layer's rule, input and sizes
     for rule, document in template.layers:
-        found = rule.sizes(current)
-        if found is None:
-            return None
+        if rule is before[0] and current == before[1]:
+            found = before[2]  # the same layer on the same input (the second conv of most blocks): the same sizes
+        else:
+            found = rule.sizes(current)
+            if found is None:
+                return None
+            before = (rule, current, found)
         out, unread, overhang, layer_macs = found
         for o in out:
             if o > limit:
