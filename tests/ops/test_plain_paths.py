@@ -1,4 +1,4 @@
-"""The windowed ops' plain-int fast paths (ops/_plain.py) against their general size rules.
+"""The ops' plain-int fast paths and plain rules (ops/_plain.py) against their general size rules.
 
 The fast path may decline (return None, the general rule runs); when it answers, the ``LayerShape`` and the
 warnings must be the general rule's, and it must never answer where the general rule refuses."""
@@ -105,3 +105,37 @@ def test_the_fast_path_answers_plain_layers(data: dict[str, Any], size: list[int
         assert pool_module._plain_pool_sizes(ctx, layer, size, dilation=data["op"] == "max_pool",
                                              padding=layer.padding) is not None
     assert _run(layer, size, channels) == _general(layer, size, channels)
+
+
+_NEUTRAL = [{"op": name} for name, model in sorted(OPS.items()) if model.shape_neutral and name != "group_norm"] + [
+    {"op": "dropout", "p": 1}, {"op": "dropout2d", "p": 0.25}, {"op": "dropout1d"}, {"op": "leaky_relu"},
+    {"op": "prelu", "num_parameters": 1}, {"op": "group_norm", "num_groups": 2},
+]
+
+
+@st.composite
+def _rule_cases(draw: st.DrawFn) -> tuple[dict[str, Any], list[int], int | None]:
+    layer, size, channels = draw(_cases())
+    if draw(st.booleans()):
+        layer = draw(st.sampled_from(_NEUTRAL))
+    return layer, size, channels
+
+
+@settings(max_examples=600, deadline=None)
+@given(_rule_cases())
+def test_a_plain_rule_is_its_ops_general_rule(case: tuple[dict[str, Any], list[int], int | None]) -> None:
+    """``PlainRule.shape`` (what a stack template runs alone) against the op's rule without its fast path: the
+    same shape and warnings where it answers; where it declines, the op may refuse or answer."""
+    data, size, channels = case
+    try:
+        layer = OPS[data["op"]].model_validate(data)
+    except ValueError:
+        return  # parameters the schema refuses
+    rule = layer.remembered_plain_rule(len(size), channels, make_resolver(None, symbolic=False).max_size)
+    if rule is None:
+        return
+    general = _general(layer, size, channels) if data["op"] in ("conv", "conv_transpose", "max_pool", "avg_pool") \
+        else _run(layer, size, channels)
+    shape = rule.shape(size)
+    if shape is not None:
+        assert general == ("ok", (shape, list(rule.warnings)))

@@ -9,9 +9,10 @@ the stack, from its input size, and fills in the sizes, unread rows, overhang an
 
 A template is learned from an answer the engine (or the memo) gave, the second time a stack is asked for (a
 stack edited once and never again costs only its key), and checked then: filled in at that answer's own
-input, it must give that answer, else it is not kept. Where a rule declines (a size
-it refuses, or one above the size limit) the engine answers, and words the refusal. Bounded: past
-``max_layers`` stored layers the templates start over.
+input, it must give that answer, else it is not kept. Where a rule declines (a size it refuses, or one above
+the size limit) the engine answers, and words the refusal. ``run_shapes`` asks the templates only about
+inputs the prefix memo has not seen (the memo reuses its entries as they are, which is faster still).
+Bounded: past ``max_layers`` stored layers the templates start over.
 """
 
 from __future__ import annotations
@@ -101,8 +102,6 @@ def _template(layers: list[OpModel], response: dict[str, Any], rank: int, limit:
         if rule is None:
             return None
         steps.append(_Layer(rule, document))
-    if len(steps) != len(layers):
-        return None
     head = {k: v for k, v in response.items() if k not in ("output_size", "macs", "layers")}
     return _Template(tuple(steps), head, limit)
 
