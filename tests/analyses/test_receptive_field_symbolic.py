@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,6 +107,22 @@ class TestNamedStacks:
         assert (rf[2]["size"], rf[2]["start"], rf[2]["center"]) == (1, None, None)  # type: ignore[index]
         assert rf[3] == {"jump": "1/f", "period": None, "phases": None, "size": None, "size_min": None,
                          "start": None, "center": None}
+
+    @pytest.mark.parametrize("padding", ["q", 1])
+    def test_a_strided_tap_after_a_symbolic_period_keeps_only_the_jump(self, padding: Any) -> None:
+        # conv_transpose k1 s2 padded p: odd or even outputs read nothing, as p is. A conv k1 s2 after it reads
+        # every other output: each reads one pixel, or none, as p - q is odd or even. Its sizes were those of
+        # every output (size 1, size_min 0), wrong at either parity
+        rf = fields([transpose(kernel_size=1, stride=2, padding="p"), conv(kernel_size=1, stride=2,
+                                                                            padding=padding)])
+        assert rf[0] == {"jump": 0.5, "period": None, "phases": None, "size": 1, "size_min": 0, "start": None,
+                         "center": None}
+        assert rf[1] == {"jump": 1, "period": None, "phases": None, "size": None, "size_min": None, "start": None,
+                         "center": None}
+        for p in (1, 2):  # the numbers: every output reads one pixel, or every output none
+            numeric = fields([transpose(kernel_size=1, stride=2, padding=p),
+                              conv(kernel_size=1, stride=2, padding=1 if padding == 1 else 2)])[1]
+            assert numeric is not None and numeric["size"] == numeric["size_min"]
 
     def test_numeric_phases_through_symbolic_taps_keep_only_the_jump(self) -> None:
         rf = fields([transpose(kernel_size=3, stride=2), conv(kernel_size="k")])[-1]

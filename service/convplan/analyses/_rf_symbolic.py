@@ -122,7 +122,7 @@ def compose_symbolic(field: ReceptiveField, window: Window | SymbolicWindow, max
 def _through_symbolic(field: ReceptiveField, window: SymbolicWindow, jump: object) -> ReceptiveField:
     f = field.jump
     if field.period is None:  # a symbolic period before: only a translation keeps its closed forms
-        if window.period == 1 and window.widest == 0:
+        if window.period == 1 and window.widest == 0 and _sampled_alike(field, window.jump):
             return _translated(field, jump)
         return _untracked(jump)
     if field.period != 1:  # numeric phases through symbolic taps: which phase each tap hits is symbolic
@@ -148,16 +148,25 @@ def _through_symbolic(field: ReceptiveField, window: SymbolicWindow, jump: objec
     return _field(jump, None, None, size, size_min, start, center)
 
 
+def _sampled_alike(field: ReceptiveField, step: object) -> bool:
+    """Whether a one-tap window moving by ``step`` inputs per output keeps a field's sizes over all outputs:
+    a translation (step 1) reads every output of the field; a strided one reads only some of its phases
+    (conv_transpose k1 s2 padded p0, then conv k1 s2 padded p1: every output reads one pixel, or none,
+    as p0 - p1 is odd or even), unless every phase is as wide (``size`` = ``size_min``)."""
+    return step == 1 or _same(field.size, field.size_min)
+
+
 def _translated(field: ReceptiveField, jump: object) -> ReceptiveField:
-    """A field without phases through a translation (a pad or crop): output ``y`` reads ``y + c``, so the
-    sizes over all outputs stay; ``start`` becomes ``lo(c)``, in another phase, unknown without phases."""
+    """A field without phases through a translation (a pad or crop: output ``y`` reads ``y + c``) or a one-tap
+    window over phases all as wide (``_sampled_alike``): the sizes over all outputs stay; ``start`` becomes
+    ``lo(c)``, in another phase, unknown without phases."""
     return _field(jump, None, None, field.size, field.size_min, None, None)
 
 
 def _through_numeric(field: ReceptiveField, window: Window, jump: object, max_period: int) -> ReceptiveField:
     if field.phases is None or field.period is None:
         taps = window.phase_inputs(0)
-        if window.period == 1 and len(taps) == 1 and field.size is not None:
+        if window.period == 1 and len(taps) == 1 and field.size is not None and _sampled_alike(field, window.jump):
             return _translated(field, jump)
         return _untracked(jump)
     a, b = window.jump.numerator, window.jump.denominator  # type: ignore[union-attr]
