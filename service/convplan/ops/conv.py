@@ -162,6 +162,18 @@ class _ConvFamily(OpModel):
         params = norm(weights + (known_out if self.bias else 0))
         return known_out, params, norm(weights * vprod(macs_size)), groups
 
+    def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
+        """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule (its
+        ``plain_rule``, with the warnings it gives)."""
+        if not all_ints(size) or (channels is not None and channels.__class__ is not int):
+            return None
+        rule = self.remembered_plain_rule(ctx.rank, channels, ctx.resolver.max_size)  # type: ignore[arg-type]
+        shape = None if rule is None else rule.shape(size)  # type: ignore[arg-type]
+        if shape is not None:
+            for warning in rule.warnings:  # type: ignore[union-attr]
+                ctx.warn(warning)
+        return shape
+
     def _plain_channels(self, limit: int, channels: int | None, kernel: list[int], *,
                         transposed: bool) -> tuple[int | None, int | None, int | None, int] | None:
         """``_channels`` on plain ints where nothing is refused or warned about (ops/_plain.py), else None:
@@ -243,13 +255,6 @@ class Conv(_ConvFamily):
         known_out, params, macs, groups = self._channels(ctx, channels, k, out, transposed=False)
         return LayerShape(out, known_out, pads, formula, unread, [0] * ctx.rank, params, macs,
                           {"kernel_size": k, "stride": s, "dilation": d, "groups": groups})
-
-    def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
-        """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-        if not all_ints(size) or (channels is not None and channels.__class__ is not int):
-            return None
-        rule = self.remembered_plain_rule(ctx.rank, channels, ctx.resolver.max_size)  # type: ignore[arg-type]
-        return None if rule is None else rule.shape(size)  # type: ignore[arg-type]
 
     def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
         if self.padding_mode != "zeros":
@@ -376,17 +381,6 @@ class ConvTranspose(OptionalOutputSize, _ConvFamily):
         shape = LayerShape(out, known_out, pads, formula, [0] * ctx.rank, [0] * ctx.rank, params, macs,
                            {"kernel_size": k, "stride": s, "dilation": d, "groups": groups, "output_padding": op})
         return with_overlap(ctx, shape, self.overlap(shape))
-
-    def _plain_infer(self, ctx: LayerContext, size: list[Value], channels: Value | None) -> LayerShape | None:
-        """``infer`` on plain ints where nothing is refused (ops/_plain.py), else None: the same rule."""
-        if not all_ints(size) or (channels is not None and channels.__class__ is not int):
-            return None
-        rule = self.remembered_plain_rule(ctx.rank, channels, ctx.resolver.max_size)  # type: ignore[arg-type]
-        shape = None if rule is None else rule.shape(size)  # type: ignore[arg-type]
-        if shape is not None:
-            for warning in rule.warnings:  # type: ignore[union-attr]
-                ctx.warn(warning)
-        return shape
 
     def plain_rule(self, rank: int, channels: int | None, limit: int) -> PlainRule | None:
         if self.output_size is not None:
